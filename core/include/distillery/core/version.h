@@ -1,0 +1,7 @@
+#pragma once
+
+namespace distillery::core {
+
+const char *versionString();
+
+} // namespace distillery::core
