@@ -1,0 +1,33 @@
+#pragma once
+
+// Sizes of the built-in decoder-only Transformer LM, for summaries and FLOP accounting.
+// LibTorch-free: the GUI shows these on Student and Teacher nodes.
+
+#include <cstdint>
+#include <string>
+
+namespace distillery::core {
+
+struct ModelShape
+{
+    std::int64_t vocab = 0;
+    std::int64_t layers = 0;
+    std::int64_t dModel = 0;
+    std::int64_t heads = 0;
+    std::int64_t ffn = 0;
+    std::int64_t maxLen = 0; // learned positions
+};
+
+// Trainable parameters: embeddings, positions, per block (2 LayerNorms, QKV, output
+// projection, two FFN matrices, with biases), the final LayerNorm and an untied output head.
+std::int64_t parameterCount(const ModelShape &shape);
+
+// Forward FLOPs per token at context length `seqLen` (multiply-add = 2 FLOPs):
+// 2 * (L * (4 d^2 + 2 d f) + d V)  [matmuls]  +  L * 4 * seqLen * d  [QK^T and AV].
+// Training costs about 3x the forward pass (forward + backward w.r.t. activations and weights).
+double forwardFlopsPerToken(const ModelShape &shape, std::int64_t seqLen);
+
+// "1.2M params, 3.4 MFLOP/token"
+std::string describeModel(const ModelShape &shape, std::int64_t seqLen);
+
+} // namespace distillery::core

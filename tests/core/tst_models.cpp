@@ -1,0 +1,205 @@
+// The built-in Transformer LM: sizes, FLOPs, causality, checkpoints, an independent forward pass
+// in PyTorch, and TorchScript teachers (good and bad ones).
+
+#include "models/lm.h"
+
+#include <QProcess>
+#include <QTemporaryDir>
+
+using namespace distillery::core;
+using namespace distillery::core::models;
+
+namespace {
+
+bool runPython(const QStringList &args, QString *error)
+{
+    QProcess p;
+    p.start(DISTILLERY_PYTHON, args);
+    if (!p.waitForFinished(120000) || p.exitCode() != 0) {
+        *error = QString::fromUtf8(p.readAllStandardError());
+        return false;
+    }
+    return true;
+}
+
+bool pythonHasTorch()
+{
+    QProcess p;
+    p.start(DISTILLERY_PYTHON, {"-c", "import torch"});
+    return p.waitForFinished(60000) && p.exitCode() == 0;
+}
+
+} // namespace
+
+class tst_Models : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void parameterCountMatchesModule_data()
+    {
+        QTest::addColumn<int>("vocab");
+        QTest::addColumn<int>("layers");
+        QTest::addColumn<int>("dModel");
+        QTest::addColumn<int>("heads");
+        QTest::addColumn<int>("ffn");
+        QTest::newRow("tiny") << 11 << 1 << 8 << 2 << 16;
+        QTest::newRow("student") << 512 << 2 << 128 << 4 << 512;
+        QTest::newRow("teacher") << 512 << 4 << 256 << 4 << 1024;
+    }
+    void parameterCountMatchesModule()
+    {
+        QFETCH(int, vocab);
+        QFETCH(int, layers);
+        QFETCH(int, dModel);
+        QFETCH(int, heads);
+        QFETCH(int, ffn);
+        ModelShape s{vocab, layers, dModel, heads, ffn, 32};
+        TransformerLM m(s);
+        std::int64_t n = 0;
+        for (const auto &p : m->parameters())
+            n += p.numel();
+        QCOMPARE(parameterCount(s), n);
+    }
+
+    void flopsOfTheStandardWorkload()
+    {
+        // The benchmark workload is quoted at ~10.2 MFLOP per token: teacher forward + 3x student.
+        ModelShape teacher{512, 4, 256, 4, 1024, 128}, student{512, 2, 128, 4, 512, 128};
+        const double f = forwardFlopsPerToken(teacher, 128) + 3 * forwardFlopsPerToken(student, 128);
+        QVERIFY2(std::abs(f / 1e6 - 10.2) < 0.1, qPrintable(QString::number(f / 1e6)));
+        // Closed form for one layer: 2*(4d^2 + 2df + dV) + 4Td.
+        ModelShape one{10, 1, 8, 2, 16, 4};
+        QCOMPARE(forwardFlopsPerToken(one, 4), 2.0 * (4 * 64 + 2 * 8 * 16 + 8 * 10) + 4 * 4 * 8);
+    }
+
+    void forwardShapesAndHidden()
+    {
+        torch::manual_seed(0);
+        TransformerLM m(ModelShape{17, 3, 16, 4, 32, 12});
+        auto tokens = torch::randint(0, 17, {2, 9}, torch::kLong);
+        auto out = m->forward(tokens, true);
+        QCOMPARE(out.logits.sizes().vec(), (std::vector<std::int64_t>{2, 9, 17}));
+        QCOMPARE(int(out.hidden.size()), 4); // embeddings + 3 blocks
+        for (const auto &h : out.hidden)
+            QCOMPARE(h.sizes().vec(), (std::vector<std::int64_t>{2, 9, 16}));
+        QVERIFY(m->forward(tokens, false).hidden.empty());
+    }
+
+    void causal()
+    {
+        // Changing a future token never changes earlier positions' logits.
+        torch::manual_seed(1);
+        TransformerLM m(ModelShape{13, 2, 16, 2, 32, 10});
+        m->eval();
+        auto a = torch::randint(0, 13, {1, 10}, torch::kLong);
+        auto b = a.clone();
+        b[0][7] = (b[0][7].item<std::int64_t>() + 1) % 13;
+        auto la = m->forward(a).logits, lb = m->forward(b).logits;
+        QVERIFY(torch::allclose(la.slice(1, 0, 7), lb.slice(1, 0, 7)));
+        QVERIFY(!torch::allclose(la.slice(1, 7, 10), lb.slice(1, 7, 10)));
+    }
+
+    void checkpointRoundTrip()
+    {
+        QTemporaryDir dir;
+        torch::manual_seed(2);
+        TransformerLM m(ModelShape{19, 2, 16, 2, 24, 8});
+        const std::string path = dir.filePath("m.pt").toStdString();
+        QVERIFY(saveBuiltin(m, path).ok());
+        auto loaded = loadBuiltin(path);
+        QVERIFY2(loaded.ok(), loaded.ok() ? "" : loaded.error().message.c_str());
+        QCOMPARE(loaded.value()->shape().dModel, std::int64_t(16));
+        auto tokens = torch::randint(0, 19, {2, 8}, torch::kLong);
+        QVERIFY(torch::equal(m->forward(tokens).logits, loaded.value()->forward(tokens).logits));
+
+        auto missing = loadBuiltin(dir.filePath("nope.pt").toStdString());
+        QVERIFY(!missing.ok());
+        QVERIFY(missing.error().message.find("nope.pt") != std::string::npos);
+        QFile junk(dir.filePath("junk.pt"));
+        QVERIFY(junk.open(QIODevice::WriteOnly));
+        junk.write("not a checkpoint");
+        junk.close();
+        auto bad = loadBuiltin(junk.fileName().toStdString());
+        QVERIFY(!bad.ok());
+        QVERIFY(bad.error().message.find("junk.pt") != std::string::npos);
+    }
+
+    void forwardMatchesIndependentPyTorch()
+    {
+        if (!pythonHasTorch())
+            QSKIP("no python3 with PyTorch");
+        QTemporaryDir dir;
+        torch::manual_seed(3);
+        ModelShape s{23, 2, 16, 4, 40, 12};
+        TransformerLM m(s);
+        // Non-trivial LayerNorm parameters so that their use is checked too.
+        {
+            torch::NoGradGuard g;
+            for (auto &p : m->named_parameters())
+                if (p.key().find("ln") != std::string::npos)
+                    p.value().add_(torch::randn_like(p.value()) * 0.1);
+        }
+        auto tokens = torch::randint(0, 23, {3, 12}, torch::kLong);
+        auto logits = m->forward(tokens).logits;
+        c10::Dict<std::string, torch::Tensor> dict;
+        for (const auto &p : m->named_parameters())
+            dict.insert(p.key(), p.value().detach().clone());
+        dict.insert("shape", torch::tensor({s.vocab, s.layers, s.dModel, s.heads, s.ffn, s.maxLen}));
+        dict.insert("tokens", tokens);
+        dict.insert("logits", logits.detach());
+        const auto bytes = torch::pickle_save(c10::IValue(dict));
+        QFile f(dir.filePath("model.pt"));
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(bytes.data(), qint64(bytes.size()));
+        f.close();
+        QString err;
+        QVERIFY2(runPython({QString(DISTILLERY_SOURCE_DIR) + "/tests/core/models_reference.py",
+                            f.fileName(), dir.filePath("out.txt")},
+                           &err),
+                 qPrintable(err));
+        QFile out(dir.filePath("out.txt"));
+        QVERIFY(out.open(QIODevice::ReadOnly));
+        const double diff = out.readAll().trimmed().toDouble();
+        QVERIFY2(diff < 1e-4, qPrintable(QString("max |diff| = %1").arg(diff)));
+    }
+
+    void torchScriptTeachers()
+    {
+        if (!pythonHasTorch())
+            QSKIP("no python3 with PyTorch");
+        QTemporaryDir dir;
+        QString err;
+        QVERIFY2(runPython({QString(DISTILLERY_SOURCE_DIR) + "/tests/core/make_torchscript_teachers.py",
+                            dir.path(), "20"},
+                           &err),
+                 qPrintable(err));
+        auto path = [&](const char *name) { return dir.filePath(name).toStdString(); };
+
+        auto good = loadTorchScript(path("good.pt"), 20, 8);
+        QVERIFY2(good.ok(), good.ok() ? "" : good.error().message.c_str());
+        QCOMPARE(good.value()->vocab(), std::int64_t(20));
+        QCOMPARE(good.value()->hiddenSize(), std::int64_t(-1));
+        auto out = good.value()->forward(torch::zeros({3, 5}, torch::kLong), false);
+        QCOMPARE(out.logits.sizes().vec(), (std::vector<std::int64_t>{3, 5, 20}));
+
+        auto tuple = loadTorchScript(path("tuple.pt"), 20, 8);
+        QVERIFY(tuple.ok());
+        QCOMPARE(tuple.value()->hiddenSize(), std::int64_t(16));
+        QCOMPARE(int(tuple.value()->forward(torch::zeros({1, 4}, torch::kLong), true).hidden.size()), 1);
+
+        struct Case { const char *file; const char *expect; };
+        for (const Case &c : {Case{"wrong_rank.pt", "expected logits of shape [B,T,V]"},
+                              Case{"wrong_vocab.pt", "vocabulary is 23"},
+                              Case{"int_logits.pt", "floating-point"},
+                              Case{"raises.pt", "this teacher refuses to run"},
+                              Case{"missing.pt", "not found"}}) {
+            auto r = loadTorchScript(path(c.file), 20, 8);
+            QVERIFY2(!r.ok(), c.file);
+            QVERIFY2(r.error().message.find(c.file) != std::string::npos, r.error().message.c_str());
+            QVERIFY2(r.error().message.find(c.expect) != std::string::npos, r.error().message.c_str());
+        }
+    }
+};
+
+QTEST_GUILESS_MAIN(tst_Models)
+#include "tst_models.moc"
