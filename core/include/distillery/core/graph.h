@@ -165,6 +165,10 @@ public:
     std::map<std::string, std::string> meta;
 
 private:
+    // Loading keeps what a file says (edges with bad ports, a second singleton) so that
+    // validateGraph can report it; it therefore fills the graph without connect().
+    friend Result<Graph> graphFromJson(const std::string &text, const std::string &source);
+
     std::vector<Node> m_nodes;
     std::vector<Edge> m_edges;
     NodeId m_nextId = 1;

@@ -1,0 +1,360 @@
+// The graph file format, version 1:
+//   {"format": "distillery.graph", "version": 1, "meta": {"template": "..."},
+//    "nodes": [{"id": 1, "kind": "Dataset", "title": "", "x": 0, "y": 0, "params": {...}}],
+//    "edges": [{"from": 1, "from_port": "tokens", "to": 2, "to_port": "tokens"}]}
+// Loading refuses what cannot be a graph (with the file and the place in every message) and
+// keeps what validation can report (unknown parameters, values out of range, bad edges).
+
+#include "graphprivate.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cerrno>
+#include <climits>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace distillery::core {
+
+using namespace graphdetail;
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+constexpr const char *kFormatName = "distillery.graph";
+
+Json paramToJson(const ParamValue &value)
+{
+    return std::visit([](const auto &v) { return Json(v); }, value);
+}
+
+// "an array", "a number", ... for "expected X, got Y".
+std::string describeJson(const Json &value)
+{
+    switch (value.type()) {
+    case Json::value_t::null:
+        return "null";
+    case Json::value_t::object:
+        return "an object";
+    case Json::value_t::array:
+        return "an array";
+    case Json::value_t::string:
+        return "a string";
+    case Json::value_t::boolean:
+        return "a boolean";
+    default:
+        return "a number";
+    }
+}
+
+struct LoadError
+{
+    std::string code;
+    std::string message;
+};
+
+struct ParsedGraph
+{
+    std::map<std::string, std::string> meta;
+    std::vector<Node> nodes;
+    std::vector<Edge> edges;
+};
+
+class Parser
+{
+public:
+    explicit Parser(const std::string &source)
+        : m_source(source)
+    {
+    }
+
+    ParsedGraph parse(const std::string &text) const
+    {
+        Json root;
+        try {
+            root = Json::parse(text);
+        } catch (const Json::parse_error &e) {
+            // what() is "[json.exception.parse_error.101] parse error at line 3, column 5: ...".
+            const std::string what = e.what();
+            const auto start = what.find("] ");
+            fail({},
+                 "not valid JSON: " + (start == std::string::npos ? what : what.substr(start + 2)),
+                 "InvalidJson");
+        }
+        if (!root.is_object())
+            fail({}, "expected a JSON object at the top level, got " + describeJson(root));
+        checkHeader(root);
+
+        ParsedGraph graph;
+        if (const auto meta = root.find("meta"); meta != root.end()) {
+            if (!meta->is_object())
+                fail("meta", "expected an object, got " + describeJson(*meta));
+            for (const auto &[key, value] : meta->items())
+                graph.meta[key] = string(value, "meta." + key);
+        }
+        const Json &nodes = array(root, "nodes");
+        for (std::size_t i = 0; i < nodes.size(); ++i)
+            graph.nodes.push_back(node(nodes[i], "nodes[" + std::to_string(i) + "]", graph.nodes));
+        const Json &edges = array(root, "edges");
+        for (std::size_t i = 0; i < edges.size(); ++i)
+            graph.edges.push_back(edge(edges[i], "edges[" + std::to_string(i) + "]", graph.nodes));
+        return graph;
+    }
+
+private:
+    [[noreturn]] void fail(const std::string &place, const std::string &what,
+                           const char *code = "InvalidGraph") const
+    {
+        throw LoadError{code, m_source + ": " + (place.empty() ? "" : place + ": ") + what};
+    }
+
+    void checkHeader(const Json &root) const
+    {
+        const auto format = root.find("format");
+        if (format == root.end())
+            fail({},
+                 std::string("not a Distillery graph: \"format\" is missing (expected \"") +
+                     kFormatName + "\")",
+                 "UnsupportedFormat");
+        if (*format != kFormatName)
+            fail("format",
+                 "not a Distillery graph: expected \"" + std::string(kFormatName) + "\", got " +
+                     format->dump(),
+                 "UnsupportedFormat");
+        const std::string supported =
+            " (supported versions: " + std::to_string(kGraphFormatVersion) + ")";
+        const auto version = root.find("version");
+        if (version == root.end())
+            fail("version", "missing" + supported, "UnsupportedVersion");
+        if (*version != kGraphFormatVersion)
+            fail("version",
+                 "graph format version " + version->dump() + " is not supported" + supported +
+                     (version->is_number_integer() && *version > kGraphFormatVersion
+                          ? "; the file was written by a newer Distillery"
+                          : ""),
+                 "UnsupportedVersion");
+    }
+
+    const Json &member(const Json &object, const std::string &key, const std::string &place) const
+    {
+        const auto it = object.find(key);
+        if (it == object.end())
+            fail(place.empty() ? key : place + "." + key, "missing");
+        return *it;
+    }
+
+    const Json &array(const Json &root, const std::string &key) const
+    {
+        const Json &value = member(root, key, {});
+        if (!value.is_array())
+            fail(key, "expected an array, got " + describeJson(value));
+        return value;
+    }
+
+    std::string string(const Json &value, const std::string &place) const
+    {
+        if (!value.is_string())
+            fail(place, "expected a string, got " + describeJson(value));
+        return value.get<std::string>();
+    }
+
+    double number(const Json &value, const std::string &place) const
+    {
+        if (!value.is_number())
+            fail(place, "expected a number, got " + describeJson(value));
+        return value.get<double>();
+    }
+
+    NodeId nodeId(const Json &value, const std::string &place) const
+    {
+        if (!value.is_number_integer() || value < 1 || value > INT_MAX)
+            fail(place, "expected a node id (a positive integer), got " +
+                            (value.is_number() ? value.dump() : describeJson(value)));
+        return value.get<NodeId>();
+    }
+
+    ParamValue paramValue(const Json &value, const ParamSpec *spec, const std::string &place) const
+    {
+        ParamValue result;
+        if (value.is_boolean())
+            result = value.get<bool>();
+        else if (value.is_number_unsigned() && value.get<std::uint64_t>() > INT64_MAX)
+            result = value.get<double>();
+        else if (value.is_number_integer())
+            result = value.get<std::int64_t>();
+        else if (value.is_number())
+            result = value.get<double>();
+        else if (value.is_string())
+            result = value.get<std::string>();
+        else {
+            std::string expected = "a boolean, number or string";
+            if (spec && (spec->type == ParamType::Int || spec->type == ParamType::Float))
+                expected = "a number";
+            else if (spec && spec->type == ParamType::Bool)
+                expected = "true or false";
+            else if (spec)
+                expected = "a string";
+            fail(place, "expected " + expected + ", got " + describeJson(value));
+        }
+        // Store what fits in the parameter's own type (2 -> 2.0 for a Float); keep a mismatch
+        // as it is for validateGraph to report.
+        if (spec)
+            if (auto coerced = coerceParamValue(*spec, result))
+                return coerced.value();
+        return result;
+    }
+
+    Node node(const Json &json, const std::string &place, const std::vector<Node> &earlier) const
+    {
+        if (!json.is_object())
+            fail(place, "expected an object, got " + describeJson(json));
+        Node n;
+        n.id = nodeId(member(json, "id", place), place + ".id");
+        for (std::size_t i = 0; i < earlier.size(); ++i)
+            if (earlier[i].id == n.id)
+                fail(place + ".id", "duplicate node id " + std::to_string(n.id) +
+                                        " (also used by nodes[" + std::to_string(i) + "])");
+        n.kind = string(member(json, "kind", place), place + ".kind");
+        if (n.kind == "RunSettings") // the name before version 1 was published
+            n.kind = "Settings";
+        const NodeKindSpec *spec = findNodeKind(n.kind);
+        if (!spec)
+            fail(place + ".kind",
+                 "unknown node kind '" + n.kind + "' (known: " + knownKindNames() + ")",
+                 "UnknownKind");
+        if (const auto title = json.find("title"); title != json.end())
+            n.title = string(*title, place + ".title");
+        if (const auto x = json.find("x"); x != json.end())
+            n.x = number(*x, place + ".x");
+        if (const auto y = json.find("y"); y != json.end())
+            n.y = number(*y, place + ".y");
+        if (const auto params = json.find("params"); params != json.end()) {
+            if (!params->is_object())
+                fail(place + ".params", "expected an object, got " + describeJson(*params));
+            for (const auto &[name, value] : params->items())
+                n.params[name] = paramValue(value, spec->param(name), place + ".params." + name);
+        }
+        return n;
+    }
+
+    Edge edge(const Json &json, const std::string &place, const std::vector<Node> &nodes) const
+    {
+        if (!json.is_object())
+            fail(place, "expected an object, got " + describeJson(json));
+        auto endpoint = [&](const char *key) {
+            const NodeId id = nodeId(member(json, key, place), place + "." + key);
+            for (const auto &n : nodes)
+                if (n.id == id)
+                    return id;
+            fail(place + "." + key, "no node with id " + std::to_string(id));
+        };
+        Edge e;
+        e.fromNode = endpoint("from");
+        e.fromPort = string(member(json, "from_port", place), place + ".from_port");
+        e.toNode = endpoint("to");
+        e.toPort = string(member(json, "to_port", place), place + ".to_port");
+        return e;
+    }
+
+    const std::string &m_source;
+};
+
+Status fileError(const std::string &message)
+{
+    return Status::failure("FileError", message);
+}
+
+} // namespace
+
+std::string graphToJson(const Graph &graph)
+{
+    Json nodes = Json::array();
+    for (const auto &n : graph.nodes()) {
+        Json params = Json::object();
+        for (const auto &[name, value] : n.params)
+            params[name] = paramToJson(value);
+        nodes.push_back({{"id", n.id},
+                         {"kind", n.kind},
+                         {"title", n.title},
+                         {"x", n.x},
+                         {"y", n.y},
+                         {"params", params}});
+    }
+    Json edges = Json::array();
+    for (const auto &e : graph.edges())
+        edges.push_back({{"from", e.fromNode},
+                         {"from_port", e.fromPort},
+                         {"to", e.toNode},
+                         {"to_port", e.toPort}});
+    Json root = Json::object();
+    root["format"] = kFormatName;
+    root["version"] = kGraphFormatVersion;
+    root["meta"] = Json::object();
+    for (const auto &[key, value] : graph.meta)
+        root["meta"][key] = value;
+    root["nodes"] = nodes;
+    root["edges"] = edges;
+    return root.dump(2) + "\n";
+}
+
+Result<Graph> graphFromJson(const std::string &text, const std::string &source)
+{
+    ParsedGraph parsed;
+    try {
+        parsed = Parser(source).parse(text);
+    } catch (const LoadError &e) {
+        return Result<Graph>::failure(e.code, e.message);
+    }
+    Graph graph;
+    graph.meta = std::move(parsed.meta);
+    graph.m_nodes = std::move(parsed.nodes);
+    graph.m_edges = std::move(parsed.edges);
+    for (const auto &n : graph.m_nodes)
+        graph.m_nextId = std::max(graph.m_nextId, n.id + 1);
+    return graph;
+}
+
+Result<Graph> loadGraphFile(const std::string &path)
+{
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec))
+        return Result<Graph>::failure("FileError", path + ": no such file");
+    if (std::filesystem::is_directory(path, ec))
+        return Result<Graph>::failure("FileError", path + ": is a directory, not a graph file");
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream text;
+    if (!in || !(text << in.rdbuf()))
+        return Result<Graph>::failure("FileError",
+                                      path + ": cannot read the file: " + std::strerror(errno));
+    return graphFromJson(text.str(), path);
+}
+
+// Written to a temporary file first and renamed over the target, so that a crash or a full
+// disk never leaves a half-written graph where the old one was.
+Status saveGraphFile(const Graph &graph, const std::string &path)
+{
+    const std::string temp = path + ".tmp";
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    if (!out)
+        return fileError(temp + ": cannot create the file: " + std::strerror(errno));
+    out << graphToJson(graph);
+    out.close();
+    std::error_code ec;
+    if (!out) {
+        const std::string reason = std::strerror(errno);
+        std::filesystem::remove(temp, ec);
+        return fileError(temp + ": cannot write the file: " + reason);
+    }
+    std::filesystem::rename(temp, path, ec);
+    if (ec) {
+        const std::string reason = ec.message();
+        std::filesystem::remove(temp, ec);
+        return fileError(path + ": cannot replace the file: " + reason);
+    }
+    return okStatus();
+}
+
+} // namespace distillery::core

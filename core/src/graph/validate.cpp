@@ -1,0 +1,317 @@
+// Whole-graph validation. Every problem is reported (not just the first), each with the node,
+// port or parameter it belongs to, so that the canvas can mark all of them at once.
+
+#include "graphprivate.h"
+
+#include <algorithm>
+
+namespace distillery::core {
+
+using namespace graphdetail;
+
+namespace {
+
+// The inputs each loss kind reads; the other inputs of a Loss node may stay unconnected.
+std::vector<std::string> lossInputs(const std::string &kind)
+{
+    if (kind == "cross-entropy")
+        return {"student", "labels"};
+    if (kind == "hidden-mse" || kind == "hidden-cosine")
+        return {"student_hidden", "teacher_hidden"};
+    return {"student", "teacher"};
+}
+
+// What arrives at a Hidden or Logits input, looking upstream through Projections.
+struct Upstream
+{
+    const Node *origin = nullptr;     // the first node upstream that is not a Projection
+    bool projected = false;           // a Projection lies on the way
+    std::optional<std::int64_t> size; // hidden size arriving; none = adapts or unknown
+};
+
+class Validator
+{
+public:
+    explicit Validator(const Graph &graph)
+        : m_graph(graph)
+    {
+    }
+
+    std::vector<ValidationIssue> run()
+    {
+        for (const auto &node : m_graph.nodes()) {
+            const NodeKindSpec *spec = findNodeKind(node.kind);
+            if (!spec) {
+                report(IssueCode::UnknownKind, node.id,
+                       "unknown node kind '" + node.kind + "' (known: " + knownKindNames() + ")");
+                continue;
+            }
+            checkParams(node, *spec);
+            checkSingleton(node, *spec);
+            checkRequiredInputs(node, *spec);
+            if (node.kind == "Teacher" || node.kind == "Student")
+                checkModel(node);
+            else if (node.kind == "Dataset")
+                checkDataset(node);
+            else if (node.kind == "Loss")
+                checkLoss(node);
+        }
+        for (std::size_t i = 0; i < m_graph.edges().size(); ++i)
+            checkEdge(i);
+        for (const char *kind : {"Dataset", "Student", "Optimizer", "Settings"})
+            if (m_graph.nodesOfKind(kind).empty())
+                m_issues.push_back({IssueCode::MissingNode,
+                                    kInvalidNode,
+                                    {},
+                                    {},
+                                    std::nullopt,
+                                    std::string("the graph has no ") + kind +
+                                        " node; an experiment needs exactly one"});
+        return std::move(m_issues);
+    }
+
+private:
+    void report(IssueCode code, NodeId id, const std::string &what, const std::string &port = {},
+                const std::string &param = {}, std::optional<Edge> edge = std::nullopt)
+    {
+        m_issues.push_back(
+            {code, id, port, param, std::move(edge), m_graph.describeNode(id) + ": " + what});
+    }
+
+    void checkParams(const Node &node, const NodeKindSpec &spec)
+    {
+        for (const auto &[name, value] : node.params) {
+            const ParamSpec *paramSpec = spec.param(name);
+            if (!paramSpec) {
+                report(IssueCode::UnknownParam, node.id,
+                       "unknown parameter '" + name + "' for a " + node.kind + " node", {}, name);
+                continue;
+            }
+            const auto coerced = coerceParamValue(*paramSpec, value);
+            if (!coerced) {
+                report(IssueCode::ParamType, node.id,
+                       "parameter '" + name + "' " + coerced.error().message, {}, name);
+                continue;
+            }
+            const auto number = numericValue(coerced.value());
+            const auto &lo = paramSpec->minimum;
+            const auto &hi = paramSpec->maximum;
+            if (number && ((lo && *number < *lo) || (hi && *number > *hi)))
+                report(IssueCode::ParamOutOfRange, node.id,
+                       "parameter '" + name + "' = " + paramValueToString(coerced.value()) +
+                           " is out of range (" +
+                           (lo ? "minimum " + paramValueToString(*lo) : std::string()) +
+                           (lo && hi ? ", " : "") +
+                           (hi ? "maximum " + paramValueToString(*hi) : std::string()) + ")",
+                       {}, name);
+        }
+    }
+
+    void checkSingleton(const Node &node, const NodeKindSpec &spec)
+    {
+        if (!spec.singleton)
+            return;
+        const Node *first = m_graph.nodesOfKind(node.kind).front();
+        if (first->id != node.id)
+            report(IssueCode::Singleton, node.id,
+                   "a graph has at most one " + node.kind + " node, and " +
+                       m_graph.describeNode(first->id) + " is one");
+    }
+
+    void checkRequiredInputs(const Node &node, const NodeKindSpec &spec)
+    {
+        for (const auto &port : spec.inputs)
+            if (port.required && m_graph.edgesInto(node.id, port.name).empty())
+                report(IssueCode::MissingInput, node.id,
+                       "required input '" + port.name + "' (" + port.description +
+                           ") is not connected",
+                       port.name);
+    }
+
+    void checkModel(const Node &node)
+    {
+        const std::int64_t dModel = m_graph.paramInt(node.id, "d_model");
+        const std::int64_t heads = m_graph.paramInt(node.id, "heads");
+        if (heads > 0 && dModel % heads != 0)
+            report(IssueCode::Invalid, node.id,
+                   "heads = " + std::to_string(heads) +
+                       " must divide d_model = " + std::to_string(dModel),
+                   {}, "heads");
+
+        const auto datasets = m_graph.nodesOfKind("Dataset");
+        const std::int64_t vocab = m_graph.paramInt(node.id, "vocab");
+        if (!datasets.empty() && vocab != 0) {
+            const Node *dataset = datasets.front();
+            const std::string source = m_graph.paramString(dataset->id, "source");
+            const std::int64_t dataVocab = source == "oracle-hmm"
+                                               ? m_graph.paramInt(dataset->id, "vocab")
+                                               : 256; // byte-level corpora
+            if (vocab != dataVocab)
+                report(IssueCode::VocabularyMismatch, node.id,
+                       "vocab = " + std::to_string(vocab) + " differs from the vocabulary of " +
+                           m_graph.describeNode(dataset->id) + ", " + std::to_string(dataVocab) +
+                           "; set it to 0 to follow the dataset",
+                       {}, "vocab");
+        }
+
+        if (node.kind != "Teacher")
+            return;
+        const std::string source = m_graph.paramString(node.id, "source");
+        if (source != "train" && m_graph.paramString(node.id, "path").empty())
+            report(IssueCode::Invalid, node.id,
+                   "source '" + source + "' needs a file in parameter 'path'", {}, "path");
+    }
+
+    void checkDataset(const Node &node)
+    {
+        const std::string source = m_graph.paramString(node.id, "source");
+        if (source != "oracle-hmm" && m_graph.paramString(node.id, "path").empty())
+            report(IssueCode::Invalid, node.id,
+                   "source '" + source + "' needs a corpus file in parameter 'path'", {}, "path");
+    }
+
+    Upstream upstream(NodeId id, const std::string &port) const
+    {
+        Upstream up;
+        const Node *n = m_graph.source(id, port);
+        // The hop limit stops at a cycle of Projections (reported as a Cycle).
+        for (std::size_t hops = 0; n && n->kind == "Projection" && hops < m_graph.nodes().size();
+             ++hops) {
+            if (!up.projected) {
+                up.projected = true;
+                const std::int64_t outDim = m_graph.paramInt(n->id, "out_dim");
+                if (outDim > 0)
+                    up.size = outDim;
+            }
+            n = m_graph.source(n->id, "hidden");
+        }
+        up.origin = n;
+        if (!up.projected && n && (n->kind == "Student" || n->kind == "Teacher"))
+            up.size = m_graph.paramInt(n->id, "d_model");
+        return up;
+    }
+
+    void checkLoss(const Node &node)
+    {
+        const std::string kind = m_graph.paramString(node.id, "kind");
+        const NodeKindSpec &spec = *findNodeKind("Loss");
+        for (const auto &port : lossInputs(kind)) {
+            if (m_graph.edgesInto(node.id, port).empty()) {
+                report(IssueCode::MissingInput, node.id,
+                       "a " + kind + " loss needs input '" + port + "' (" +
+                           spec.input(port)->description + ")",
+                       port);
+                continue;
+            }
+            if (port == "labels")
+                continue;
+            const std::string expected = port.rfind("student", 0) == 0 ? "Student" : "Teacher";
+            const Node *origin = upstream(node.id, port).origin;
+            if (origin && origin->kind != expected)
+                report(IssueCode::Invalid, node.id,
+                       "input '" + port + "' must come from the " + expected +
+                           " (possibly through a Projection), not from " +
+                           m_graph.describeNode(origin->id),
+                       port);
+        }
+
+        if (kind == "hidden-mse" || kind == "hidden-cosine") {
+            const Upstream student = upstream(node.id, "student_hidden");
+            const Upstream teacher = upstream(node.id, "teacher_hidden");
+            if (student.size && teacher.size && *student.size != *teacher.size) {
+                const std::string sizes = "student hidden size " + std::to_string(*student.size) +
+                                          " differs from teacher hidden size " +
+                                          std::to_string(*teacher.size);
+                report(IssueCode::HiddenSizeMismatch, node.id,
+                       student.projected || teacher.projected
+                           ? sizes + "; set the Projection's out_dim to match, or to 0 to adapt"
+                           : sizes + "; insert a Projection between the Student's 'hidden' "
+                                     "output and input 'student_hidden'",
+                       "student_hidden");
+            }
+        }
+
+        if (kind == "topk-kl" && m_graph.paramString(node.id, "temperature_schedule") != "constant")
+            report(IssueCode::Invalid, node.id,
+                   "topk-kl needs a constant temperature: its teacher cache is built at one "
+                   "temperature",
+                   {}, "temperature_schedule");
+
+        if (m_graph.edgesFrom(node.id, "loss").empty()) {
+            report(IssueCode::Invalid, node.id,
+                   "its output is not connected; it does not train anything", "loss");
+            return;
+        }
+        const auto optimizers = m_graph.nodesOfKind("Optimizer");
+        const bool trains = std::any_of(optimizers.begin(), optimizers.end(), [&](const Node *o) {
+            return reaches(m_graph.edges(), node.id, o->id);
+        });
+        if (!trains)
+            report(IssueCode::Invalid, node.id,
+                   "its output does not reach the Optimizer; it does not train anything", "loss");
+    }
+
+    void checkEdge(std::size_t index)
+    {
+        const auto &edges = m_graph.edges();
+        const Edge &edge = edges[index];
+        const Node *from = m_graph.node(edge.fromNode);
+        const Node *to = m_graph.node(edge.toNode);
+        const NodeKindSpec *fromSpec = from ? findNodeKind(from->kind) : nullptr;
+        const NodeKindSpec *toSpec = to ? findNodeKind(to->kind) : nullptr;
+        if (!fromSpec || !toSpec)
+            return; // the node's own issue says why
+        const std::string fromText =
+            m_graph.describeNode(edge.fromNode) + " port '" + edge.fromPort + "'";
+
+        const PortSpec *out = fromSpec->output(edge.fromPort);
+        if (!out)
+            report(IssueCode::UnknownPort, edge.fromNode,
+                   "no output port '" + edge.fromPort + "' (edge to " +
+                       m_graph.describeNode(edge.toNode) + ")",
+                   edge.fromPort, {}, edge);
+        const PortSpec *in = toSpec->input(edge.toPort);
+        if (!in)
+            report(IssueCode::UnknownPort, edge.toNode,
+                   "no input port '" + edge.toPort + "' (edge from " + fromText + ")", edge.toPort,
+                   {}, edge);
+        if (!in || !out)
+            return;
+
+        const std::string target = "input port '" + edge.toPort + "'";
+        if (out->type != in->type)
+            report(IssueCode::IncompatiblePorts, edge.toNode,
+                   target + " expects " + portTypeName(in->type) + ", got " +
+                       portTypeName(out->type) + " from " + fromText,
+                   edge.toPort, {}, edge);
+
+        const auto earlier = edges.begin() + static_cast<std::ptrdiff_t>(index);
+        if (std::find(edges.begin(), earlier, edge) != earlier)
+            report(IssueCode::DuplicateEdge, edge.toNode,
+                   target + " has the same edge from " + fromText + " twice", edge.toPort, {},
+                   edge);
+        else if (!in->multiple && std::any_of(edges.begin(), earlier, [&](const Edge &e) {
+                     return e.toNode == edge.toNode && e.toPort == edge.toPort;
+                 }))
+            report(IssueCode::InputAlreadyConnected, edge.toNode,
+                   target + " takes one edge, but another one comes from " + fromText, edge.toPort,
+                   {}, edge);
+
+        if (reaches(edges, edge.toNode, edge.fromNode))
+            report(IssueCode::Cycle, edge.toNode,
+                   "the edge from " + fromText + " into " + target + " closes a cycle", edge.toPort,
+                   {}, edge);
+    }
+
+    const Graph &m_graph;
+    std::vector<ValidationIssue> m_issues;
+};
+
+} // namespace
+
+std::vector<ValidationIssue> validateGraph(const Graph &graph)
+{
+    return Validator(graph).run();
+}
+
+} // namespace distillery::core
