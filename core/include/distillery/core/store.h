@@ -2,7 +2,7 @@
 
 // The SQLite run store. One RunWriter per training process (WAL, synchronous=NORMAL, batched
 // transactions); any number of StoreReader connections opened read-only, also from other
-// processes, for live tails and comparisons. Schema: see README.md, "Run store schema".
+// processes, for live tails and comparisons. Schema: docs/store-schema.md.
 
 #include "distillery/core/result.h"
 
@@ -14,6 +14,7 @@
 #include <vector>
 
 struct sqlite3;
+struct sqlite3_stmt;
 
 namespace distillery::core {
 
@@ -43,8 +44,8 @@ struct RunInfo
     double heartbeatAt = 0; // last writer flush
     std::int64_t pid = 0;
     std::string host;
-    std::string error;      // why it failed, if it did
-    RunId resumedFrom = 0;  // reserved; 0 = none
+    std::string error;     // why it failed, if it did
+    RunId resumedFrom = 0; // reserved; 0 = none
 };
 
 struct ScalarPoint
@@ -90,18 +91,36 @@ public:
     Status reopenRun(RunId run);
 
     // Buffered; nothing is dropped: every call ends up in the table at the next flush.
+    // A step written again replaces the earlier row (a resumed run rewrites its steps).
+    // NaN values are stored as NULL and read back as NaN.
     void addScalar(RunId run, const std::string &key, std::int64_t step, double value);
+    // The run's progress (runs.last_step). addScalar raises it for runs this writer opened.
     void setLastStep(RunId run, std::int64_t step);
+    // One float32 per position of probe sample `sample` (e.g. quantity "kl", "top1_agree").
+    void addTokenDiagnostic(RunId run, std::int64_t step, int sample, const std::string &quantity,
+                            const std::vector<float> &values);
+    // A generated text sample.
+    void addSample(RunId run, std::int64_t step, int idx, const std::string &text);
+    // Buffered and flushed at once (a checkpoint must be visible as soon as it exists). On a
+    // failed flush the row stays pending and the next flush retries it.
     Status addCheckpoint(const CheckpointInfo &checkpoint);
     Status setRunMeta(RunId run, const std::string &key, const std::string &value);
+    // Resume support: flushes, then deletes the run's scalars, token diagnostics and samples
+    // after `step` (rows the checkpoint never saw), rebuilds its latest values and sets
+    // last_step = step. Series whose key starts with a non-empty `keepPrefix` are kept whole
+    // (a resumed run keeps its teacher's training curve, which has its own step axis).
+    Status discardAfter(RunId run, std::int64_t step, const std::string &keepPrefix = {});
 
     // Commits buffered rows and updates the heartbeat.
     Status flush();
     // Flushes if at least `intervalSeconds` passed since the last flush.
     Status maybeFlush(double intervalSeconds = 0.25);
-    // Flushes, then sets the final status (and error text).
+    // Flushes, then sets the final status (and error text), in the same transaction. If the
+    // flush fails the status change stays pending too and the next flush retries it.
     Status finishRun(RunId run, RunStatus status, const std::string &error = {});
 
+    // Rows (of any kind) and status changes waiting for the next flush.
+    std::size_t pendingCount() const;
     const std::string &path() const { return m_path; }
 
 private:
@@ -114,13 +133,51 @@ private:
         double wallTime;
         double value;
     };
+    struct PendingDiagnostic
+    {
+        RunId run;
+        std::int64_t step;
+        int sample;
+        std::string quantity;
+        std::vector<float> values;
+    };
+    struct PendingSample
+    {
+        RunId run;
+        std::int64_t step;
+        int idx;
+        std::string text;
+    };
+    struct PendingMeta
+    {
+        RunId run;
+        std::string key;
+        std::string value;
+    };
+    struct PendingFinish
+    {
+        RunId run;
+        RunStatus status;
+        std::string error;
+        double finishedAt;
+    };
+    Status flushLocked(double now);
+    sqlite3_stmt *statement(const char *sql);
+    std::string sqlError(const std::string &what) const;
+
     sqlite3 *m_db = nullptr;
     std::string m_path;
     std::vector<Pending> m_pending;
+    std::vector<PendingDiagnostic> m_pendingDiagnostics;
+    std::vector<PendingSample> m_pendingSamples;
+    std::vector<CheckpointInfo> m_pendingCheckpoints;
+    std::vector<PendingMeta> m_pendingMeta;
+    std::vector<PendingFinish> m_pendingFinishes;
     std::map<RunId, std::int64_t> m_lastSteps;
     std::vector<RunId> m_openRuns;
-    double m_lastFlush = 0;
+    double m_lastFlush = 0; // steady-clock seconds
     std::map<std::string, std::int64_t> m_keyIds;
+    std::map<const char *, sqlite3_stmt *> m_statements; // prepared once, by SQL literal
 };
 
 // A read-only connection. Safe to use while a writer (in this or another process) works.
@@ -144,6 +201,14 @@ public:
     Result<std::map<std::string, ScalarPoint>> latest(RunId run) const;
     Result<std::vector<CheckpointInfo>> checkpoints(RunId run) const;
     Result<std::map<std::string, std::string>> runMeta(RunId run) const;
+    // One float per position; empty when nothing was stored for that (step, sample, quantity).
+    Result<std::vector<float>> tokenDiagnostic(RunId run, std::int64_t step, int sample,
+                                               const std::string &quantity) const;
+    // Steps that have `quantity` stored, ascending.
+    Result<std::vector<std::int64_t>> tokenDiagnosticSteps(RunId run,
+                                                           const std::string &quantity) const;
+    // Text samples of one step, ordered by index.
+    Result<std::vector<std::string>> samples(RunId run, std::int64_t step) const;
     Result<std::string> integrityCheck() const; // "ok" when PRAGMA integrity_check passes
     int schemaVersion() const;
 
