@@ -1,0 +1,393 @@
+#include "data/data.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace distillery::core::data {
+
+namespace {
+
+using DatasetResult = Result<std::shared_ptr<Dataset>>;
+
+// Salts that separate the independent random streams derived from one seed.
+constexpr std::uint64_t kTrainSalt = 0x747261696EULL;      // "train"
+constexpr std::uint64_t kValidationSalt = 0x76616C6964ULL; // "valid"
+constexpr std::uint64_t kSplitSalt = 0x73706C6974ULL;      // "split"
+constexpr std::uint64_t kEpochSalt = 0x65706F6368ULL;      // "epoch"
+
+// No dataset may hold more tokens than this (2 GiB of int64): a guard against typos such as
+// 10^9 sequences, which would otherwise end in an out-of-memory kill.
+constexpr std::int64_t kMaxTokens = std::int64_t(1) << 28;
+
+bool onlyWhitespace(const std::string &text)
+{
+    return std::all_of(text.begin(), text.end(),
+                       [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; });
+}
+
+std::size_t lineOf(const std::string &text, std::size_t offset)
+{
+    return 1 + std::size_t(std::count(text.begin(), text.begin() + std::ptrdiff_t(offset), '\n'));
+}
+
+Result<std::string> readCorpusFile(const std::string &path)
+{
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (path.empty())
+        return Result<std::string>::failure("invalid", "dataset: no corpus file given (path is "
+                                                       "empty)");
+    if (!fs::exists(path, ec))
+        return Result<std::string>::failure("not_found", path + ": corpus file not found");
+    if (fs::is_directory(path, ec))
+        return Result<std::string>::failure("io", path + ": is a directory, expected a UTF-8 "
+                                                         "text file");
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        return Result<std::string>::failure("io", path + ": cannot be opened for reading "
+                                                         "(check the file's permissions)");
+    std::ostringstream buffer;
+    buffer << in.rdbuf();
+    if (in.bad())
+        return Result<std::string>::failure("io", path + ": read error");
+    std::string text = buffer.str();
+    if (text.empty())
+        return Result<std::string>::failure("empty", path + ": the corpus file is empty (0 "
+                                                            "bytes)");
+    if (onlyWhitespace(text))
+        return Result<std::string>::failure("empty", path + ": the corpus file contains only "
+                                                            "whitespace");
+    std::size_t offset = 0;
+    if (!isValidUtf8(text, &offset))
+        return Result<std::string>::failure(
+            "invalid_utf8", path + ":" + std::to_string(lineOf(text, offset)) +
+                                ": not valid UTF-8 (byte offset " + std::to_string(offset) + ")");
+    return text;
+}
+
+std::string withArticle(const nlohmann::json &value)
+{
+    switch (value.type()) {
+    case nlohmann::json::value_t::null:
+        return "null";
+    case nlohmann::json::value_t::object:
+        return "an object";
+    case nlohmann::json::value_t::array:
+        return "an array";
+    case nlohmann::json::value_t::boolean:
+        return "a boolean";
+    case nlohmann::json::value_t::string:
+        return "a string";
+    default:
+        return "a number";
+    }
+}
+
+// nlohmann's messages start with "[json.exception.parse_error.101] parse error at line 1, ";
+// each JSON line is parsed on its own, so only the column is worth keeping.
+std::string parseErrorText(const std::string &what)
+{
+    std::string text = what;
+    if (auto pos = text.find("] "); pos != std::string::npos && text.rfind("[json", 0) == 0)
+        text = text.substr(pos + 2);
+    const std::string linePrefix = "parse error at line 1, ";
+    if (text.rfind(linePrefix, 0) == 0)
+        text = "parse error at " + text.substr(linePrefix.size());
+    return text;
+}
+
+// JSON lines: one object per line, blank lines skipped; documents joined with "\n\n".
+Result<std::string> readJsonLines(const std::string &path, const std::string &field)
+{
+    auto raw = readCorpusFile(path);
+    if (!raw.ok())
+        return raw.error();
+    const std::string &text = raw.value();
+    std::string joined;
+    std::size_t documents = 0, lineNo = 0, start = 0;
+    while (start <= text.size()) {
+        std::size_t end = text.find('\n', start);
+        if (end == std::string::npos)
+            end = text.size();
+        std::string line = text.substr(start, end - start);
+        start = end + 1;
+        ++lineNo;
+        if (!line.empty() && line.back() == '\r')
+            line.pop_back();
+        if (onlyWhitespace(line))
+            continue;
+        const std::string where = path + ":" + std::to_string(lineNo) + ": ";
+        nlohmann::json value;
+        try {
+            value = nlohmann::json::parse(line);
+        } catch (const nlohmann::json::exception &e) {
+            return Result<std::string>::failure(
+                "parse", where + "invalid JSON: " + parseErrorText(e.what()));
+        }
+        if (!value.is_object())
+            return Result<std::string>::failure("parse", where + "expected a JSON object, found " +
+                                                             withArticle(value));
+        const auto it = value.find(field);
+        if (it == value.end())
+            return Result<std::string>::failure("parse", where + "field '" + field + "' missing");
+        if (!it->is_string())
+            return Result<std::string>::failure("parse", where + "field '" + field + "' is " +
+                                                             withArticle(*it) +
+                                                             ", expected a string");
+        if (documents++ > 0)
+            joined += "\n\n";
+        joined += it->get<std::string>();
+    }
+    if (onlyWhitespace(joined))
+        return Result<std::string>::failure("empty", path + ": every '" + field +
+                                                         "' field is empty or whitespace");
+    return joined;
+}
+
+// Cuts the byte stream into non-overlapping windows of T+1 bytes (a trailing remainder is
+// dropped) and sends window w to validation when u(seed, w) < fraction, u a hash mapped to
+// [0, 1). At least one window is kept for training and, when fraction > 0 and there are two
+// or more windows, at least one for validation.
+DatasetResult byteDataset(const std::string &label, const std::string &path,
+                          const std::string &bytes, const DatasetConfig &config)
+{
+    const std::int64_t window = config.seqLen + 1;
+    const std::int64_t windows = std::int64_t(bytes.size()) / window;
+    if (windows < 1)
+        return DatasetResult::failure(
+            "too_small",
+            path + ": the corpus has " + std::to_string(bytes.size()) +
+                " bytes, but one training sequence needs seq_len + 1 = " + std::to_string(window) +
+                " bytes; use a larger corpus or a shorter sequence length");
+    std::vector<double> u(std::size_t(windows), 0.0);
+    std::vector<char> toValidation(std::size_t(windows), 0);
+    const std::uint64_t splitSeed = mixSeed(config.seed, kSplitSalt);
+    for (std::int64_t w = 0; w < windows; ++w) {
+        u[std::size_t(w)] = double(mixSeed(splitSeed, std::uint64_t(w)) >> 11) * 0x1.0p-53;
+        toValidation[std::size_t(w)] = u[std::size_t(w)] < config.validationFraction;
+    }
+    auto count = [&] { return std::count(toValidation.begin(), toValidation.end(), 1); };
+    if (count() == windows) // keep the window with the largest hash for training
+        toValidation[std::size_t(std::max_element(u.begin(), u.end()) - u.begin())] = 0;
+    if (config.validationFraction > 0 && windows >= 2 && count() == 0)
+        toValidation[std::size_t(std::min_element(u.begin(), u.end()) - u.begin())] = 1;
+
+    const std::int64_t validation = count(), train = windows - validation;
+    auto trainRows = torch::empty({train, window}, torch::kLong);
+    auto validationRows = torch::empty({validation, window}, torch::kLong);
+    auto trainAcc = trainRows.accessor<std::int64_t, 2>();
+    auto validationAcc = validationRows.accessor<std::int64_t, 2>();
+    std::int64_t nt = 0, nv = 0;
+    for (std::int64_t w = 0; w < windows; ++w) {
+        const bool v = toValidation[std::size_t(w)];
+        const std::int64_t row = v ? nv++ : nt++;
+        for (std::int64_t k = 0; k < window; ++k) {
+            const std::int64_t byte =
+                static_cast<unsigned char>(bytes[std::size_t(w * window + k)]);
+            (v ? validationAcc[row][k] : trainAcc[row][k]) = byte;
+        }
+    }
+    const std::string description = label + " " + path + ": " + std::to_string(bytes.size()) +
+                                    " bytes, V=256 (" + std::to_string(train) + " train / " +
+                                    std::to_string(validation) + " validation sequences of " +
+                                    std::to_string(window) + " tokens)";
+    return std::make_shared<Dataset>(description, 256, config.seqLen, trainRows, validationRows);
+}
+
+DatasetResult oracleDataset(const DatasetConfig &config)
+{
+    if (config.vocab < 2 || config.vocab > 65536)
+        return DatasetResult::failure("invalid", "dataset: vocab must be in [2, 65536], got " +
+                                                     std::to_string(config.vocab));
+    if (config.hiddenStates < 1 || config.hiddenStates > 4096)
+        return DatasetResult::failure("invalid",
+                                      "dataset: hidden_states must be in [1, 4096], got " +
+                                          std::to_string(config.hiddenStates));
+    if (!(config.concentration > 0) || !std::isfinite(config.concentration))
+        return DatasetResult::failure("invalid", "dataset: concentration must be a positive "
+                                                 "number, got " +
+                                                     std::to_string(config.concentration));
+    if (config.trainSequences < 1)
+        return DatasetResult::failure("invalid",
+                                      "dataset: train_sequences must be at least 1, got " +
+                                          std::to_string(config.trainSequences));
+    if (config.validationSequences < 0)
+        return DatasetResult::failure("invalid", "dataset: validation_sequences must not be "
+                                                 "negative, got " +
+                                                     std::to_string(config.validationSequences));
+    const std::int64_t window = config.seqLen + 1;
+    if ((config.trainSequences + config.validationSequences) > kMaxTokens / window)
+        return DatasetResult::failure(
+            "invalid", "dataset: " + std::to_string(config.trainSequences) + " + " +
+                           std::to_string(config.validationSequences) + " sequences of " +
+                           std::to_string(window) + " tokens exceed the limit of " +
+                           std::to_string(kMaxTokens) + " tokens");
+    auto oracle = std::make_shared<const OracleHmm>(config.vocab, config.hiddenStates,
+                                                    config.concentration, config.seed);
+    auto train = oracle->sample(config.trainSequences, window, mixSeed(config.seed, kTrainSalt));
+    auto validation =
+        oracle->sample(config.validationSequences, window, mixSeed(config.seed, kValidationSalt));
+    const std::string description =
+        "oracle-hmm V=" + std::to_string(config.vocab) +
+        " S=" + std::to_string(config.hiddenStates) + " (" + std::to_string(config.trainSequences) +
+        " train / " + std::to_string(config.validationSequences) + " validation sequences of " +
+        std::to_string(window) + " tokens)";
+    return std::make_shared<Dataset>(description, config.vocab, config.seqLen, train, validation,
+                                     oracle);
+}
+
+} // namespace
+
+Dataset::Dataset(std::string description, int vocab, int seqLen, torch::Tensor train,
+                 torch::Tensor validation, std::shared_ptr<const OracleHmm> oracle)
+    : m_description(std::move(description))
+    , m_vocab(vocab)
+    , m_seqLen(seqLen)
+    , m_train(std::move(train))
+    , m_validation(std::move(validation))
+    , m_oracle(std::move(oracle))
+{
+    TORCH_CHECK(m_train.dim() == 2 && m_train.size(1) == seqLen + 1,
+                "Dataset: training rows must be [N, seqLen + 1], got ", m_train.sizes());
+    TORCH_CHECK(m_validation.dim() == 2 && m_validation.size(1) == seqLen + 1,
+                "Dataset: validation rows must be [M, seqLen + 1], got ", m_validation.sizes());
+    m_train = m_train.to(torch::kCPU, torch::kLong).contiguous();
+    m_validation = m_validation.to(torch::kCPU, torch::kLong).contiguous();
+}
+
+// Epoch e's order: a Fisher–Yates shuffle driven by Rng(mix(seed, e)).
+const std::vector<std::int64_t> &Dataset::permutation(std::uint64_t seed, std::int64_t epoch) const
+{
+    if (epoch == m_permEpoch && seed == m_permSeed && !m_perm.empty())
+        return m_perm;
+    const std::int64_t n = trainSize();
+    m_perm.resize(std::size_t(n));
+    for (std::int64_t i = 0; i < n; ++i)
+        m_perm[std::size_t(i)] = i;
+    Rng rng(mixSeed(mixSeed(seed, kEpochSalt), std::uint64_t(epoch)));
+    for (std::int64_t i = n - 1; i > 0; --i)
+        std::swap(m_perm[std::size_t(i)], m_perm[std::size_t(rng.below(i + 1))]);
+    m_permSeed = seed;
+    m_permEpoch = epoch;
+    return m_perm;
+}
+
+Batch Dataset::trainBatch(std::int64_t step, std::int64_t batchSize, std::uint64_t seed) const
+{
+    TORCH_CHECK(step >= 0 && batchSize > 0, "Dataset::trainBatch: step must be >= 0 and the "
+                                            "batch size positive");
+    const std::int64_t n = trainSize();
+    TORCH_CHECK(n > 0, "Dataset::trainBatch: the training split is empty");
+    auto indices = torch::empty({batchSize}, torch::kLong);
+    auto acc = indices.accessor<std::int64_t, 1>();
+    {
+        std::lock_guard<std::mutex> lock(m_permMutex);
+        for (std::int64_t i = 0; i < batchSize; ++i) {
+            const std::int64_t position = step * batchSize + i;
+            acc[i] = permutation(seed, position / n)[std::size_t(position % n)];
+        }
+    }
+    Batch batch = batchFromRows(m_train.index_select(0, indices));
+    batch.indices = indices;
+    return batch;
+}
+
+std::int64_t Dataset::validationBatchCount(std::int64_t batchSize) const
+{
+    if (batchSize <= 0)
+        return 0;
+    return (validationSize() + batchSize - 1) / batchSize;
+}
+
+Batch Dataset::validationBatch(std::int64_t index, std::int64_t batchSize) const
+{
+    TORCH_CHECK(batchSize > 0, "Dataset::validationBatch: the batch size must be positive");
+    const std::int64_t m = validationSize(), count = validationBatchCount(batchSize);
+    if (m == 0) {
+        auto empty = torch::empty({0, m_seqLen}, torch::kLong);
+        return {empty, empty.clone(), torch::empty({0, m_seqLen}, torch::kFloat),
+                torch::empty({0}, torch::kLong)};
+    }
+    const std::int64_t b = ((index % count) + count) % count;
+    auto positions = torch::arange(b * batchSize, (b + 1) * batchSize, torch::kLong);
+    auto rows = positions.remainder(m);
+    Batch batch = batchFromRows(m_validation.index_select(0, rows));
+    batch.mask *= (positions < m).to(torch::kFloat).unsqueeze(1);
+    batch.indices = rows;
+    return batch;
+}
+
+Batch Dataset::batchFromRows(const torch::Tensor &rows) const
+{
+    TORCH_CHECK(rows.dim() == 2 && rows.size(1) >= 2,
+                "Dataset::batchFromRows: expected rows [B, T+1] with T >= 1, got ", rows.sizes());
+    const std::int64_t length = rows.size(1);
+    auto r = rows.to(torch::kLong);
+    Batch batch;
+    batch.inputs = r.slice(1, 0, length - 1).contiguous();
+    batch.targets = r.slice(1, 1, length).contiguous();
+    batch.mask = torch::ones({r.size(0), length - 1}, torch::kFloat);
+    batch.indices = torch::full({r.size(0)}, -1, torch::kLong);
+    return batch;
+}
+
+std::string Dataset::decode(const std::vector<std::int64_t> &tokens) const
+{
+    if (!hasOracle())
+        return sanitizeUtf8(decodeBytes(tokens));
+    std::string text;
+    for (const auto t : tokens) {
+        if (!text.empty())
+            text += ' ';
+        text += "t" + std::to_string(t);
+    }
+    return text;
+}
+
+DatasetResult makeDataset(const DatasetConfig &config)
+{
+    if (config.seqLen < 1 || config.seqLen > (1 << 20))
+        return DatasetResult::failure("invalid", "dataset: seq_len must be in [1, 1048576], got " +
+                                                     std::to_string(config.seqLen));
+    try {
+        if (config.source == "oracle-hmm")
+            return oracleDataset(config);
+        if (config.source != "text" && config.source != "jsonl")
+            return DatasetResult::failure("invalid", "dataset: unknown source '" + config.source +
+                                                         "', expected oracle-hmm, text or "
+                                                         "jsonl");
+        if (!(config.validationFraction >= 0 && config.validationFraction < 1))
+            return DatasetResult::failure("invalid",
+                                          "dataset: validation_fraction must be in [0, 1), got " +
+                                              std::to_string(config.validationFraction));
+        if (config.source == "text") {
+            auto text = readCorpusFile(config.path);
+            if (!text.ok())
+                return text.error();
+            return byteDataset("text", config.path, text.value(), config);
+        }
+        if (config.textField.empty())
+            return DatasetResult::failure("invalid", "dataset: text_field is empty; name the "
+                                                     "JSON field that holds each document");
+        auto text = readJsonLines(config.path, config.textField);
+        if (!text.ok())
+            return text.error();
+        return byteDataset("jsonl", config.path, text.value(), config);
+    } catch (const std::bad_alloc &) {
+        return DatasetResult::failure("memory", "dataset: out of memory while building " +
+                                                    config.source + " data");
+    } catch (const c10::Error &e) {
+        return DatasetResult::failure("internal",
+                                      std::string("dataset: ") + e.what_without_backtrace());
+    } catch (const std::exception &e) {
+        return DatasetResult::failure("internal", std::string("dataset: ") + e.what());
+    }
+}
+
+} // namespace distillery::core::data
