@@ -584,6 +584,21 @@ private Q_SLOTS:
         QCOMPARE(zeroGrad.abs().max().item<double>(), 0.0);
     }
 
+    // A teacher that produces NaN at a counted position must not look like a perfect match:
+    // the loss is NaN, so the trainer stops the run and names the term.
+    void nanTeacherGivesNan_data() { maskedPositionsDoNotCount_data(); }
+    void nanTeacherGivesNan()
+    {
+        QFETCH(QString, kind);
+        const auto *entry = find(kind.toStdString());
+        if (!entry->needsTeacherLogits && !entry->needsTopk)
+            QSKIP("the loss does not read teacher logits");
+        Case c = makeCase(kind.toStdString(), config(2.0), 73, {1, 1, 0});
+        c.teacher = c.teacher.clone();
+        c.teacher[1].fill_(kNaN);
+        QVERIFY2(std::isnan(valueOf(c)), qPrintable(QString::number(valueOf(c))));
+    }
+
     void teacherReceivesNoGradient_data() { maskedPositionsDoNotCount_data(); }
     void teacherReceivesNoGradient()
     {

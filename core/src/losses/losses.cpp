@@ -90,11 +90,13 @@ void checkUnit(double v, const char *name)
 
 // Per-row KL(P || Q) = sum_v P(v) (log P(v) - log Q(v)) from log-probabilities, with the
 // convention 0 log 0 = 0 (a token P gives probability 0, e.g. log P = -inf, contributes 0).
+// A NaN in P stays NaN (p == 0 is false for NaN), so a broken teacher cannot look like a
+// perfect match.
 torch::Tensor klRows(const torch::Tensor &logP, const torch::Tensor &logQ)
 {
     auto p = logP.exp();
     auto terms = p * (logP - logQ);
-    return torch::where(p > 0, terms, torch::zeros_like(terms)).sum(-1);
+    return torch::where(p == 0, torch::zeros_like(terms), terms).sum(-1);
 }
 
 // log(w P + (1-w) Q) from log P and log Q, by logsumexp (no underflow, no log(0) for w in (0,1)).
@@ -355,7 +357,7 @@ torch::Tensor topkKl(const LossInputs &in, const LossConfig &cfg)
         auto logRs = logPs.scatter(-1, idx, -kInf).logsumexp(-1);
         auto rT = logRt.exp();
         auto rest = rT * (logRt - logRs);
-        l = l + torch::where(rT > 0, rest, torch::zeros_like(rest));
+        l = l + torch::where(rT == 0, torch::zeros_like(rest), rest);
     }
     return maskedMean(tau * tau * l, pos);
 }
