@@ -5,7 +5,8 @@ Usage: make_torchscript_teachers.py OUTDIR VOCAB
   wrong_rank.pt  forward(tokens) -> logits [B,V] (last position only)
   wrong_vocab.pt forward(tokens) -> logits [B,T,V+3]
   int_logits.pt  forward(tokens) -> int64 [B,T,V]
-  raises.pt      forward(tokens) raises an error"""
+  raises.pt      forward(tokens) raises an error
+  nan.pt         forward(tokens) -> logits [B,T,V], all NaN"""
 import sys
 import torch
 import torch.nn as nn
@@ -44,6 +45,10 @@ class Raises(Good):
             raise RuntimeError("this teacher refuses to run")
         return self.out(self.emb(tokens))
 
+class NanLogits(Good):
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        return self.out(self.emb(tokens)) * float("nan")
+
 out = sys.argv[1]
 torch.manual_seed(0)
 torch.jit.script(Good(V)).save(f"{out}/good.pt")
@@ -52,3 +57,4 @@ torch.jit.script(WrongRank(V)).save(f"{out}/wrong_rank.pt")
 torch.jit.script(Good(V + 3)).save(f"{out}/wrong_vocab.pt")
 torch.jit.script(IntLogits(V)).save(f"{out}/int_logits.pt")
 torch.jit.script(Raises(V)).save(f"{out}/raises.pt")
+torch.jit.script(NanLogits(V)).save(f"{out}/nan.pt")

@@ -1,0 +1,105 @@
+#pragma once
+
+// A graph compiled into what the trainer executes: resolved dataset, models, loss terms with
+// their weights and schedules, optimizer and run settings. Plain values; no tensors.
+
+#include "distillery/core/graph.h"
+#include "distillery/core/models.h"
+#include "distillery/core/result.h"
+#include "distillery/core/trainer.h"
+
+#include "data/data.h"
+#include "losses/losses.h"
+
+#include <string>
+#include <vector>
+
+namespace distillery::core::train {
+
+struct TeacherPlan
+{
+    NodeId node = kInvalidNode;
+    std::string label;  // title or "teacher<id>"
+    std::string source; // train | checkpoint | torchscript
+    std::string path;
+    ModelShape shape;
+    std::int64_t trainSteps = 0;
+    double trainLr = 0;
+};
+
+// A value that is constant or ramps linearly from `start` to `end` over `steps` steps.
+struct Schedule
+{
+    bool linear = false;
+    double start = 1.0;
+    double end = 1.0;
+    std::int64_t steps = 0;
+    double at(std::int64_t step) const;
+};
+
+// Where a hidden-state input comes from: a model's layer, optionally through a Projection.
+struct HiddenSource
+{
+    NodeId model = kInvalidNode; // Student or Teacher node
+    bool isStudent = false;
+    int layer = -1;
+    NodeId projection = kInvalidNode; // kInvalidNode = none
+    std::int64_t projectionOut = 0;   // resolved output size
+    bool projectionBias = true;
+};
+
+struct TermPlan
+{
+    NodeId node = kInvalidNode;
+    std::string label; // unique, used in metric keys: train/term/<label>
+    std::string kind;
+    losses::LossConfig config;
+    Schedule weight;
+    Schedule temperature;
+    NodeId teacher = kInvalidNode; // for logit terms
+    HiddenSource studentHidden, teacherHidden;
+    // TAID
+    double taidStart = 0, taidEnd = 1, taidAlpha = 0, taidMomentum = 0;
+};
+
+struct OptimizerPlan
+{
+    std::string kind = "adamw";
+    double lr = 3e-3, weightDecay = 0.01, beta1 = 0.9, beta2 = 0.999, momentum = 0.9;
+    std::int64_t warmupSteps = 0;
+    std::string schedule = "cosine";
+    double minLrRatio = 0.1;
+    double gradClip = 1.0;
+    double lrAt(std::int64_t step, std::int64_t totalSteps) const;
+};
+
+struct Plan
+{
+    std::string templateName;
+    data::DatasetConfig dataset;
+    std::vector<TeacherPlan> teachers;
+    ModelShape student;
+    std::vector<TermPlan> terms;
+    double combineScale = 1.0;
+    OptimizerPlan optimizer;
+    std::int64_t steps = 0, batchSize = 0, seqLen = 0, evalInterval = 0, evalBatches = 0,
+                 checkpointInterval = 0;
+    std::string device = "auto";
+    int threads = 0;
+    std::int64_t seed = 0;
+    double onPolicyFraction = 0;
+    std::int64_t promptLen = 8;
+    double sampleTemperature = 1.0;
+
+    const TeacherPlan *teacher(NodeId id) const;
+    bool needsStudentHidden() const;
+    bool needsTeacherHidden(NodeId teacher) const;
+    bool needsTopkCache() const;
+};
+
+// Applies RunOptions overrides to the graph's Settings node (so the stored graph is what ran).
+Result<Graph> applyOverrides(const Graph &graph, const RunOptions &options);
+// Validates and compiles. Errors name the node and parameter.
+Result<Plan> compilePlan(const Graph &graph);
+
+} // namespace distillery::core::train

@@ -1,0 +1,845 @@
+// The training loop: teachers first (trained in-graph when asked), then the student against the
+// compiled loss terms, with evaluation, checkpoints, resume, cancel/pause and progress.
+
+#include "distillery/core/trainer.h"
+
+#include "data/data.h"
+#include "losses/losses.h"
+#include "models/lm.h"
+#include "train/plan.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <thread>
+
+namespace distillery::core {
+
+namespace fs = std::filesystem;
+using namespace distillery::core::train;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double secondsSince(Clock::time_point t0)
+{
+    return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// Deterministic per-(seed, step, salt) uniform number in [0,1): splitmix64.
+std::uint64_t mix(std::uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+std::uint64_t stepSeed(std::int64_t seed, std::int64_t step, std::uint64_t salt)
+{
+    return mix(mix(std::uint64_t(seed) ^ (salt << 32)) ^ std::uint64_t(step));
+}
+double uniformAt(std::int64_t seed, std::int64_t step, std::uint64_t salt)
+{
+    return double(stepSeed(seed, step, salt) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+// Failure inside the loop that must end the run as failed with this message.
+struct RunFailure : std::runtime_error
+{
+    using std::runtime_error::runtime_error;
+};
+
+struct TeacherState
+{
+    TeacherPlan plan;
+    std::unique_ptr<models::LanguageModel> model;
+};
+
+struct TaidRuntime
+{
+    losses::TaidState state;
+};
+
+// Progress goes out after every step; consumers throttle (the GUI controller to 20/s, the CLI
+// redraws at most 10 times a second).
+class ProgressSink
+{
+public:
+    explicit ProgressSink(const ProgressCallback &cb) : m_cb(cb) {}
+    void report(const Progress &p, bool = false)
+    {
+        if (m_cb)
+            m_cb(p);
+    }
+
+private:
+    const ProgressCallback &m_cb;
+};
+
+class Trainer
+{
+public:
+    Trainer(Plan plan, std::string graphJson, RunOptions options, const ProgressCallback &progress,
+            RunControl *control)
+        : m_plan(std::move(plan))
+        , m_graphJson(std::move(graphJson))
+        , m_options(std::move(options))
+        , m_progress(progress)
+        , m_control(control)
+    {}
+
+    // Everything that can be wrong with the input, checked before a run row exists.
+    Status prepare();
+    // Creates (or reopens) the run and trains. Never throws.
+    RunResult run(RunId resumeFrom);
+
+private:
+    void train(RunResult &result);
+    void trainTeacher(TeacherState &t);
+    void buildTopkCache();
+    void setupStudent();
+    void restoreCheckpoint(const std::string &path);
+    void saveCheckpoint(std::int64_t step);
+    std::map<std::string, double> evaluate(std::int64_t step);
+    data::Batch onPolicyBatch(const data::Batch &batch, std::int64_t step);
+    torch::Tensor hiddenFor(const HiddenSource &src, const models::LmOutput &out);
+    bool waitWhilePaused();
+    bool cancelled() const { return m_control && m_control->cancelRequested(); }
+    void log(const std::string &key, std::int64_t step, double value)
+    {
+        m_writer->addScalar(m_runId, key, step, value);
+    }
+    void flushOrThrow(bool force = false)
+    {
+        auto st = force ? m_writer->flush() : m_writer->maybeFlush(0.25);
+        if (!st.ok())
+            spdlog::warn("run store: {} (rows kept for the next flush)", st.error().message);
+    }
+
+    Plan m_plan;
+    std::string m_graphJson;
+    RunOptions m_options;
+    ProgressSink m_progress;
+    RunControl *m_control;
+    torch::Device m_device{torch::kCPU};
+    std::string m_deviceName = "cpu";
+    std::shared_ptr<data::Dataset> m_data;
+    std::vector<TeacherState> m_teachers;
+    std::unique_ptr<RunWriter> m_writer;
+    RunId m_runId = 0;
+    fs::path m_artifacts;
+    models::TransformerLM m_student{nullptr};
+    std::map<NodeId, torch::nn::Linear> m_projections;
+    std::unique_ptr<torch::optim::Optimizer> m_optimizer;
+    std::map<NodeId, TaidRuntime> m_taid;
+    std::optional<data::TopKCache> m_topk;
+    std::int64_t m_startStep = 0; // first step to run
+    bool m_resuming = false;
+    Clock::time_point m_t0;
+};
+
+Status Trainer::prepare()
+{
+    applyThreads(m_plan.threads);
+    if (m_plan.device == "cuda" && !cudaAvailable())
+        return Status::failure("no-cuda", "device 'cuda' was requested but CUDA is not available "
+                                          "in this build or on this machine (use auto or cpu)");
+    if (m_plan.device == "cuda" || (m_plan.device == "auto" && cudaAvailable())) {
+        m_device = torch::Device(torch::kCUDA, 0);
+        m_deviceName = "cuda:0";
+    }
+
+    auto dataset = data::makeDataset(m_plan.dataset);
+    if (!dataset.ok())
+        return dataset.error();
+    m_data = dataset.value();
+
+    for (const auto &tp : m_plan.teachers) {
+        TeacherState t;
+        t.plan = tp;
+        if (tp.source == "torchscript") {
+            auto m = models::loadTorchScript(tp.path, m_data->vocab(),
+                                             std::min<std::int64_t>(m_plan.seqLen, 16));
+            if (!m.ok())
+                return Status::failure(m.error().code, "teacher '" + tp.label + "': "
+                                                           + m.error().message);
+            t.model = std::move(m.value());
+            if (m_plan.needsTeacherHidden(tp.node) && t.model->hiddenSize() < 0)
+                return Status::failure("bad-teacher",
+                                       "teacher '" + tp.label + "' (" + tp.path
+                                           + "): a hidden-state loss needs hidden states, but "
+                                             "forward returns only logits (return a tuple "
+                                             "(logits, hidden...))");
+        } else if (tp.source == "checkpoint") {
+            auto m = models::loadBuiltin(tp.path);
+            if (!m.ok())
+                return Status::failure(m.error().code, "teacher '" + tp.label + "': "
+                                                           + m.error().message);
+            auto model = m.value();
+            if (model->shape().vocab != m_data->vocab())
+                return Status::failure("vocab-mismatch",
+                                       "teacher '" + tp.label + "' (" + tp.path
+                                           + "): vocabulary " + std::to_string(model->shape().vocab)
+                                           + ", but the dataset's is "
+                                           + std::to_string(m_data->vocab()));
+            if (model->shape().maxLen < m_plan.seqLen)
+                return Status::failure("bad-teacher",
+                                       "teacher '" + tp.label + "' (" + tp.path
+                                           + "): trained for sequences up to "
+                                           + std::to_string(model->shape().maxLen)
+                                           + " tokens, the run uses seq_len "
+                                           + std::to_string(m_plan.seqLen));
+            t.model = models::wrapBuiltin(model);
+        }
+        m_teachers.push_back(std::move(t));
+    }
+
+    if (m_options.storePath.empty())
+        return Status::failure("bad-option", "no run store given (--store FILE)");
+    auto writer = RunWriter::open(m_options.storePath);
+    if (!writer.ok())
+        return writer.error();
+    m_writer = std::move(writer.value());
+    return okStatus();
+}
+
+RunResult Trainer::run(RunId resumeFrom)
+{
+    RunResult result;
+    result.device = m_deviceName;
+    m_t0 = Clock::now();
+    if (resumeFrom > 0) {
+        m_runId = resumeFrom;
+        m_resuming = true;
+        auto st = m_writer->reopenRun(resumeFrom);
+        if (!st.ok()) {
+            result.status = RunStatus::Failed;
+            result.error = st.error().message;
+            return result;
+        }
+    } else {
+        NewRun nr;
+        nr.name = m_options.name.empty()
+                      ? (m_plan.templateName.empty() ? std::string("run") : m_plan.templateName)
+                      : m_options.name;
+        nr.templateName = m_plan.templateName;
+        nr.graphJson = m_graphJson;
+        nr.device = m_deviceName;
+        nr.threads = at::get_num_threads();
+        nr.seed = m_plan.seed;
+        nr.stepsTotal = m_plan.steps;
+        auto id = m_writer->createRun(nr);
+        if (!id.ok()) {
+            result.status = RunStatus::Failed;
+            result.error = id.error().message;
+            return result;
+        }
+        m_runId = id.value();
+    }
+    result.runId = m_runId;
+    m_artifacts = fs::path(m_options.artifactsDir.empty() ? m_options.storePath + ".artifacts"
+                                                          : m_options.artifactsDir)
+                  / ("run-" + std::to_string(m_runId));
+
+    std::string error;
+    try {
+        std::error_code ec;
+        fs::create_directories(m_artifacts, ec);
+        if (ec)
+            throw RunFailure("cannot create the artifacts directory " + m_artifacts.string() + ": "
+                             + ec.message());
+        m_writer->setRunMeta(m_runId, "threads", describeThreads());
+        m_writer->setRunMeta(m_runId, "dataset", m_data->describe());
+        m_writer->setRunMeta(m_runId, "artifacts", m_artifacts.string());
+        train(result);
+    } catch (const c10::Error &e) {
+        error = std::string("LibTorch error: ") + e.what_without_backtrace();
+    } catch (const std::exception &e) {
+        error = e.what();
+    }
+    if (!error.empty()) {
+        result.status = RunStatus::Failed;
+        result.error = error;
+        spdlog::error("run {} failed: {}", m_runId, error);
+    }
+    result.seconds = secondsSince(m_t0);
+    auto st = m_writer->finishRun(m_runId, result.status, result.error);
+    if (!st.ok() && result.error.empty())
+        result.error = st.error().message;
+    return result;
+}
+
+bool Trainer::waitWhilePaused()
+{
+    if (!m_control || !m_control->paused())
+        return true;
+    Progress p;
+    p.phase = "paused";
+    p.paused = true;
+    m_progress.report(p, true);
+    while (m_control->paused() && !m_control->cancelRequested()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        flushOrThrow(); // keeps the heartbeat alive
+    }
+    return !m_control->cancelRequested();
+}
+
+// Teachers with source = train: next-token cross-entropy on the training split with AdamW,
+// warm-up and cosine decay, then frozen and saved with the run.
+void Trainer::trainTeacher(TeacherState &t)
+{
+    const auto &tp = t.plan;
+    const std::string savedKey = "teacher/" + std::to_string(tp.node) + "/path";
+    // On resume the teacher trained by the first attempt is reused, not retrained.
+    if (auto reader = StoreReader::open(m_options.storePath); reader.ok()) {
+        auto meta = reader.value()->runMeta(m_runId);
+        if (meta.ok() && meta.value().count(savedKey)) {
+            auto loaded = models::loadBuiltin(meta.value().at(savedKey));
+            if (loaded.ok()) {
+                t.model = models::wrapBuiltin(loaded.value());
+                return;
+            }
+        }
+    }
+    torch::manual_seed(std::uint64_t(m_plan.seed) * 7919 + std::uint64_t(tp.node));
+    auto model = models::TransformerLM(tp.shape);
+    model->to(m_device);
+    model->train(true);
+    torch::optim::AdamW opt(model->parameters(),
+                            torch::optim::AdamWOptions(tp.trainLr).weight_decay(0.01));
+    OptimizerPlan sched;
+    sched.lr = tp.trainLr;
+    sched.warmupSteps = std::max<std::int64_t>(1, tp.trainSteps / 20);
+    sched.schedule = "cosine";
+    sched.minLrRatio = 0.1;
+    const std::string key = "teacher/" + tp.label + "/loss";
+    const auto t0 = Clock::now();
+    const double tokensPerStep = double(m_plan.batchSize * m_plan.seqLen);
+    for (std::int64_t step = 0; step < tp.trainSteps; ++step) {
+        if (!waitWhilePaused() || cancelled())
+            return;
+        for (auto &group : opt.param_groups())
+            static_cast<torch::optim::AdamWOptions &>(group.options()).lr(sched.lrAt(step, tp.trainSteps));
+        auto batch = m_data->trainBatch(step, m_plan.batchSize,
+                                        stepSeed(m_plan.seed, 0, 0x7eac4e7 + tp.node));
+        auto inputs = batch.inputs.to(m_device), targets = batch.targets.to(m_device);
+        auto logits = model->forward(inputs).logits;
+        auto loss = torch::nn::functional::cross_entropy(logits.reshape({-1, logits.size(-1)}),
+                                                         targets.reshape({-1}));
+        opt.zero_grad();
+        loss.backward();
+        torch::nn::utils::clip_grad_norm_(model->parameters(), 1.0);
+        opt.step();
+        const double value = loss.item<double>();
+        if (!std::isfinite(value))
+            throw RunFailure("teacher '" + tp.label + "' training: the loss is " + std::to_string(value)
+                             + " at step " + std::to_string(step));
+        log(key, step, value);
+        flushOrThrow();
+        const double elapsed = secondsSince(t0);
+        Progress p;
+        p.phase = "teacher '" + tp.label + "'";
+        p.step = step + 1;
+        p.totalSteps = tp.trainSteps;
+        p.loss = value;
+        p.tokensPerSecond = tokensPerStep * double(step + 1) / std::max(elapsed, 1e-9);
+        p.etaSeconds = elapsed / double(step + 1) * double(tp.trainSteps - step - 1);
+        p.elapsedSeconds = secondsSince(m_t0);
+        m_progress.report(p, step + 1 == tp.trainSteps);
+    }
+    model->train(false);
+    for (auto &param : model->parameters())
+        param.set_requires_grad(false);
+    const std::string path = (m_artifacts / ("teacher-" + std::to_string(tp.node) + ".pt")).string();
+    if (auto st = models::saveBuiltin(model, path); !st.ok())
+        throw RunFailure(st.error().message);
+    m_writer->setRunMeta(m_runId, savedKey, path);
+    m_writer->addCheckpoint({m_runId, tp.trainSteps, path, "teacher", 0});
+    t.model = models::wrapBuiltin(model);
+}
+
+void Trainer::buildTopkCache()
+{
+    if (!m_plan.needsTopkCache())
+        return;
+    // One cache per run: the first top-k term decides k, temperature and teacher.
+    const TermPlan *term = nullptr;
+    for (const auto &t : m_plan.terms)
+        if (t.kind == "topk-kl") {
+            term = &t;
+            break;
+        }
+    TeacherState *teacher = nullptr;
+    for (auto &t : m_teachers)
+        if (t.plan.node == term->teacher)
+            teacher = &t;
+    torch::NoGradGuard noGrad;
+    const auto rows = m_data->trainSequences();
+    const std::int64_t n = rows.size(0), chunk = 64;
+    std::vector<torch::Tensor> lp, idx;
+    for (std::int64_t i = 0; i < n; i += chunk) {
+        auto batch = m_data->batchFromRows(rows.slice(0, i, std::min(n, i + chunk)));
+        auto logits = teacher->model->forward(batch.inputs.to(m_device), false).logits;
+        auto flat = logits.reshape({-1, logits.size(-1)});
+        auto [l, ix] = losses::topkFromLogits(flat, term->config.topK, term->config.temperature);
+        lp.push_back(l.reshape({logits.size(0), logits.size(1), -1}).cpu());
+        idx.push_back(ix.reshape({logits.size(0), logits.size(1), -1}).cpu());
+        Progress p;
+        p.phase = "top-k cache";
+        p.step = std::min(n, i + chunk);
+        p.totalSteps = n;
+        p.elapsedSeconds = secondsSince(m_t0);
+        m_progress.report(p);
+        if (cancelled())
+            return;
+    }
+    data::TopKCache cache;
+    cache.logProbs = torch::cat(lp);
+    cache.indices = torch::cat(idx);
+    cache.k = term->config.topK;
+    cache.temperature = term->config.temperature;
+    m_topk = cache;
+    const std::string path = (m_artifacts / "topk-cache.pt").string();
+    if (auto st = data::saveTopKCache(cache, path); st.ok())
+        m_writer->setRunMeta(m_runId, "topk_cache", path);
+}
+
+void Trainer::setupStudent()
+{
+    torch::manual_seed(std::uint64_t(m_plan.seed));
+    m_student = models::TransformerLM(m_plan.student);
+    m_student->to(m_device);
+    std::vector<torch::Tensor> params = m_student->parameters();
+    for (const auto &term : m_plan.terms) {
+        for (const HiddenSource *src : {&term.studentHidden, &term.teacherHidden}) {
+            if (src->projection == kInvalidNode || m_projections.count(src->projection))
+                continue;
+            std::int64_t in = 0;
+            if (src->isStudent)
+                in = m_plan.student.dModel;
+            else
+                for (auto &t : m_teachers)
+                    if (t.plan.node == src->model)
+                        in = t.model->hiddenSize();
+            auto proj = torch::nn::Linear(
+                torch::nn::LinearOptions(in, src->projectionOut).bias(src->projectionBias));
+            proj->to(m_device);
+            m_projections.emplace(src->projection, proj);
+            for (auto &p : proj->parameters())
+                params.push_back(p);
+        }
+        if (term.kind == "taid") {
+            TaidRuntime rt;
+            rt.state.t = term.taidStart;
+            m_taid[term.node] = rt;
+        }
+    }
+    const auto &o = m_plan.optimizer;
+    if (o.kind == "sgd")
+        m_optimizer = std::make_unique<torch::optim::SGD>(
+            params, torch::optim::SGDOptions(o.lr).momentum(o.momentum).weight_decay(o.weightDecay));
+    else
+        m_optimizer = std::make_unique<torch::optim::AdamW>(
+            params, torch::optim::AdamWOptions(o.lr)
+                        .betas({o.beta1, o.beta2})
+                        .weight_decay(o.weightDecay));
+}
+
+void Trainer::saveCheckpoint(std::int64_t step)
+{
+    torch::serialize::OutputArchive archive;
+    archive.write("step", torch::tensor({step}, torch::kLong));
+    torch::serialize::OutputArchive student;
+    m_student->save(student);
+    archive.write("student", student);
+    for (auto &[id, proj] : m_projections) {
+        torch::serialize::OutputArchive a;
+        proj->save(a);
+        archive.write("projection" + std::to_string(id), a);
+    }
+    torch::serialize::OutputArchive opt;
+    m_optimizer->save(opt);
+    archive.write("optimizer", opt);
+    for (auto &[id, rt] : m_taid)
+        archive.write("taid" + std::to_string(id),
+                      torch::tensor({rt.state.t, rt.state.momentum, rt.state.previousLoss},
+                                    torch::kDouble));
+    const std::string path = (m_artifacts / ("step-" + std::to_string(step) + ".pt")).string();
+    const std::string tmp = path + ".tmp";
+    archive.save_to(tmp);
+    fs::rename(tmp, path);
+    if (auto st = m_writer->addCheckpoint({m_runId, step, path, "student", 0}); !st.ok())
+        throw RunFailure(st.error().message);
+    // The student itself, loadable as a built-in checkpoint (teacher source = checkpoint).
+    models::saveBuiltin(m_student, (m_artifacts / "student.pt").string());
+}
+
+void Trainer::restoreCheckpoint(const std::string &path)
+{
+    torch::serialize::InputArchive archive;
+    archive.load_from(path, m_device);
+    torch::Tensor step;
+    archive.read("step", step);
+    torch::serialize::InputArchive student;
+    archive.read("student", student);
+    m_student->load(student);
+    for (auto &[id, proj] : m_projections) {
+        torch::serialize::InputArchive a;
+        archive.read("projection" + std::to_string(id), a);
+        proj->load(a);
+    }
+    torch::serialize::InputArchive opt;
+    archive.read("optimizer", opt);
+    m_optimizer->load(opt);
+    for (auto &[id, rt] : m_taid) {
+        torch::Tensor s;
+        archive.read("taid" + std::to_string(id), s);
+        s = s.to(torch::kCPU, torch::kDouble);
+        rt.state.t = s[0].item<double>();
+        rt.state.momentum = s[1].item<double>();
+        rt.state.previousLoss = s[2].item<double>();
+    }
+    m_startStep = step.item<std::int64_t>() + 1;
+}
+
+torch::Tensor Trainer::hiddenFor(const HiddenSource &src, const models::LmOutput &out)
+{
+    const auto n = std::int64_t(out.hidden.size());
+    if (n == 0)
+        throw RunFailure("no hidden states available from node " + std::to_string(src.model));
+    std::int64_t layer = src.layer < 0 ? n - 1 : src.layer;
+    if (layer >= n)
+        throw RunFailure("node " + std::to_string(src.model) + " has hidden layers 0.."
+                         + std::to_string(n - 1) + ", the loss asks for layer "
+                         + std::to_string(src.layer));
+    auto h = out.hidden[std::size_t(layer)];
+    if (src.projection != kInvalidNode)
+        h = m_projections.at(src.projection)->forward(h);
+    return h.reshape({-1, h.size(-1)});
+}
+
+// The student continues each prompt by ancestral sampling at the sampling temperature; the
+// divergences are then taken on the student's own tokens (on-policy distillation, GKD).
+data::Batch Trainer::onPolicyBatch(const data::Batch &batch, std::int64_t step)
+{
+    torch::NoGradGuard noGrad;
+    const std::int64_t B = batch.inputs.size(0), T = batch.inputs.size(1), P = m_plan.promptLen;
+    auto gen = at::detail::createCPUGenerator(stepSeed(m_plan.seed, step, 0x5a3b1e));
+    auto rows = torch::zeros({B, T + 1}, torch::kLong);
+    rows.slice(1, 0, P).copy_(batch.inputs.slice(1, 0, P));
+    m_student->train(false);
+    for (std::int64_t t = P; t <= T; ++t) {
+        auto logits = m_student->forward(rows.slice(1, 0, t).to(m_device)).logits.select(1, t - 1);
+        auto probs = torch::softmax(logits.to(torch::kCPU, torch::kDouble) / m_plan.sampleTemperature, -1);
+        rows.select(1, t).copy_(torch::multinomial(probs, 1, false, gen).squeeze(1));
+    }
+    m_student->train(true);
+    auto out = m_data->batchFromRows(rows);
+    // Only the sampled continuation counts; the prompt's predictions are not the student's.
+    out.mask.slice(1, 0, P - 1).zero_();
+    out.indices = batch.indices;
+    return out;
+}
+
+std::map<std::string, double> Trainer::evaluate(std::int64_t step)
+{
+    torch::NoGradGuard noGrad;
+    m_student->train(false);
+    models::LanguageModel *teacher = m_teachers.empty() ? nullptr : m_teachers.front().model.get();
+    double sNll = 0, sAcc = 0, tNll = 0, tAcc = 0, klTS = 0, klOS = 0, klOT = 0, oNll = 0, count = 0;
+    const std::int64_t batches = std::min(m_plan.evalBatches,
+                                          m_data->validationBatchCount(m_plan.batchSize));
+    for (std::int64_t b = 0; b < std::max<std::int64_t>(1, batches); ++b) {
+        auto batch = m_data->validationBatch(b, m_plan.batchSize);
+        auto inputs = batch.inputs.to(m_device);
+        auto targets = batch.targets.to(m_device).reshape({-1});
+        auto mask = batch.mask.to(m_device).reshape({-1});
+        const double n = mask.sum().item<double>();
+        auto sLogp = torch::log_softmax(m_student->forward(inputs).logits.to(torch::kFloat), -1);
+        sLogp = sLogp.reshape({-1, sLogp.size(-1)});
+        auto masked = [&](const torch::Tensor &x) { return (x * mask).sum().item<double>(); };
+        sNll += masked(-sLogp.gather(1, targets.unsqueeze(1)).squeeze(1));
+        sAcc += masked((sLogp.argmax(-1) == targets).to(torch::kFloat));
+        torch::Tensor oracle, oracleLog;
+        if (m_data->hasOracle()) {
+            auto o = m_data->oracle()->nextTokenDistributions(batch.inputs).to(m_device);
+            oracle = o.reshape({-1, o.size(-1)});
+            oracleLog = torch::log(oracle.clamp_min(1e-30));
+            klOS += masked((oracle * (oracleLog - sLogp)).sum(-1));
+            oNll += masked(-oracleLog.gather(1, targets.unsqueeze(1)).squeeze(1));
+        }
+        if (teacher) {
+            auto tLogp = torch::log_softmax(teacher->forward(inputs, false).logits.to(torch::kFloat), -1);
+            tLogp = tLogp.reshape({-1, tLogp.size(-1)});
+            tNll += masked(-tLogp.gather(1, targets.unsqueeze(1)).squeeze(1));
+            tAcc += masked((tLogp.argmax(-1) == targets).to(torch::kFloat));
+            klTS += masked((tLogp.exp() * (tLogp - sLogp)).sum(-1));
+            if (oracle.defined())
+                klOT += masked((oracle * (oracleLog - tLogp)).sum(-1));
+        }
+        count += n;
+    }
+    m_student->train(true);
+    count = std::max(count, 1.0);
+    std::map<std::string, double> m;
+    m["eval/student_nll"] = sNll / count;
+    m["eval/student_acc"] = sAcc / count;
+    if (teacher) {
+        m["eval/teacher_nll"] = tNll / count;
+        m["eval/teacher_acc"] = tAcc / count;
+        m["eval/kl_teacher_student"] = klTS / count;
+    }
+    if (m_data->hasOracle()) {
+        m["eval/kl_oracle_student"] = klOS / count;
+        m["eval/oracle_nll"] = oNll / count;
+        if (teacher)
+            m["eval/kl_oracle_teacher"] = klOT / count;
+    }
+    for (const auto &[k, v] : m)
+        log(k, step, v);
+    flushOrThrow(true);
+    return m;
+}
+
+void Trainer::train(RunResult &result)
+{
+    // Resume: continue from the newest student checkpoint of this run, if any.
+    std::string resumePath;
+    if (auto reader = StoreReader::open(m_options.storePath); reader.ok()) {
+        if (auto cps = reader.value()->checkpoints(m_runId); cps.ok()) {
+            std::int64_t newest = -1;
+            for (const auto &c : cps.value())
+                if (c.kind == "student" && c.step > newest) {
+                    newest = c.step;
+                    resumePath = c.path;
+                }
+        }
+    }
+
+    for (auto &t : m_teachers) {
+        if (t.plan.source == "train")
+            trainTeacher(t);
+        if (cancelled()) {
+            result.status = RunStatus::Cancelled;
+            return;
+        }
+        t.model->to(m_device);
+        t.model->setTraining(false);
+        for (auto &p : t.model->parameters())
+            p.set_requires_grad(false);
+    }
+    buildTopkCache();
+    setupStudent();
+    if (!resumePath.empty())
+        restoreCheckpoint(resumePath);
+    if (m_resuming) {
+        // Rows written after the checkpoint by the interrupted attempt are rewritten by this
+        // one; dropping them first keeps no stale tail (the teacher curves stay).
+        if (auto st = m_writer->discardAfter(m_runId, m_startStep - 1, "teacher/"); !st.ok())
+            throw RunFailure(st.error().message);
+    }
+
+    const std::int64_t B = m_plan.batchSize, T = m_plan.seqLen, total = m_plan.steps;
+    const bool wantStudentHidden = m_plan.needsStudentHidden();
+    m_student->train(true);
+    double smoothedStep = 0;
+    std::int64_t lastStep = m_startStep - 1;
+    std::map<std::string, double> lastEval;
+
+    for (std::int64_t step = m_startStep; step < total; ++step) {
+        if (!waitWhilePaused() || cancelled()) {
+            if (lastStep >= m_startStep)
+                saveCheckpoint(lastStep);
+            result.status = RunStatus::Cancelled;
+            result.steps = lastStep + 1;
+            return;
+        }
+        const auto stepStart = Clock::now();
+        const double lr = m_plan.optimizer.lrAt(step, total);
+        for (auto &group : m_optimizer->param_groups())
+            group.options().set_lr(lr);
+
+        auto batch = m_data->trainBatch(step, B, std::uint64_t(m_plan.seed));
+        const bool onPolicy = m_plan.onPolicyFraction > 0
+                              && uniformAt(m_plan.seed, step, 0x0b9c) < m_plan.onPolicyFraction;
+        if (onPolicy)
+            batch = onPolicyBatch(batch, step);
+        auto inputs = batch.inputs.to(m_device);
+        auto targets = batch.targets.to(m_device).reshape({-1});
+        auto mask = batch.mask.to(m_device).reshape({-1});
+
+        std::map<NodeId, models::LmOutput> teacherOut;
+        {
+            torch::NoGradGuard noGrad;
+            for (auto &t : m_teachers) {
+                bool needed = false;
+                for (const auto &term : m_plan.terms)
+                    needed = needed || term.teacher == t.plan.node
+                             || term.teacherHidden.model == t.plan.node;
+                if (needed)
+                    teacherOut[t.plan.node] = t.model->forward(inputs, m_plan.needsTeacherHidden(t.plan.node));
+            }
+        }
+        auto studentOut = m_student->forward(inputs, wantStudentHidden);
+        auto sLogits = studentOut.logits.reshape({-1, studentOut.logits.size(-1)});
+
+        torch::Tensor totalLoss = torch::zeros({}, sLogits.options());
+        std::map<std::string, double> termValues;
+        for (const auto &term : m_plan.terms) {
+            const auto *entry = losses::find(term.kind);
+            losses::LossInputs in;
+            in.studentLogits = sLogits;
+            in.labels = targets;
+            // Supervised terms do not apply to the student's own samples.
+            in.mask = (onPolicy && entry->needsLabels) ? torch::zeros_like(mask) : mask;
+            losses::LossConfig cfg = term.config;
+            cfg.temperature = term.temperature.at(step);
+            if (term.teacher != kInvalidNode) {
+                auto &tl = teacherOut.at(term.teacher).logits;
+                in.teacherLogits = tl.reshape({-1, tl.size(-1)});
+            }
+            if (entry->needsTopk) {
+                if (m_topk && !onPolicy) {
+                    auto [lp, ix] = data::gatherTopK(*m_topk, batch.indices);
+                    in.topkLogProbs = lp.to(m_device).reshape({-1, lp.size(-1)});
+                    in.topkIndices = ix.to(m_device).reshape({-1, ix.size(-1)});
+                } else {
+                    auto [lp, ix] = losses::topkFromLogits(in.teacherLogits, cfg.topK, cfg.temperature);
+                    in.topkLogProbs = lp;
+                    in.topkIndices = ix;
+                }
+            }
+            if (entry->needsHidden) {
+                in.studentHidden = hiddenFor(term.studentHidden, studentOut);
+                in.teacherHidden = hiddenFor(term.teacherHidden, teacherOut.at(term.teacherHidden.model));
+            }
+            if (term.kind == "taid")
+                cfg.taidT = m_taid.at(term.node).state.t;
+            auto value = entry->fn(in, cfg);
+            const double v = value.item<double>();
+            if (!std::isfinite(v))
+                throw RunFailure("step " + std::to_string(step) + ": loss term '" + term.label
+                                 + "' (" + term.kind + ") is " + (std::isnan(v) ? "NaN" : "infinite"));
+            termValues[term.label] = v;
+            const double w = term.weight.at(step);
+            totalLoss = totalLoss + w * value;
+            log("train/term/" + term.label, step, v);
+            if (term.weight.linear)
+                log("train/weight/" + term.label, step, w);
+            if (term.temperature.linear)
+                log("train/temperature/" + term.label, step, cfg.temperature);
+            if (term.kind == "taid") {
+                log("train/taid_t/" + term.label, step, cfg.taidT);
+                auto &rt = m_taid.at(term.node);
+                losses::taidUpdate(rt.state, v, step, total, term.taidStart, term.taidEnd,
+                                   term.taidAlpha, term.taidMomentum);
+            }
+        }
+        totalLoss = totalLoss * m_plan.combineScale;
+        const double lossValue = totalLoss.item<double>();
+        if (!std::isfinite(lossValue))
+            throw RunFailure("step " + std::to_string(step) + ": the total loss is not finite");
+
+        m_optimizer->zero_grad();
+        totalLoss.backward();
+        std::vector<torch::Tensor> params;
+        for (auto &group : m_optimizer->param_groups())
+            for (auto &p : group.params())
+                params.push_back(p);
+        double gradNorm = 0;
+        if (m_plan.optimizer.gradClip > 0)
+            gradNorm = torch::nn::utils::clip_grad_norm_(params, m_plan.optimizer.gradClip);
+        else
+            gradNorm = torch::nn::utils::clip_grad_norm_(params, 1e30);
+        if (!std::isfinite(gradNorm))
+            throw RunFailure("step " + std::to_string(step) + ": the gradient norm is not finite");
+        m_optimizer->step();
+
+        const double dt = secondsSince(stepStart);
+        smoothedStep = step == m_startStep ? dt : 0.9 * smoothedStep + 0.1 * dt;
+        const double tokensPerSecond = double(B * T) / std::max(dt, 1e-9);
+        log("train/loss", step, lossValue);
+        log("train/lr", step, lr);
+        log("train/grad_norm", step, gradNorm);
+        log("train/tokens_per_s", step, tokensPerSecond);
+        if (m_plan.onPolicyFraction > 0)
+            log("train/on_policy", step, onPolicy ? 1.0 : 0.0);
+        m_writer->setLastStep(m_runId, step);
+        lastStep = step;
+
+        const bool last = step + 1 == total;
+        if (last || (m_plan.evalInterval > 0 && (step + 1) % m_plan.evalInterval == 0))
+            lastEval = evaluate(step);
+        if (last || (m_plan.checkpointInterval > 0 && (step + 1) % m_plan.checkpointInterval == 0))
+            saveCheckpoint(step);
+        flushOrThrow();
+
+        Progress p;
+        p.phase = "student";
+        p.step = step + 1;
+        p.totalSteps = total;
+        p.loss = lossValue;
+        p.tokensPerSecond = double(B * T) / std::max(smoothedStep, 1e-9);
+        p.etaSeconds = smoothedStep * double(total - step - 1);
+        p.elapsedSeconds = secondsSince(m_t0);
+        m_progress.report(p, last);
+    }
+    result.status = RunStatus::Finished;
+    result.steps = total;
+    if (lastEval.empty() && total > 0)
+        lastEval = evaluate(total - 1);
+    result.finalMetrics = lastEval;
+}
+
+} // namespace
+
+Result<RunResult> runExperiment(const Graph &graph, const RunOptions &options,
+                                const ProgressCallback &progress, RunControl *control)
+{
+    auto g = applyOverrides(graph, options);
+    if (!g.ok())
+        return g.error();
+    auto plan = compilePlan(g.value());
+    if (!plan.ok())
+        return plan.error();
+    Trainer trainer(plan.value(), graphToJson(g.value()), options, progress, control);
+    if (auto st = trainer.prepare(); !st.ok())
+        return st.error();
+    return trainer.run(0);
+}
+
+Result<RunResult> resumeRun(RunId run, const RunOptions &options, const ProgressCallback &progress,
+                            RunControl *control)
+{
+    auto reader = StoreReader::open(options.storePath);
+    if (!reader.ok())
+        return reader.error();
+    auto info = reader.value()->run(run);
+    if (!info.ok())
+        return info.error();
+    if (info.value().status == RunStatus::Finished)
+        return Result<RunResult>::failure("bad-input", "run " + std::to_string(run)
+                                                           + " is already finished");
+    if (info.value().status == RunStatus::Running)
+        return Result<RunResult>::failure("bad-input", "run " + std::to_string(run)
+                                                           + " is still running in another process");
+    auto graph = graphFromJson(info.value().graphJson, "run " + std::to_string(run));
+    if (!graph.ok())
+        return graph.error();
+    auto plan = compilePlan(graph.value());
+    if (!plan.ok())
+        return plan.error();
+    RunOptions opts = options;
+    opts.name = info.value().name;
+    Trainer trainer(plan.value(), info.value().graphJson, opts, progress, control);
+    if (auto st = trainer.prepare(); !st.ok())
+        return st.error();
+    return trainer.run(run);
+}
+
+} // namespace distillery::core

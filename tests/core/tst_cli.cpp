@@ -1,0 +1,242 @@
+// distillery-cli as a user runs it: commands, output, exit codes (0 ok, 1 run failed, 2 bad
+// input) and Ctrl-C ending a run as cancelled.
+
+#include "distillery/core/graph.h"
+#include "distillery/core/store.h"
+
+#include "core/testgraphs.h"
+
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <csignal>
+#include <cmath>
+
+using namespace distillery::core;
+using distillery::core::testing::tiny;
+
+namespace {
+
+struct CliResult
+{
+    int code = -1;
+    QString out;
+    QString err;
+};
+
+CliResult cli(const QStringList &args, int timeoutMs = 120000)
+{
+    QProcess p;
+    p.start(DISTILLERY_CLI, args);
+    CliResult r;
+    if (!p.waitForFinished(timeoutMs)) {
+        p.kill();
+        p.waitForFinished();
+        r.err = "timed out";
+        return r;
+    }
+    r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    r.out = QString::fromUtf8(p.readAllStandardOutput());
+    r.err = QString::fromUtf8(p.readAllStandardError());
+    return r;
+}
+
+QString describe(const CliResult &r)
+{
+    return QString("exit %1\nstdout:\n%2\nstderr:\n%3").arg(r.code).arg(r.out, r.err);
+}
+
+} // namespace
+
+class tst_Cli : public QObject
+{
+    Q_OBJECT
+private:
+    QTemporaryDir m_dir;
+    QString path(const char *name) const { return m_dir.filePath(name); }
+    QString writeGraph(const char *name, const Graph &g)
+    {
+        const QString p = path(name);
+        if (!saveGraphFile(g, p.toStdString()).ok())
+            qFatal("cannot write %s", qPrintable(p));
+        return p;
+    }
+
+private Q_SLOTS:
+    void helpForEveryCommand_data()
+    {
+        QTest::addColumn<QString>("command");
+        for (const char *c : {"validate", "run", "resume", "runs", "show", "metrics", "loss",
+                              "losses", "bench"})
+            QTest::newRow(c) << c;
+    }
+    void helpForEveryCommand()
+    {
+        QFETCH(QString, command);
+        auto r = cli({command, "--help"});
+        QCOMPARE(r.code, 0);
+        QVERIFY2(r.out.contains("Usage") || r.out.contains("usage"), qPrintable(describe(r)));
+    }
+
+    void unknownCommandIsBadInput()
+    {
+        QCOMPARE(cli({"frobnicate"}).code, 2);
+        QCOMPARE(cli({}).code, 2);
+    }
+
+    void validate()
+    {
+        auto ok = cli({"validate", QString(DISTILLERY_SOURCE_DIR) + "/resources/templates/classic-kd.json"});
+        QVERIFY2(ok.code == 0 && ok.out.contains("valid"), qPrintable(describe(ok)));
+
+        QFile bad(path("malformed.json"));
+        QVERIFY(bad.open(QIODevice::WriteOnly));
+        bad.write("{\"format\": \"distillery.graph\", \"version\": 1, \"nodes\": [");
+        bad.close();
+        auto r = cli({"validate", bad.fileName()});
+        QCOMPARE(r.code, 2);
+        QVERIFY2(r.err.contains("malformed.json"), qPrintable(describe(r)));
+
+        Graph g = tiny("classic-kd");
+        g.removeNode(g.nodesOfKind("Optimizer").front()->id);
+        auto invalid = cli({"validate", writeGraph("invalid.json", g)});
+        QCOMPARE(invalid.code, 2);
+        QVERIFY2(invalid.err.contains("Optimizer"), qPrintable(describe(invalid)));
+
+        auto missing = cli({"validate", path("nope.json")});
+        QCOMPARE(missing.code, 2);
+        QVERIFY2(missing.err.contains("nope.json"), qPrintable(describe(missing)));
+    }
+
+    void runThenQueryTheStore()
+    {
+        const QString store = path("runs.sqlite");
+        auto run = cli({"run", writeGraph("tiny.json", tiny("classic-kd")), "--store", store,
+                        "--name", "cli-run", "--steps", "6", "--seed", "3"});
+        QVERIFY2(run.code == 0, qPrintable(describe(run)));
+        QVERIFY2(run.out.contains("finished"), qPrintable(describe(run)));
+        QVERIFY2(run.err.contains("[student]"), qPrintable(describe(run))); // progress bar
+        QVERIFY(run.err.contains("tok/s"));
+
+        auto runs = cli({"runs", "--store", store});
+        QVERIFY2(runs.code == 0 && runs.out.contains("cli-run") && runs.out.contains("finished"),
+                 qPrintable(describe(runs)));
+
+        auto show = cli({"show", "last", "--store", store});
+        QVERIFY2(show.code == 0 && show.out.contains("eval/student_nll")
+                     && show.out.contains("seed 3"),
+                 qPrintable(describe(show)));
+
+        auto csv = cli({"metrics", "1", "train/loss", "--store", store, "--csv"});
+        QCOMPARE(csv.code, 0);
+        const QStringList lines = csv.out.trimmed().split('\n');
+        QCOMPARE(lines.front(), QString("step,wall_time,value"));
+        QCOMPARE(lines.size(), 7); // header + 6 steps
+        QVERIFY(lines[1].startsWith("0,"));
+        auto tail = cli({"metrics", "1", "train/loss", "--store", store, "--after", "3"});
+        QCOMPARE(tail.out.trimmed().split('\n').size(), 2);
+
+        auto unknownKey = cli({"metrics", "1", "no/such", "--store", store});
+        QCOMPARE(unknownKey.code, 2);
+        QVERIFY(unknownKey.err.contains("train/loss")); // lists what exists
+        QCOMPARE(cli({"show", "99", "--store", store}).code, 2);
+        QCOMPARE(cli({"show", "abc", "--store", store}).code, 2);
+        QCOMPARE(cli({"runs", "--store", path("missing.sqlite")}).code, 2);
+    }
+
+    void badInputExitsWithTwo_data()
+    {
+        QTest::addColumn<QString>("what");
+        QTest::addColumn<QString>("expect");
+        QTest::newRow("missing teacher file") << "missing-teacher" << "no-such-teacher.pt";
+        QTest::newRow("wrong-shape torchscript teacher") << "wrong-shape" << "expected logits of shape";
+        QTest::newRow("empty corpus") << "empty-corpus" << "empty.txt";
+    }
+    void badInputExitsWithTwo()
+    {
+        QFETCH(QString, what);
+        QFETCH(QString, expect);
+        Graph g = tiny("classic-kd");
+        const NodeId t = g.nodesOfKind("Teacher").front()->id;
+        if (what == "missing-teacher") {
+            g.setParam(t, "source", std::string("checkpoint"));
+            g.setParam(t, "path", path("no-such-teacher.pt").toStdString());
+        } else if (what == "wrong-shape") {
+            QProcess py;
+            py.start(DISTILLERY_PYTHON,
+                     {QString(DISTILLERY_SOURCE_DIR) + "/tests/core/make_torchscript_teachers.py",
+                      m_dir.path(), "16"});
+            if (!py.waitForFinished(60000) || py.exitCode() != 0)
+                QSKIP("no python3 with PyTorch");
+            g.setParam(t, "source", std::string("torchscript"));
+            g.setParam(t, "path", path("wrong_rank.pt").toStdString());
+        } else {
+            QFile f(path("empty.txt"));
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.close();
+            const NodeId d = g.nodesOfKind("Dataset").front()->id;
+            g.setParam(d, "source", std::string("text"));
+            g.setParam(d, "path", f.fileName().toStdString());
+        }
+        auto r = cli({"run", writeGraph("bad.json", g), "--store", path("bad.sqlite")});
+        QCOMPARE(r.code, 2);
+        QVERIFY2(r.err.contains(expect), qPrintable(describe(r)));
+    }
+
+    void ctrlCCancelsCleanly()
+    {
+        const QString store = path("sigint.sqlite");
+        QProcess p;
+        p.start(DISTILLERY_CLI, {"run", writeGraph("long.json", tiny("reverse-kl", 100000)),
+                                 "--store", store});
+        QVERIFY(p.waitForStarted());
+        QString err;
+        QTRY_VERIFY_WITH_TIMEOUT((err += QString::fromUtf8(p.readAllStandardError()),
+                                  err.contains("[student]")),
+                                 60000);
+        ::kill(pid_t(p.processId()), SIGINT);
+        QVERIFY(p.waitForFinished(30000));
+        QCOMPARE(p.exitCode(), 1);
+        QVERIFY(QString::fromUtf8(p.readAllStandardOutput()).contains("cancelled"));
+        auto reader = StoreReader::open(store.toStdString());
+        QVERIFY(reader.ok());
+        auto runs = reader.value()->runs().value();
+        QCOMPARE(runs.size(), std::size_t(1));
+        QCOMPARE(runs.front().status, RunStatus::Cancelled);
+        QCOMPARE(reader.value()->integrityCheck().value(), std::string("ok"));
+        // A cancelled run can be resumed (here for a few more steps' worth, then cancelled by
+        // the finish: the run is long, so just check that it starts and resumes from a checkpoint).
+        QVERIFY(!reader.value()->checkpoints(runs.front().id).value().empty());
+    }
+
+    void lossInspector()
+    {
+        auto r = cli({"loss", "forward-kl", "--param", "temperature=1", "--teacher-logits",
+                      "1,2,3", "--student-logits", "3,2,1"});
+        QVERIFY2(r.code == 0, qPrintable(describe(r)));
+        // KL(p||q) with p = softmax(1,2,3), q = its reverse: sum p (log p - log q).
+        const double z = std::log(std::exp(1.0) + std::exp(2.0) + std::exp(3.0));
+        double kl = 0;
+        for (int i = 0; i < 3; ++i) {
+            const double lp = (1.0 + i) - z, lq = (3.0 - i) - z;
+            kl += std::exp(lp) * (lp - lq);
+        }
+        QRegularExpression re("loss\\s+([-0-9.e+]+)");
+        auto m = re.match(r.out);
+        QVERIFY2(m.hasMatch(), qPrintable(describe(r)));
+        QVERIFY2(std::abs(m.captured(1).toDouble() - kl) < 1e-6, qPrintable(describe(r)));
+        QVERIFY(r.out.contains("gradient"));
+
+        QCOMPARE(cli({"loss", "nope", "--teacher-logits", "1,2", "--student-logits", "1,2"}).code, 2);
+        QCOMPARE(cli({"loss", "forward-kl", "--teacher-logits", "1,x", "--student-logits", "1,2"}).code, 2);
+        QCOMPARE(cli({"loss", "forward-kl", "--teacher-logits", "1,2,3", "--student-logits", "1,2"}).code, 2);
+        QCOMPARE(cli({"loss", "forward-kl", "--param", "temperature", "--teacher-logits", "1,2",
+                      "--student-logits", "1,2"}).code, 2);
+        auto list = cli({"losses"});
+        QVERIFY(list.code == 0 && list.out.contains("gjsd") && list.out.contains("topk-kl"));
+    }
+};
+
+QTEST_GUILESS_MAIN(tst_Cli)
+#include "tst_cli.moc"

@@ -1,0 +1,251 @@
+// End-to-end training through the public API: every template runs, the store receives what it
+// should, resume equals an uninterrupted run, cancel/pause, failures and bad input.
+
+#include "distillery/core/graph.h"
+#include "distillery/core/store.h"
+#include "distillery/core/trainer.h"
+
+#include "core/testgraphs.h"
+
+#include <QDir>
+#include <QFile>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <atomic>
+#include <thread>
+
+using namespace distillery::core;
+using distillery::core::testing::tiny;
+
+namespace {
+
+std::vector<ScalarPoint> series(const std::string &store, RunId run, const std::string &key)
+{
+    auto reader = StoreReader::open(store);
+    if (!reader.ok())
+        qFatal("%s", reader.error().message.c_str());
+    return reader.value()->scalars(run, key).value();
+}
+
+} // namespace
+
+class tst_Trainer : public QObject
+{
+    Q_OBJECT
+private:
+    QTemporaryDir m_dir;
+    std::string store(const char *name) { return m_dir.filePath(name).toStdString(); }
+
+private Q_SLOTS:
+    void everyTemplateRuns_data()
+    {
+        QTest::addColumn<QString>("name");
+        for (const auto &n : templateNames())
+            QTest::newRow(n.c_str()) << QString::fromStdString(n);
+    }
+    void everyTemplateRuns()
+    {
+        QFETCH(QString, name);
+        Graph g = tiny(name.toStdString());
+        RunOptions o;
+        o.storePath = store("templates.sqlite");
+        std::vector<Progress> seen;
+        auto r = runExperiment(g, o, [&](const Progress &p) { seen.push_back(p); });
+        QVERIFY2(r.ok(), r.ok() ? "" : r.error().message.c_str());
+        QVERIFY2(r.value().status == RunStatus::Finished, r.value().error.c_str());
+        QCOMPARE(r.value().steps, std::int64_t(8));
+        QVERIFY(r.value().finalMetrics.count("eval/student_nll"));
+        QVERIFY(r.value().finalMetrics.count("eval/kl_oracle_student"));
+        QVERIFY(!seen.empty());
+        QCOMPARE(seen.back().step, std::int64_t(8));
+
+        auto reader = StoreReader::open(o.storePath).value();
+        auto info = reader->run(r.value().runId).value();
+        QCOMPARE(info.status, RunStatus::Finished);
+        QCOMPARE(info.templateName, name.toStdString());
+        QCOMPARE(info.lastStep, std::int64_t(7));
+        auto loss = reader->scalars(r.value().runId, "train/loss").value();
+        QCOMPARE(int(loss.size()), 8);
+        for (int i = 0; i < 8; ++i)
+            QCOMPARE(loss[std::size_t(i)].step, std::int64_t(i));
+        auto eval = reader->scalars(r.value().runId, "eval/student_nll").value();
+        QCOMPARE(int(eval.size()), 2); // steps 3 and 7
+        auto cps = reader->checkpoints(r.value().runId).value();
+        QVERIFY(std::count_if(cps.begin(), cps.end(),
+                              [](const CheckpointInfo &c) { return c.kind == "student"; })
+                == 2);
+        // The stored graph is what ran and loads back.
+        QVERIFY(graphFromJson(info.graphJson).ok());
+    }
+
+    void teacherTrainedInGraphIsSavedAndReusable()
+    {
+        Graph g = tiny("classic-kd");
+        RunOptions o;
+        o.storePath = store("teacher.sqlite");
+        auto r = runExperiment(g, o);
+        QVERIFY(r.ok() && r.value().status == RunStatus::Finished);
+        auto reader = StoreReader::open(o.storePath).value();
+        auto cps = reader->checkpoints(r.value().runId).value();
+        std::string teacherPath;
+        for (const auto &c : cps)
+            if (c.kind == "teacher")
+                teacherPath = c.path;
+        QVERIFY(QFile::exists(QString::fromStdString(teacherPath)));
+        QCOMPARE(int(series(o.storePath, r.value().runId, "teacher/teacher/loss").size()), 5);
+
+        // A later run takes it as a checkpoint teacher and trains no teacher itself.
+        Graph g2 = tiny("classic-kd");
+        const NodeId teacher = g2.nodesOfKind("Teacher").front()->id;
+        QVERIFY(g2.setParam(teacher, "source", std::string("checkpoint")).ok());
+        QVERIFY(g2.setParam(teacher, "path", teacherPath).ok());
+        auto r2 = runExperiment(g2, o);
+        QVERIFY2(r2.ok(), r2.ok() ? "" : r2.error().message.c_str());
+        QCOMPARE(r2.value().status, RunStatus::Finished);
+        QVERIFY(series(o.storePath, r2.value().runId, "teacher/teacher/loss").empty());
+        // Same teacher, same validation data: the same teacher NLL.
+        QCOMPARE(r2.value().finalMetrics.at("eval/teacher_nll"),
+                 r.value().finalMetrics.at("eval/teacher_nll"));
+    }
+
+    void resumeEqualsUninterrupted()
+    {
+        const std::string path = store("resume.sqlite");
+        RunOptions o;
+        o.storePath = path;
+        auto full = runExperiment(tiny("gkd", 12), o);
+        QVERIFY(full.ok() && full.value().status == RunStatus::Finished);
+
+        // Same run, cancelled after step 5 (a checkpoint is written on cancel), then resumed.
+        RunControl control;
+        auto partial = runExperiment(tiny("gkd", 12), o, [&](const Progress &p) {
+            if (p.phase == "student" && p.step >= 6)
+                control.requestCancel();
+        }, &control);
+        QVERIFY(partial.ok());
+        QCOMPARE(partial.value().status, RunStatus::Cancelled);
+        QVERIFY(partial.value().steps < 12);
+        auto resumed = resumeRun(partial.value().runId, o);
+        QVERIFY2(resumed.ok(), resumed.ok() ? "" : resumed.error().message.c_str());
+        QCOMPARE(resumed.value().status, RunStatus::Finished);
+
+        auto a = series(path, full.value().runId, "train/loss");
+        auto b = series(path, partial.value().runId, "train/loss");
+        QCOMPARE(a.size(), b.size());
+        for (std::size_t i = 0; i < a.size(); ++i) {
+            QCOMPARE(a[i].step, b[i].step);
+            QVERIFY2(std::abs(a[i].value - b[i].value) <= 1e-6 * std::max(1.0, std::abs(a[i].value)),
+                     qPrintable(QString("step %1: %2 vs %3").arg(a[i].step).arg(a[i].value).arg(b[i].value)));
+        }
+        QCOMPARE(resumed.value().finalMetrics.at("eval/student_nll"),
+                 full.value().finalMetrics.at("eval/student_nll"));
+        // A finished run cannot be resumed.
+        QVERIFY(!resumeRun(full.value().runId, o).ok());
+    }
+
+    void pauseHoldsAndCancelEnds()
+    {
+        RunControl control;
+        RunOptions o;
+        o.storePath = store("pause.sqlite");
+        std::atomic<std::int64_t> lastStep{0};
+        std::atomic<bool> sawPaused{false};
+        control.setPaused(true);
+        std::thread worker([&] {
+            auto r = runExperiment(tiny("reverse-kl", 200), o, [&](const Progress &p) {
+                if (p.paused)
+                    sawPaused = true;
+                if (p.phase == "student")
+                    lastStep = p.step;
+            }, &control);
+            QVERIFY(r.ok());
+            QCOMPARE(r.value().status, RunStatus::Cancelled);
+        });
+        QTRY_VERIFY_WITH_TIMEOUT(sawPaused.load(), 10000);
+        QTest::qWait(300);
+        QCOMPARE(lastStep.load(), std::int64_t(0));
+        control.setPaused(false);
+        QTRY_VERIFY_WITH_TIMEOUT(lastStep.load() > 2, 20000);
+        control.requestCancel();
+        worker.join();
+        auto reader = StoreReader::open(o.storePath).value();
+        auto runs = reader->runs().value();
+        QCOMPARE(runs.front().status, RunStatus::Cancelled);
+    }
+
+    void nonFiniteLossFailsNamingTheTerm()
+    {
+        QProcess py;
+        py.start(DISTILLERY_PYTHON,
+                 {QString(DISTILLERY_SOURCE_DIR) + "/tests/core/make_torchscript_teachers.py",
+                  m_dir.path(), "16"});
+        QVERIFY2(py.waitForFinished(120000) && py.exitCode() == 0,
+                 py.readAllStandardError().constData());
+        const QString teacher = m_dir.filePath("nan.pt");
+        Graph g = tiny("classic-kd");
+        const NodeId t = g.nodesOfKind("Teacher").front()->id;
+        QVERIFY(g.setParam(t, "source", std::string("torchscript")).ok());
+        QVERIFY(g.setParam(t, "path", teacher.toStdString()).ok());
+        RunOptions o;
+        o.storePath = store("nan.sqlite");
+        auto r = runExperiment(g, o);
+        QVERIFY(r.ok());
+        QCOMPARE(r.value().status, RunStatus::Failed);
+        QVERIFY2(r.value().error.find("step 0") != std::string::npos, r.value().error.c_str());
+        QVERIFY2(r.value().error.find("'kd'") != std::string::npos, r.value().error.c_str());
+        auto info = StoreReader::open(o.storePath).value()->run(r.value().runId).value();
+        QCOMPARE(info.status, RunStatus::Failed);
+        QCOMPARE(info.error, r.value().error);
+    }
+
+    void badInputIsAnErrorBeforeAnyRun_data()
+    {
+        QTest::addColumn<QString>("what");
+        QTest::addColumn<QString>("expect");
+        QTest::newRow("missing teacher") << "missing-teacher" << "not found";
+        QTest::newRow("empty corpus") << "empty-corpus" << "empty";
+        QTest::newRow("invalid graph") << "invalid" << "the graph is invalid";
+        QTest::newRow("cuda without cuda") << "cuda" << "CUDA";
+    }
+    void badInputIsAnErrorBeforeAnyRun()
+    {
+        QFETCH(QString, what);
+        QFETCH(QString, expect);
+        Graph g = tiny("classic-kd");
+        RunOptions o;
+        o.storePath = store("bad.sqlite");
+        if (what == "missing-teacher") {
+            const NodeId t = g.nodesOfKind("Teacher").front()->id;
+            g.setParam(t, "source", std::string("checkpoint"));
+            g.setParam(t, "path", m_dir.filePath("no-such-teacher.pt").toStdString());
+        } else if (what == "empty-corpus") {
+            QFile f(m_dir.filePath("empty.txt"));
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.close();
+            const NodeId d = g.nodesOfKind("Dataset").front()->id;
+            g.setParam(d, "source", std::string("text"));
+            g.setParam(d, "path", f.fileName().toStdString());
+            for (const Node *n : g.nodesOfKind("Teacher"))
+                g.setParam(n->id, "vocab", std::int64_t(0));
+        } else if (what == "invalid") {
+            g.removeNode(g.nodesOfKind("Optimizer").front()->id);
+        } else if (what == "cuda") {
+            if (cudaAvailable())
+                QSKIP("this machine has CUDA");
+            o.device = "cuda";
+        }
+        auto r = runExperiment(g, o);
+        QVERIFY(!r.ok());
+        QVERIFY2(QString::fromStdString(r.error().message).contains(expect),
+                 r.error().message.c_str());
+        if (QFile::exists(QString::fromStdString(o.storePath))) {
+            auto runs = StoreReader::open(o.storePath).value()->runs().value();
+            QVERIFY(runs.empty());
+        }
+    }
+};
+
+QTEST_GUILESS_MAIN(tst_Trainer)
+#include "tst_trainer.moc"
