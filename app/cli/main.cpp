@@ -454,8 +454,14 @@ int cmdBench(const BenchOptions &options)
               << "ms/step            " << fmt(b.msPerStep, 1) << " (median; mean " << fmt(b.meanMsPerStep, 1) << ")\n"
               << "MFLOP/token        " << fmt(b.flopsPerToken / 1e6, 2) << "\n"
               << "achieved GFLOP/s   " << fmt(b.achievedGflops, 1) << "\n"
-              << "GEMM peak GFLOP/s  " << fmt(b.gemmPeakGflops, 1) << " (fp32 2048x1024x1024, same process)\n"
-              << "fraction of peak   " << fmt(100.0 * b.achievedGflops / b.gemmPeakGflops, 1) << "%\n";
+              << "GEMM GFLOP/s       " << fmt(b.gemmPeakGflops, 1) << " on all threads, "
+              << fmt(b.gemmOneThreadGflops, 1) << " on one (fp32 2048x1024x1024, same process)\n"
+              << "fraction of peak   " << fmt(100.0 * b.achievedGflops / b.gemmPeakGflops, 1)
+              << "% of the all-thread GEMM\n"
+              << "phases (median ms) teacher " << fmt(b.teacherMs, 1)
+              << (b.overlapTeacher ? " (overlapped; waited " + fmt(b.teacherWaitMs, 1) + ")" : std::string())
+              << ", student forward+loss " << fmt(b.studentForwardMs, 1) << ", backward "
+              << fmt(b.backwardMs, 1) << ", optimizer " << fmt(b.optimizerMs, 1) << "\n";
     return kExitOk;
 }
 
@@ -529,6 +535,8 @@ int main(int argc, char **argv)
     bench->add_option("--steps", benchOptions.steps, "Timed steps")->check(CLI::PositiveNumber);
     bench->add_option("--warmup", benchOptions.warmupSteps, "Warm-up steps")
         ->check(CLI::NonNegativeNumber);
+    bench->add_flag("!--no-overlap", benchOptions.overlapTeacher,
+                    "Run teacher and student in turn instead of side by side");
     bench->add_option("--threads", benchOptions.threads, "Threads (0 = one per core)")
         ->check(CLI::NonNegativeNumber);
 

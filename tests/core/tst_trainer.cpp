@@ -110,17 +110,31 @@ private Q_SLOTS:
                  r.value().finalMetrics.at("eval/teacher_nll"));
     }
 
+    // Also with 2 threads, where the teacher pass of the next batch runs beside the student.
+    void resumeEqualsUninterrupted_data()
+    {
+        QTest::addColumn<QString>("name");
+        QTest::addColumn<int>("threads");
+        QTest::newRow("gkd, 1 thread") << "gkd" << 1;
+        QTest::newRow("gkd, 2 threads") << "gkd" << 2;
+        QTest::newRow("hidden-state, 2 threads") << "hidden-state" << 2;
+        QTest::newRow("sparse-topk, 2 threads") << "sparse-topk" << 2;
+        QTest::newRow("taid, 2 threads") << "taid" << 2;
+    }
     void resumeEqualsUninterrupted()
     {
+        QFETCH(QString, name);
+        QFETCH(int, threads);
         const std::string path = store("resume.sqlite");
         RunOptions o;
         o.storePath = path;
-        auto full = runExperiment(tiny("gkd", 12), o);
+        o.threads = threads;
+        auto full = runExperiment(tiny(name.toStdString(), 12), o);
         QVERIFY(full.ok() && full.value().status == RunStatus::Finished);
 
         // Same run, cancelled after step 5 (a checkpoint is written on cancel), then resumed.
         RunControl control;
-        auto partial = runExperiment(tiny("gkd", 12), o, [&](const Progress &p) {
+        auto partial = runExperiment(tiny(name.toStdString(), 12), o, [&](const Progress &p) {
             if (p.phase == "student" && p.step >= 6)
                 control.requestCancel();
         }, &control);
@@ -143,6 +157,30 @@ private Q_SLOTS:
                  full.value().finalMetrics.at("eval/student_nll"));
         // A finished run cannot be resumed.
         QVERIFY(!resumeRun(full.value().runId, o).ok());
+    }
+
+    // The overlapped teacher pass changes when the teacher runs, not what it computes.
+    void overlapComputesTheSameNumbers()
+    {
+        RunOptions o;
+        o.storePath = store("overlap.sqlite");
+        o.threads = 1;
+        auto alone = runExperiment(tiny("hidden-state", 10), o);
+        o.threads = 2;
+        auto overlapped = runExperiment(tiny("hidden-state", 10), o);
+        QVERIFY(alone.ok() && overlapped.ok());
+        QCOMPARE(overlapped.value().status, RunStatus::Finished);
+        for (const char *key : {"train/loss", "train/term/hidden", "eval/kl_teacher_student"}) {
+            auto a = series(o.storePath, alone.value().runId, key);
+            auto b = series(o.storePath, overlapped.value().runId, key);
+            QVERIFY2(!a.empty() && a.size() == b.size(), key);
+            for (std::size_t i = 0; i < a.size(); ++i)
+                QVERIFY2(std::abs(a[i].value - b[i].value) <= 1e-5 * std::max(1.0, std::abs(a[i].value)),
+                         qPrintable(QString("%1 step %2: %3 vs %4").arg(key).arg(a[i].step)
+                                        .arg(a[i].value).arg(b[i].value)));
+        }
+        auto meta = StoreReader::open(o.storePath).value()->runMeta(overlapped.value().runId).value();
+        QVERIFY2(meta.at("threads").find("overlapped") != std::string::npos, meta.at("threads").c_str());
     }
 
     void pauseHoldsAndCancelEnds()

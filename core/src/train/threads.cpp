@@ -1,5 +1,7 @@
 #include "distillery/core/trainer.h"
 
+#include "train/overlap.h"
+
 #include <torch/torch.h>
 
 #include <dlfcn.h>
@@ -22,20 +24,52 @@ BlasGetThreads blasGetter()
 }
 } // namespace
 
+namespace train {
+
 // LibTorch parallelises its own kernels (intra-op threads) and calls OpenBLAS for GEMMs, which
-// has its own pool. Both at once oversubscribe the cores (see TOOLCHAIN.md), so OpenBLAS runs
-// single-threaded inside LibTorch's threads unless DISTILLERY_BLAS_THREADS says otherwise.
+// has its own pool; both at once oversubscribe the cores (TOOLCHAIN.md). Measured on 2 cores
+// (distillery-cli bench --no-overlap, and in-graph teacher training): OpenBLAS on every core
+// with single-threaded LibTorch kernels beats 2 intra-op threads with single-threaded BLAS by
+// 15-40%, because the GEMMs carry the work at these sizes. With the teacher overlapped, each of
+// the two sides runs on its own cores with single-threaded BLAS.
+ThreadPlan planThreads(int threads, bool cuda, bool teacherWork)
+{
+    ThreadPlan plan;
+    plan.total = threads > 0 ? threads : int(std::max(1u, std::thread::hardware_concurrency()));
+    plan.overlap = !cuda && teacherWork && plan.total >= 2;
+    if (plan.overlap) {
+        plan.intraOp = std::max(1, plan.total / 2);
+        plan.blas = 1;
+    } else {
+        plan.intraOp = 1;
+        plan.blas = plan.total;
+    }
+    auto fromEnv = [](const char *name, int &value) {
+        if (const char *env = std::getenv(name); env && std::atoi(env) > 0)
+            value = std::atoi(env);
+    };
+    fromEnv("DISTILLERY_INTRAOP_THREADS", plan.intraOp);
+    fromEnv("DISTILLERY_BLAS_THREADS", plan.blas);
+    return plan;
+}
+
+void applyThreadPlan(const ThreadPlan &plan)
+{
+    at::set_num_threads(plan.intraOp);
+    setBlasThreads(plan.blas);
+}
+
+void setBlasThreads(int threads)
+{
+    if (auto set = blasSetter())
+        set(std::max(1, threads));
+}
+
+} // namespace train
+
 void applyThreads(int threads)
 {
-    int n = threads;
-    if (n <= 0)
-        n = std::max(1u, std::thread::hardware_concurrency());
-    at::set_num_threads(n);
-    int blas = 1;
-    if (const char *env = std::getenv("DISTILLERY_BLAS_THREADS"))
-        blas = std::max(1, std::atoi(env));
-    if (auto set = blasSetter())
-        set(blas);
+    train::applyThreadPlan(train::planThreads(threads, false, false));
 }
 
 std::string describeThreads()

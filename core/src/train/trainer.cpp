@@ -6,6 +6,7 @@
 #include "data/data.h"
 #include "losses/losses.h"
 #include "models/lm.h"
+#include "train/overlap.h"
 #include "train/plan.h"
 
 #include <spdlog/spdlog.h>
@@ -138,6 +139,17 @@ private:
     std::unique_ptr<torch::optim::Optimizer> m_optimizer;
     std::map<NodeId, TaidRuntime> m_taid;
     std::optional<data::TopKCache> m_topk;
+    // Teacher outputs of one batch, by teacher node; the teacher pass of the next batch runs
+    // beside the student's step when the thread plan overlaps them (see overlap.h).
+    using TeacherOutputs = std::map<NodeId, models::LmOutput>;
+    TeacherOutputs teacherPass(const torch::Tensor &inputs, bool onPolicy);
+    void startTeacherPass(const torch::Tensor &inputs, bool onPolicy);
+    std::pair<int, train::SharedPass<TeacherOutputs>::Work> teacherWork(const torch::Tensor &inputs,
+                                                                        bool onPolicy);
+    std::vector<std::pair<TeacherState *, bool>> teachersFor(bool onPolicy);
+    train::ThreadPlan m_threads;
+    train::SharedPass<TeacherOutputs> m_pass;
+    std::int64_t m_passStep = -1; // the step whose teacher pass is pending
     std::int64_t m_startStep = 0; // first step to run
     bool m_resuming = false;
     Clock::time_point m_t0;
@@ -145,7 +157,6 @@ private:
 
 Status Trainer::prepare()
 {
-    applyThreads(m_plan.threads);
     if (m_plan.device == "cuda" && !cudaAvailable())
         return Status::failure("no-cuda", "device 'cuda' was requested but CUDA is not available "
                                           "in this build or on this machine (use auto or cpu)");
@@ -153,6 +164,9 @@ Status Trainer::prepare()
         m_device = torch::Device(torch::kCUDA, 0);
         m_deviceName = "cuda:0";
     }
+    m_threads = train::planThreads(m_plan.threads, m_device.is_cuda(), !m_plan.teachers.empty());
+    // Teacher training and the top-k cache run alone: all cores for them (see planThreads).
+    train::applyThreadPlan(train::planThreads(m_plan.threads, m_device.is_cuda(), false));
 
     auto dataset = data::makeDataset(m_plan.dataset);
     if (!dataset.ok())
@@ -230,7 +244,7 @@ RunResult Trainer::run(RunId resumeFrom)
         nr.templateName = m_plan.templateName;
         nr.graphJson = m_graphJson;
         nr.device = m_deviceName;
-        nr.threads = at::get_num_threads();
+        nr.threads = m_threads.total;
         nr.seed = m_plan.seed;
         nr.stepsTotal = m_plan.steps;
         auto id = m_writer->createRun(nr);
@@ -253,7 +267,11 @@ RunResult Trainer::run(RunId resumeFrom)
         if (ec)
             throw RunFailure("cannot create the artifacts directory " + m_artifacts.string() + ": "
                              + ec.message());
-        m_writer->setRunMeta(m_runId, "threads", describeThreads());
+        m_writer->setRunMeta(
+            m_runId, "threads",
+            std::to_string(m_threads.total) + " threads; student phase: intra-op "
+                + std::to_string(m_threads.intraOp) + ", OpenBLAS " + std::to_string(m_threads.blas)
+                + (m_threads.overlap ? ", teacher pass overlapped on a second thread" : ""));
         m_writer->setRunMeta(m_runId, "dataset", m_data->describe());
         m_writer->setRunMeta(m_runId, "artifacts", m_artifacts.string());
         train(result);
@@ -507,6 +525,77 @@ void Trainer::restoreCheckpoint(const std::string &path)
     m_startStep = step.item<std::int64_t>() + 1;
 }
 
+// The teachers a step needs, with whether their hidden states are needed too. A top-k term
+// reads the cache, not the teacher, except on the student's own samples.
+std::vector<std::pair<TeacherState *, bool>> Trainer::teachersFor(bool onPolicy)
+{
+    std::vector<std::pair<TeacherState *, bool>> out;
+    for (auto &t : m_teachers) {
+        bool logits = false, hidden = false;
+        for (const auto &term : m_plan.terms) {
+            const auto *entry = losses::find(term.kind);
+            if (term.teacher == t.plan.node)
+                logits = logits || entry->needsTeacherLogits
+                         || (entry->needsTopk && (!m_topk || onPolicy));
+            hidden = hidden || term.teacherHidden.model == t.plan.node;
+        }
+        if (logits || hidden)
+            out.emplace_back(&t, hidden);
+    }
+    return out;
+}
+
+// The teacher pass over `inputs`, cut into chunks of sequences (on CPU: smaller GEMMs stay in
+// cache, and the chunks can be shared between two threads).
+std::pair<int, train::SharedPass<Trainer::TeacherOutputs>::Work>
+Trainer::teacherWork(const torch::Tensor &inputs, bool onPolicy)
+{
+    auto teachers = teachersFor(onPolicy);
+    const int chunks = m_device.is_cuda() ? 1 : train::teacherChunks(inputs.size(0));
+    const std::int64_t rows = (inputs.size(0) + chunks - 1) / chunks;
+    return {chunks, [teachers, inputs, rows](int chunk) {
+                TeacherOutputs out;
+                auto part = inputs.slice(0, chunk * rows, (chunk + 1) * rows);
+                for (const auto &[t, hidden] : teachers)
+                    out[t->plan.node] = t->model->forward(part, hidden);
+                return out;
+            }};
+}
+
+void Trainer::startTeacherPass(const torch::Tensor &inputs, bool onPolicy)
+{
+    auto [chunks, work] = teacherWork(inputs, onPolicy);
+    m_pass.start(chunks, std::move(work));
+}
+
+Trainer::TeacherOutputs Trainer::teacherPass(const torch::Tensor &inputs, bool onPolicy)
+{
+    std::vector<TeacherOutputs> parts;
+    if (m_threads.overlap) {
+        if (!m_pass.pending())
+            startTeacherPass(inputs, onPolicy);
+        parts = m_pass.finish();
+    } else {
+        auto [chunks, work] = teacherWork(inputs, onPolicy);
+        parts = train::SharedPass<TeacherOutputs>::runHere(chunks, work);
+    }
+    TeacherOutputs out;
+    for (const auto &[node, first] : parts.front()) {
+        auto &merged = out[node];
+        std::vector<torch::Tensor> logits;
+        for (const auto &part : parts)
+            logits.push_back(part.at(node).logits);
+        merged.logits = torch::cat(logits);
+        for (std::size_t h = 0; h < first.hidden.size(); ++h) {
+            std::vector<torch::Tensor> hs;
+            for (const auto &part : parts)
+                hs.push_back(part.at(node).hidden[h]);
+            merged.hidden.push_back(torch::cat(hs));
+        }
+    }
+    return out;
+}
+
 torch::Tensor Trainer::hiddenFor(const HiddenSource &src, const models::LmOutput &out)
 {
     const auto n = std::int64_t(out.hidden.size());
@@ -634,6 +723,7 @@ void Trainer::train(RunResult &result)
             p.set_requires_grad(false);
     }
     buildTopkCache();
+    train::applyThreadPlan(m_threads);
     setupStudent();
     if (!resumePath.empty())
         restoreCheckpoint(resumePath);
@@ -650,9 +740,15 @@ void Trainer::train(RunResult &result)
     double smoothedStep = 0;
     std::int64_t lastStep = m_startStep - 1;
     std::map<std::string, double> lastEval;
+    data::Batch nextBatch;
+    auto isOnPolicy = [this](std::int64_t step) {
+        return m_plan.onPolicyFraction > 0
+               && uniformAt(m_plan.seed, step, 0x0b9c) < m_plan.onPolicyFraction;
+    };
 
     for (std::int64_t step = m_startStep; step < total; ++step) {
         if (!waitWhilePaused() || cancelled()) {
+            m_pass.drain();
             if (lastStep >= m_startStep)
                 saveCheckpoint(lastStep);
             result.status = RunStatus::Cancelled;
@@ -664,26 +760,24 @@ void Trainer::train(RunResult &result)
         for (auto &group : m_optimizer->param_groups())
             group.options().set_lr(lr);
 
-        auto batch = m_data->trainBatch(step, B, std::uint64_t(m_plan.seed));
-        const bool onPolicy = m_plan.onPolicyFraction > 0
-                              && uniformAt(m_plan.seed, step, 0x0b9c) < m_plan.onPolicyFraction;
+        auto batch = m_passStep == step ? nextBatch
+                                         : m_data->trainBatch(step, B, std::uint64_t(m_plan.seed));
+        const bool onPolicy = isOnPolicy(step);
         if (onPolicy)
             batch = onPolicyBatch(batch, step);
         auto inputs = batch.inputs.to(m_device);
         auto targets = batch.targets.to(m_device).reshape({-1});
         auto mask = batch.mask.to(m_device).reshape({-1});
 
-        std::map<NodeId, models::LmOutput> teacherOut;
-        {
-            torch::NoGradGuard noGrad;
-            for (auto &t : m_teachers) {
-                bool needed = false;
-                for (const auto &term : m_plan.terms)
-                    needed = needed || term.teacher == t.plan.node
-                             || term.teacherHidden.model == t.plan.node;
-                if (needed)
-                    teacherOut[t.plan.node] = t.model->forward(inputs, m_plan.needsTeacherHidden(t.plan.node));
-            }
+        TeacherOutputs teacherOut = teacherPass(inputs, onPolicy);
+        m_passStep = -1;
+        // The next step's batch is known now (unless the student samples it): its teacher pass
+        // runs beside this step's student.
+        if (m_threads.overlap && step + 1 < total && !isOnPolicy(step + 1)
+            && !teachersFor(false).empty()) {
+            nextBatch = m_data->trainBatch(step + 1, B, std::uint64_t(m_plan.seed));
+            startTeacherPass(nextBatch.inputs.to(m_device), false);
+            m_passStep = step + 1;
         }
         auto studentOut = m_student->forward(inputs, wantStudentHidden);
         auto sLogits = studentOut.logits.reshape({-1, studentOut.logits.size(-1)});
@@ -699,7 +793,7 @@ void Trainer::train(RunResult &result)
             in.mask = (onPolicy && entry->needsLabels) ? torch::zeros_like(mask) : mask;
             losses::LossConfig cfg = term.config;
             cfg.temperature = term.temperature.at(step);
-            if (term.teacher != kInvalidNode) {
+            if (term.teacher != kInvalidNode && teacherOut.count(term.teacher)) {
                 auto &tl = teacherOut.at(term.teacher).logits;
                 in.teacherLogits = tl.reshape({-1, tl.size(-1)});
             }

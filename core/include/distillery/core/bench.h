@@ -16,6 +16,9 @@ struct BenchOptions
     int steps = 30;
     int warmupSteps = 5;
     int threads = 0; // 0 = one per core
+    // Run the frozen teacher's forward for the next batch on a second core while the student
+    // trains on the current one (the trainer's default on CPU with 2+ threads).
+    bool overlapTeacher = true;
 };
 
 struct BenchResult
@@ -28,7 +31,13 @@ struct BenchResult
     double meanMsPerStep = 0;
     double flopsPerToken = 0;   // teacher forward + 3x student forward
     double achievedGflops = 0;
-    double gemmPeakGflops = 0;  // fp32 GEMM 2048x1024x1024, measured in the same process
+    double gemmPeakGflops = 0;  // fp32 GEMM 2048x1024x1024 on all threads, same process
+    double gemmOneThreadGflops = 0; // the same GEMM on one thread
+    bool overlapTeacher = false;    // whether the teacher ran beside the student
+    // Median milliseconds per phase. With overlap the teacher's time is hidden behind the
+    // student's except for teacherWaitMs, the time the student waited for it.
+    double teacherMs = 0, studentForwardMs = 0, backwardMs = 0, optimizerMs = 0,
+           teacherWaitMs = 0;
 };
 
 Result<BenchResult> runBenchmark(const BenchOptions &options, const ProgressCallback &progress = {});

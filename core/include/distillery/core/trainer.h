@@ -82,7 +82,8 @@ Result<RunResult> resumeRun(RunId run, const RunOptions &options,
 
 // Thread settings actually in force ("torch intra-op 2, BLAS 1").
 std::string describeThreads();
-// Applies a thread count (0 = one per core) to LibTorch and, when present, OpenBLAS.
+// Applies a thread count (0 = one per core) to LibTorch and, when present, OpenBLAS, for work
+// that runs on one thread of control (the trainer overlaps teacher and student on its own).
 void applyThreads(int threads);
 bool cudaAvailable();
 
