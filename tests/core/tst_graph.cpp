@@ -618,14 +618,14 @@ private Q_SLOTS:
         QTest::addColumn<QString>("name");
         QTest::addColumn<QStringList>("losses"); // kind:weight of each Loss node, in order
         QTest::newRow("classic-kd")
-            << "classic-kd" << QStringList{"cross-entropy:0.5", "forward-kl:0.5"};
+            << "classic-kd" << QStringList{"cross-entropy:0.1", "forward-kl:0.9"};
         QTest::newRow("reverse-kl")
             << "reverse-kl" << QStringList{"cross-entropy:0.1", "reverse-kl:0.9"};
         QTest::newRow("gkd") << "gkd" << QStringList{"gjsd:1"};
         QTest::newRow("taid") << "taid" << QStringList{"taid:1", "cross-entropy:0.1"};
         QTest::newRow("hidden-state")
             << "hidden-state"
-            << QStringList{"cross-entropy:0.5", "forward-kl:0.5", "hidden-cosine:1"};
+            << QStringList{"cross-entropy:0.1", "forward-kl:0.9", "hidden-cosine:1"};
         QTest::newRow("sparse-topk")
             << "sparse-topk" << QStringList{"topk-kl:0.9", "cross-entropy:0.1"};
     }

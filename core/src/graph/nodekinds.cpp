@@ -141,7 +141,7 @@ std::vector<NodeKindSpec> buildKinds()
         };
         for (auto &p : architectureParams(4, 128, 4, 512))
             k.params.push_back(p);
-        k.params.push_back(intParam("train_steps", 400, 0, 10000000, "steps",
+        k.params.push_back(intParam("train_steps", 1000, 0, 10000000, "steps",
                                     "Training steps when source = train."));
         k.params.push_back(floatParam("train_lr", 3e-3, 1e-7, 1.0, "",
                                       "Peak AdamW learning rate when source = train."));
