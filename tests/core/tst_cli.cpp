@@ -68,7 +68,7 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("command");
         for (const char *c : {"validate", "run", "resume", "runs", "show", "metrics", "loss",
-                              "losses", "bench"})
+                              "losses", "bench", "nodes", "templates"})
             QTest::newRow(c) << c;
     }
     void helpForEveryCommand()
@@ -77,6 +77,26 @@ private Q_SLOTS:
         auto r = cli({command, "--help"});
         QCOMPARE(r.code, 0);
         QVERIFY2(r.out.contains("Usage") || r.out.contains("usage"), qPrintable(describe(r)));
+    }
+
+    void nodesAndTemplates()
+    {
+        auto all = cli({"nodes"});
+        QCOMPARE(all.code, 0);
+        for (const char *k : {"Dataset", "Teacher", "Student", "Projection", "Loss", "Combine",
+                              "Optimizer", "Settings"})
+            QVERIFY2(all.out.contains(QString("\n") + k) || all.out.startsWith(k), k);
+        auto loss = cli({"nodes", "Loss", "--markdown"});
+        QCOMPARE(loss.code, 0);
+        QVERIFY(loss.out.contains("| `temperature` | Float |"));
+        QVERIFY(!loss.out.contains("## Teacher"));
+        auto bad = cli({"nodes", "Teachr"});
+        QCOMPARE(bad.code, 2);
+        QVERIFY2(bad.err.contains("unknown node kind 'Teachr'"), qPrintable(describe(bad)));
+        auto t = cli({"templates"});
+        QCOMPARE(t.code, 0);
+        for (const char *n : {"classic-kd", "reverse-kl", "gkd", "taid", "hidden-state", "sparse-topk"})
+            QVERIFY2(t.out.contains(n), n);
     }
 
     void unknownCommandIsBadInput()

@@ -197,7 +197,7 @@ std::vector<NodeKindSpec> buildKinds()
                       "constant, or a linear ramp from weight to weight_end."),
             floatParam("weight_end", 1.0, 0.0, 10000.0, "", "Weight at the end of the ramp."),
             floatParam("temperature", 1.0, 0.05, 100.0, "",
-                       "Softmax temperature tau; forward KL is scaled by tau^2 (Hinton)."),
+                       "Softmax temperature tau; every tempered divergence is scaled by tau^2 (Hinton)."),
             enumParam("temperature_schedule", "constant", {"constant", "linear"},
                       "constant, or a linear ramp from temperature to temperature_end."),
             floatParam("temperature_end", 1.0, 0.05, 100.0, "", "Temperature at the ramp's end."),

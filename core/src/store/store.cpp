@@ -37,7 +37,7 @@ CREATE TABLE runs (          -- one row per training run
     template TEXT,           -- template the graph came from, if any
     graph_json TEXT,         -- the experiment graph as run (distillery.graph JSON)
     device TEXT,             -- cpu | cuda | cuda:N
-    threads INTEGER,         -- intra-op threads used
+    threads INTEGER,         -- CPU threads given to the run
     seed INTEGER,
     steps_total INTEGER,     -- planned optimizer steps
     last_step INTEGER,       -- last step reached (updated on every flush)
