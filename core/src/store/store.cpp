@@ -327,14 +327,13 @@ Status migrate(sqlite3 *db, const std::string &path)
 }
 
 // Opens a connection for writing (WAL, synchronous=NORMAL, busy timeout) and migrates it.
-Result<sqlite3 *> openWritable(const std::string &path, bool create)
+// Opens a connection with the busy timeout and refuses a schema newer than this program's.
+// Gives the schema version it found beside the connection.
+Result<std::pair<sqlite3 *, int>> openChecked(const std::string &path, int flags, const char *purpose)
 {
-    if (!create && !fileExists(path))
-        return Error{"store.not_found", path + ": run store not found"};
     sqlite3 *db = nullptr;
-    int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
     if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
-        Error error = sqlFailure(db, path, "cannot open the run store for writing");
+        Error error = sqlFailure(db, path, std::string("cannot open the run store for ") + purpose);
         sqlite3_close(db);
         return error;
     }
@@ -348,6 +347,18 @@ Result<sqlite3 *> openWritable(const std::string &path, bool create)
         sqlite3_close(db);
         return newerSchemaError(path, *version);
     }
+    return std::make_pair(db, *version);
+}
+
+Result<sqlite3 *> openWritable(const std::string &path, bool create)
+{
+    if (!create && !fileExists(path))
+        return Error{"store.not_found", path + ": run store not found"};
+    auto opened = openChecked(
+        path, SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0), "writing");
+    if (!opened)
+        return opened.error();
+    sqlite3 *db = opened->first;
     std::optional<std::string> journalMode;
     {
         Query query(db, "PRAGMA journal_mode = WAL");
@@ -906,29 +917,17 @@ Result<std::unique_ptr<StoreReader>> StoreReader::open(const std::string &path)
 {
     if (!fileExists(path))
         return Error{"store.not_found", path + ": run store not found"};
-    sqlite3 *db = nullptr;
-    if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-        Error error = sqlFailure(db, path, "cannot open the run store for reading");
+    auto opened = openChecked(path, SQLITE_OPEN_READONLY, "reading");
+    if (!opened)
+        return opened.error();
+    auto [db, version] = *opened;
+    if (version < kStoreSchemaVersion) {
         sqlite3_close(db);
-        return error;
-    }
-    sqlite3_busy_timeout(db, kBusyTimeoutMs);
-    auto version = readUserVersion(db, path);
-    if (!version) {
-        sqlite3_close(db);
-        return version.error();
-    }
-    if (*version > kStoreSchemaVersion) {
-        sqlite3_close(db);
-        return newerSchemaError(path, *version);
-    }
-    if (*version < kStoreSchemaVersion) {
-        sqlite3_close(db);
-        if (*version == 0)
+        if (version == 0)
             return Error{"store.not_a_store",
                          path + ": not a Distillery run store (schema version 0, no tables)"};
         return Error{"store.older_schema", path + ": run store schema version " +
-                                               std::to_string(*version) + " is older than " +
+                                               std::to_string(version) + " is older than " +
                                                std::to_string(kStoreSchemaVersion) +
                                                "; open it for writing once to upgrade it"};
     }
