@@ -117,6 +117,9 @@ private Q_SLOTS:
         auto r = cli({"validate", bad.fileName()});
         QCOMPARE(r.code, 2);
         QVERIFY2(r.err.contains("malformed.json"), qPrintable(describe(r)));
+        auto runBad = cli({"run", bad.fileName(), "--store", path("malformed.sqlite")});
+        QCOMPARE(runBad.code, 2);
+        QVERIFY2(runBad.err.contains("malformed.json"), qPrintable(describe(runBad)));
 
         Graph g = tiny("classic-kd");
         g.removeNode(g.nodesOfKind("Optimizer").front()->id);
