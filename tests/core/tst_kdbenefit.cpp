@@ -34,7 +34,9 @@ private Q_SLOTS:
             const bool isCe = ce.paramString(n->id, "kind") == "cross-entropy";
             QVERIFY(ce.setParam(n->id, "weight", isCe ? 1.0 : 0.0).ok());
         }
-        auto meta = StoreReader::open(o.storePath).value()->runMeta(distilled.value().runId).value();
+        auto reader = StoreReader::open(o.storePath);
+        QVERIFY(reader.ok());
+        const auto meta = reader.value()->runMeta(distilled.value().runId).value();
         const NodeId teacher = ce.nodesOfKind("Teacher").front()->id;
         QVERIFY(ce.setParam(teacher, "source", std::string("checkpoint")).ok());
         QVERIFY(ce.setParam(teacher, "path", meta.at("teacher/" + std::to_string(teacher) + "/path")).ok());

@@ -677,6 +677,60 @@ private Q_SLOTS:
         QCOMPARE(d.status, RunStatus::Running);
     }
 
+    void deleteRunRemovesEveryRow()
+    {
+        const std::string path = freshPath();
+        TAKE(writer, RunWriter::open(path));
+        TAKE(keep, writer->createRun(newRun("keep")));
+        TAKE(drop, writer->createRun(newRun("drop")));
+        for (RunId run : {keep, drop}) {
+            writer->addScalar(run, "train/loss", 0, 1.0);
+            writer->addScalar(run, "eval/student_nll", 0, 2.0);
+            writer->addTokenDiagnostic(run, 0, 0, "kl", {0.5f, 0.25f});
+            writer->addSample(run, 0, 0, "abc");
+            CHECK_OK(writer->setRunMeta(run, "summary", "x"));
+            CHECK_OK(writer->addCheckpoint(CheckpointInfo{run, 0, "/tmp/none.pt", "student", 0}));
+        }
+        CHECK_OK(writer->flush());
+
+        // A live writer's run is refused, with a message naming the run.
+        auto refused = deleteRun(path, drop);
+        QVERIFY(!refused.ok());
+        QCOMPARE(refused.error().code, std::string("store.run_active"));
+        QVERIFY(refused.error().message.find("still running") != std::string::npos);
+        QVERIFY(refused.error().message.find("'drop'") != std::string::npos);
+        QCOMPARE(rawText(path, "SELECT COUNT(*) FROM runs"), std::string("2"));
+
+        CHECK_OK(writer->finishRun(drop, RunStatus::Finished));
+        CHECK_OK(deleteRun(path, drop));
+        const std::string id = std::to_string(drop);
+        for (const char *table :
+             {"scalars", "latest", "checkpoints", "run_meta", "token_diagnostics", "samples"}) {
+            QCOMPARE(
+                rawText(path, std::string("SELECT COUNT(*) FROM ") + table + " WHERE run = " + id),
+                std::string("0"));
+            // The other run keeps its rows.
+            QVERIFY(rawText(path, std::string("SELECT COUNT(*) FROM ") + table +
+                                      " WHERE run = " + std::to_string(keep)) != "0");
+        }
+        TAKE(reader, StoreReader::open(path));
+        TAKE(list, reader->runs());
+        QCOMPARE(int(list.size()), 1);
+        QCOMPARE(list[0].id, keep);
+        QVERIFY(!reader->run(drop).ok());
+        // Deleting again: no such run.
+        auto again = deleteRun(path, drop);
+        QVERIFY(!again.ok());
+        QCOMPARE(again.error().code, std::string("store.no_such_run"));
+
+        // A running run whose writer is gone (stale heartbeat) can be deleted.
+        QVERIFY(rawExec(path, "UPDATE runs SET heartbeat_at = 1700000000.0, pid = 0 WHERE id = " +
+                                  std::to_string(keep)));
+        QVERIFY(rawExec(path, "UPDATE runs SET host = '' WHERE id = " + std::to_string(keep)));
+        CHECK_OK(deleteRun(path, keep, 30.0));
+        QCOMPARE(rawText(path, "SELECT COUNT(*) FROM runs"), std::string("0"));
+    }
+
     void deadWriterProcess()
     {
         const std::string path = freshPath();

@@ -1246,4 +1246,81 @@ Status renameRun(const std::string &path, RunId run, const std::string &name)
     return okStatus();
 }
 
+Status deleteRun(const std::string &path, RunId run, double staleSeconds)
+{
+    auto opened = openWritable(path, false);
+    if (!opened)
+        return opened.error();
+    sqlite3 *db = *opened;
+    struct Closer
+    {
+        sqlite3 *db;
+        ~Closer() { sqlite3_close(db); }
+    } closer{db};
+
+    // IMMEDIATE: no writer can flush (and refresh the heartbeat) between the check and the delete.
+    if (!exec(db, "BEGIN IMMEDIATE"))
+        return sqlFailure(db, path, "cannot start a write transaction");
+    {
+        const std::string sql = std::string("SELECT ") + kRunColumns + " FROM runs WHERE id = ?1";
+        Query query(db, sql.c_str());
+        if (!query.ok()) {
+            Error error = sqlFailure(db, path, "cannot read run " + std::to_string(run));
+            rollback(db);
+            return error;
+        }
+        sqlite3_bind_int64(query.get(), 1, run);
+        const int rc = sqlite3_step(query.get());
+        if (rc == SQLITE_DONE) {
+            rollback(db);
+            return noSuchRun(path, run);
+        }
+        if (rc != SQLITE_ROW) {
+            Error error = sqlFailure(db, path, "cannot read run " + std::to_string(run));
+            rollback(db);
+            return error;
+        }
+        const RunInfo info = readRun(query.get());
+        if (info.status == RunStatus::Running && !writerGone(info, staleSeconds, unixNow())) {
+            rollback(db);
+            return Error{"store.run_active",
+                         path + ": run " + std::to_string(run) + " ('" + info.name +
+                             "') is still running (writer pid " + std::to_string(info.pid) +
+                             (info.host.empty() ? std::string() : " on " + info.host) +
+                             "); stop it before deleting it"};
+        }
+    }
+    static const char *const statements[] = {
+        "DELETE FROM scalars WHERE run = ?1",
+        "DELETE FROM latest WHERE run = ?1",
+        "DELETE FROM checkpoints WHERE run = ?1",
+        "DELETE FROM run_meta WHERE run = ?1",
+        "DELETE FROM token_diagnostics WHERE run = ?1",
+        "DELETE FROM samples WHERE run = ?1",
+        "DELETE FROM runs WHERE id = ?1",
+    };
+    for (const char *sql : statements) {
+        Query del(db, sql);
+        if (!del.ok()) {
+            Error error =
+                sqlFailure(db, path, "cannot prepare the delete of run " + std::to_string(run));
+            rollback(db);
+            return error;
+        }
+        sqlite3_bind_int64(del.get(), 1, run);
+        if (sqlite3_step(del.get()) != SQLITE_DONE) {
+            Error error = sqlFailure(db, path, "cannot delete run " + std::to_string(run));
+            rollback(db);
+            return error;
+        }
+    }
+    if (!exec(db, "COMMIT")) {
+        Error error =
+            sqlFailure(db, path, "cannot commit the delete of run " + std::to_string(run));
+        rollback(db);
+        return error;
+    }
+    return okStatus();
+}
+
 } // namespace distillery::core

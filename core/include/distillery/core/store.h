@@ -221,5 +221,9 @@ private:
 // Marks runs whose writer died as interrupted in the file (needs write access). Returns the ids.
 Result<std::vector<RunId>> markInterruptedRuns(const std::string &path, double staleSeconds = 30.0);
 Status renameRun(const std::string &path, RunId run, const std::string &name);
+// Deletes a run's rows from every table in one transaction (its checkpoint and artifact files
+// stay on disk). Refuses a run still marked running whose writer is alive (same staleness rule
+// as StoreReader::runs()): cancel it first. A dead writer's run can be deleted.
+Status deleteRun(const std::string &path, RunId run, double staleSeconds = 30.0);
 
 } // namespace distillery::core
