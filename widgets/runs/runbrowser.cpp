@@ -1,0 +1,315 @@
+#include "runs/runbrowser.h"
+
+#include "runs/runtablemodel.h"
+
+#include "distillery/core/store.h"
+
+#include <QAction>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QItemSelectionModel>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMenu>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QSortFilterProxyModel>
+#include <QStyle>
+#include <QTableView>
+#include <QTimer>
+#include <QVBoxLayout>
+
+#include <algorithm>
+
+namespace distillery::widgets {
+
+namespace {
+
+// Filters on name, template and status; case-insensitive substring.
+class RunFilterProxy : public QSortFilterProxyModel
+{
+public:
+    using QSortFilterProxyModel::QSortFilterProxyModel;
+
+    void setText(const QString &text)
+    {
+        m_text = text.trimmed();
+        invalidateFilter();
+    }
+
+protected:
+    bool filterAcceptsRow(int sourceRow, const QModelIndex &sourceParent) const override
+    {
+        if (m_text.isEmpty())
+            return true;
+        for (int column : {RunTableModel::NameColumn, RunTableModel::TemplateColumn,
+                           RunTableModel::StatusColumn}) {
+            const QString value =
+                sourceModel()->index(sourceRow, column, sourceParent).data().toString();
+            if (value.contains(m_text, Qt::CaseInsensitive))
+                return true;
+        }
+        return false;
+    }
+
+private:
+    QString m_text;
+};
+
+} // namespace
+
+RunBrowser::RunBrowser(QWidget *parent)
+    : QWidget(parent)
+{
+    m_model = new RunTableModel(this);
+    auto *proxy = new RunFilterProxy(this);
+    proxy->setSourceModel(m_model);
+    proxy->setSortRole(RunTableModel::SortRole);
+    proxy->setDynamicSortFilter(true);
+    m_proxy = proxy;
+
+    m_filter = new QLineEdit(this);
+    m_filter->setPlaceholderText(tr("Filter by name, template or status"));
+    m_filter->setClearButtonEnabled(true);
+
+    m_view = new QTableView(this);
+    m_view->setModel(m_proxy);
+    m_view->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_view->setSelectionMode(QAbstractItemView::ExtendedSelection);
+    m_view->setEditTriggers(QAbstractItemView::DoubleClicked | QAbstractItemView::EditKeyPressed);
+    m_view->setSortingEnabled(true);
+    m_view->sortByColumn(RunTableModel::IdColumn, Qt::DescendingOrder);
+    m_view->setAlternatingRowColors(true);
+    m_view->setWordWrap(false);
+    m_view->verticalHeader()->hide();
+    m_view->verticalHeader()->setDefaultSectionSize(m_view->fontMetrics().height() + 8);
+    m_view->horizontalHeader()->setStretchLastSection(false);
+    m_view->horizontalHeader()->setSectionResizeMode(RunTableModel::NameColumn,
+                                                     QHeaderView::Stretch);
+    m_view->horizontalHeader()->setHighlightSections(false);
+    m_view->setContextMenuPolicy(Qt::CustomContextMenu);
+    m_view->setColumnWidth(RunTableModel::IdColumn, 48);
+    m_view->setColumnWidth(RunTableModel::StatusColumn, 80);
+    m_view->setColumnWidth(RunTableModel::TemplateColumn, 110);
+    m_view->setColumnWidth(RunTableModel::StepsColumn, 80);
+    m_view->setColumnWidth(RunTableModel::DurationColumn, 75);
+    m_view->setColumnWidth(RunTableModel::KlColumn, 100);
+    m_view->setColumnWidth(RunTableModel::NllColumn, 100);
+
+    m_rename = new QPushButton(tr("Rename"), this);
+    m_delete = new QPushButton(style()->standardIcon(QStyle::SP_TrashIcon), tr("Delete"), this);
+    m_openGraph =
+        new QPushButton(style()->standardIcon(QStyle::SP_DialogOpenButton), tr("Open graph"), this);
+    m_openGraph->setToolTip(tr("Open the experiment graph this run was trained with"));
+    auto *refreshButton =
+        new QPushButton(style()->standardIcon(QStyle::SP_BrowserReload), QString(), this);
+    refreshButton->setToolTip(tr("Re-read the store now (it is re-read every second anyway)"));
+
+    m_message = new QLabel(this);
+    m_message->setWordWrap(true);
+    m_message->setStyleSheet(QStringLiteral("color: #c62828;"));
+    m_message->hide();
+
+    auto *top = new QHBoxLayout;
+    top->addWidget(m_filter, 1);
+    top->addWidget(m_rename);
+    top->addWidget(m_delete);
+    top->addWidget(m_openGraph);
+    top->addWidget(refreshButton);
+
+    auto *layout = new QVBoxLayout(this);
+    layout->addLayout(top);
+    layout->addWidget(m_view, 1);
+    layout->addWidget(m_message);
+
+    m_timer = new QTimer(this);
+    m_timer->setInterval(1000);
+    connect(m_timer, &QTimer::timeout, this, &RunBrowser::refresh);
+
+    connect(m_filter, &QLineEdit::textChanged, this, &RunBrowser::setFilterText);
+    connect(m_rename, &QPushButton::clicked, this, &RunBrowser::renameCurrent);
+    connect(m_delete, &QPushButton::clicked, this, &RunBrowser::deleteSelected);
+    connect(m_openGraph, &QPushButton::clicked, this, &RunBrowser::openCurrentGraph);
+    connect(refreshButton, &QPushButton::clicked, this, &RunBrowser::refresh);
+    connect(m_view, &QTableView::customContextMenuRequested, this, &RunBrowser::showContextMenu);
+    connect(m_view, &QTableView::activated, this, [this](const QModelIndex &index) {
+        if (index.column() != RunTableModel::NameColumn)
+            openCurrentGraph();
+    });
+    connect(m_view->selectionModel(), &QItemSelectionModel::selectionChanged, this,
+            &RunBrowser::emitSelectionIfChanged);
+    // Rows removed by a refresh drop out of the selection without a selectionChanged per row.
+    connect(m_proxy, &QAbstractItemModel::rowsRemoved, this, &RunBrowser::emitSelectionIfChanged);
+    connect(m_model, &RunTableModel::errorOccurred, this, [this](const QString &message) {
+        m_message->setText(message);
+        m_message->setVisible(!message.isEmpty());
+    });
+    updateActions();
+}
+
+void RunBrowser::setStorePath(const QString &path)
+{
+    m_message->hide();
+    m_model->setStorePath(path);
+    updateActions();
+}
+
+QString RunBrowser::storePath() const
+{
+    return m_model->storePath();
+}
+
+void RunBrowser::refresh()
+{
+    if (m_model->refresh())
+        m_message->hide();
+    updateActions();
+}
+
+QList<qint64> RunBrowser::selectedRunIds() const
+{
+    QList<qint64> ids;
+    for (const QModelIndex &index : m_view->selectionModel()->selectedRows())
+        ids << index.data(RunTableModel::RunIdRole).toLongLong();
+    std::sort(ids.begin(), ids.end());
+    return ids;
+}
+
+void RunBrowser::selectRuns(const QList<qint64> &runIds)
+{
+    QItemSelection selection;
+    for (qint64 id : runIds) {
+        const int row = m_model->rowForRun(id);
+        if (row < 0)
+            continue;
+        const QModelIndex index = m_proxy->mapFromSource(m_model->index(row, 0));
+        if (index.isValid())
+            selection.select(index, index);
+    }
+    m_view->selectionModel()->select(selection, QItemSelectionModel::ClearAndSelect |
+                                                    QItemSelectionModel::Rows);
+}
+
+void RunBrowser::setFilterText(const QString &text)
+{
+    if (m_filter->text() != text)
+        m_filter->setText(text); // comes back here through textChanged
+    else
+        static_cast<RunFilterProxy *>(m_proxy)->setText(text);
+}
+
+bool RunBrowser::deleteRuns(const QList<qint64> &runIds, QString *error)
+{
+    QStringList problems;
+    for (qint64 id : runIds) {
+        auto deleted = core::deleteRun(m_model->storePath().toStdString(), id);
+        if (!deleted.ok())
+            problems << QString::fromStdString(deleted.error().message);
+    }
+    m_model->refresh();
+    updateActions();
+    if (error)
+        *error = problems.join(QLatin1Char('\n'));
+    return problems.isEmpty();
+}
+
+void RunBrowser::renameCurrent()
+{
+    const QModelIndexList rows = m_view->selectionModel()->selectedRows(RunTableModel::NameColumn);
+    if (rows.isEmpty())
+        return;
+    m_view->setCurrentIndex(rows.first());
+    m_view->edit(rows.first());
+}
+
+void RunBrowser::deleteSelected()
+{
+    const QList<qint64> ids = selectedRunIds();
+    if (ids.isEmpty())
+        return;
+    QStringList names;
+    for (qint64 id : ids)
+        if (const core::RunInfo *info = m_model->runInfo(id))
+            names << QStringLiteral("#%1 '%2'").arg(id).arg(QString::fromStdString(info->name));
+    const QString question =
+        ids.size() == 1
+            ? tr("Delete run %1 and all its curves, diagnostics and samples from the store?")
+                  .arg(names.value(0))
+            : tr("Delete %1 runs (%2) and all their curves, diagnostics and samples from the "
+                 "store?")
+                  .arg(ids.size())
+                  .arg(names.join(QStringLiteral(", ")));
+    const auto answer = QMessageBox::question(
+        this, tr("Delete runs"),
+        question + QLatin1Char('\n') + tr("Checkpoint files stay on disk. This cannot be undone."),
+        QMessageBox::Yes | QMessageBox::Cancel, QMessageBox::Cancel);
+    if (answer != QMessageBox::Yes)
+        return;
+    QString error;
+    if (!deleteRuns(ids, &error))
+        QMessageBox::warning(this, tr("Delete runs"), error);
+}
+
+void RunBrowser::openCurrentGraph()
+{
+    const QModelIndexList rows = m_view->selectionModel()->selectedRows();
+    const QModelIndex index = rows.isEmpty() ? m_view->currentIndex() : rows.first();
+    if (!index.isValid())
+        return;
+    const qint64 id = index.data(RunTableModel::RunIdRole).toLongLong();
+    const QString json = index.data(RunTableModel::GraphJsonRole).toString();
+    if (!json.isEmpty())
+        Q_EMIT openGraphRequested(json, id);
+}
+
+void RunBrowser::showEvent(QShowEvent *event)
+{
+    QWidget::showEvent(event);
+    refresh();
+    m_timer->start();
+}
+
+void RunBrowser::hideEvent(QHideEvent *event)
+{
+    QWidget::hideEvent(event);
+    m_timer->stop();
+}
+
+void RunBrowser::updateActions()
+{
+    const int selected = m_view->selectionModel()->selectedRows().size();
+    m_rename->setEnabled(selected == 1);
+    m_delete->setEnabled(selected > 0);
+    m_openGraph->setEnabled(selected == 1);
+}
+
+void RunBrowser::emitSelectionIfChanged()
+{
+    updateActions();
+    const QList<qint64> ids = selectedRunIds();
+    if (ids == m_lastSelection)
+        return;
+    m_lastSelection = ids;
+    Q_EMIT selectionChanged(ids);
+}
+
+void RunBrowser::showContextMenu(const QPoint &pos)
+{
+    const QModelIndex index = m_view->indexAt(pos);
+    if (index.isValid() && !m_view->selectionModel()->isRowSelected(index.row(), index.parent()))
+        m_view->selectionModel()->select(index, QItemSelectionModel::ClearAndSelect |
+                                                    QItemSelectionModel::Rows);
+    QMenu menu(this);
+    QAction *rename = menu.addAction(tr("Rename"), this, &RunBrowser::renameCurrent);
+    QAction *open = menu.addAction(tr("Open graph"), this, &RunBrowser::openCurrentGraph);
+    menu.addSeparator();
+    QAction *del = menu.addAction(style()->standardIcon(QStyle::SP_TrashIcon), tr("Delete…"), this,
+                                  &RunBrowser::deleteSelected);
+    const int selected = m_view->selectionModel()->selectedRows().size();
+    rename->setEnabled(selected == 1);
+    open->setEnabled(selected == 1);
+    del->setEnabled(selected > 0);
+    menu.exec(m_view->viewport()->mapToGlobal(pos));
+}
+
+} // namespace distillery::widgets

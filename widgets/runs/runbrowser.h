@@ -1,0 +1,73 @@
+#pragma once
+
+// The runs dock: a filter field, the run table (multi-row selection, sortable by every column)
+// and Rename / Delete / Open graph as buttons and context menu. While visible it re-reads the
+// store every second, so runs written by another process (distillery-cli run) appear and
+// progress live; the selection is kept across refreshes.
+
+#include <QList>
+#include <QWidget>
+
+class QLabel;
+class QLineEdit;
+class QPushButton;
+class QSortFilterProxyModel;
+class QTableView;
+class QTimer;
+
+namespace distillery::widgets {
+
+class RunTableModel;
+
+class RunBrowser : public QWidget
+{
+    Q_OBJECT
+public:
+    explicit RunBrowser(QWidget *parent = nullptr);
+
+    void setStorePath(const QString &path);
+    QString storePath() const;
+    RunTableModel *model() const { return m_model; }
+    QTableView *view() const { return m_view; }
+    QSortFilterProxyModel *proxy() const { return m_proxy; }
+
+    QList<qint64> selectedRunIds() const;
+    void selectRuns(const QList<qint64> &runIds);
+    void setFilterText(const QString &text);
+
+    // Deletes runs from the store without asking (deleteSelected() asks first). Returns false
+    // and fills `error` with one line per run that could not be deleted.
+    bool deleteRuns(const QList<qint64> &runIds, QString *error = nullptr);
+
+public Q_SLOTS:
+    void refresh();
+    void renameCurrent();
+    void deleteSelected(); // with a confirmation dialog
+    void openCurrentGraph();
+
+Q_SIGNALS:
+    void selectionChanged(const QList<qint64> &runIds);
+    void openGraphRequested(const QString &graphJson, qint64 runId);
+
+protected:
+    void showEvent(QShowEvent *event) override;
+    void hideEvent(QHideEvent *event) override;
+
+private:
+    void updateActions();
+    void emitSelectionIfChanged();
+    void showContextMenu(const QPoint &pos);
+
+    RunTableModel *m_model = nullptr;
+    QSortFilterProxyModel *m_proxy = nullptr;
+    QLineEdit *m_filter = nullptr;
+    QTableView *m_view = nullptr;
+    QPushButton *m_rename = nullptr;
+    QPushButton *m_delete = nullptr;
+    QPushButton *m_openGraph = nullptr;
+    QLabel *m_message = nullptr;
+    QTimer *m_timer = nullptr;
+    QList<qint64> m_lastSelection;
+};
+
+} // namespace distillery::widgets
