@@ -1,0 +1,501 @@
+#include "inspector/inspector.h"
+
+#include "document/graphdocument.h"
+
+#include "distillery/core/losses.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QFileDialog>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPainter>
+#include <QScrollArea>
+#include <QSignalBlocker>
+#include <QSpinBox>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+#include <climits>
+#include <cmath>
+
+namespace distillery::widgets {
+
+namespace {
+
+QString qs(const std::string &s)
+{
+    return QString::fromStdString(s);
+}
+
+std::vector<double> parseNumbers(const QString &text, bool *ok)
+{
+    std::vector<double> out;
+    *ok = true;
+    for (const QString &part : text.split(',', Qt::SkipEmptyParts)) {
+        bool good = false;
+        const double v = part.trimmed().toDouble(&good);
+        if (!good) {
+            *ok = false;
+            return {};
+        }
+        out.push_back(v);
+    }
+    return out;
+}
+
+} // namespace
+
+// Bars for p_T and p_S per token, and the signed gradient below the axis.
+class BarChart : public QWidget
+{
+public:
+    explicit BarChart(QWidget *parent = nullptr) : QWidget(parent) { setMinimumHeight(120); }
+    void setData(std::vector<double> teacher, std::vector<double> student, std::vector<double> grad)
+    {
+        m_teacher = std::move(teacher);
+        m_student = std::move(student);
+        m_grad = std::move(grad);
+        update();
+    }
+
+protected:
+    void paintEvent(QPaintEvent *) override
+    {
+        QPainter p(this);
+        p.setRenderHint(QPainter::Antialiasing);
+        const std::size_t n = std::max({m_teacher.size(), m_student.size(), m_grad.size()});
+        if (n == 0)
+            return;
+        const QColor teacherColor(70, 130, 220), studentColor(235, 140, 50);
+        const QColor push(60, 170, 90), pull(210, 70, 70);
+        const QRectF area = rect().adjusted(4, 14, -4, -4);
+        const double mid = area.top() + area.height() * 0.6;
+        const double slot = area.width() / double(n);
+        double gmax = 1e-12;
+        for (double g : m_grad)
+            gmax = std::max(gmax, std::abs(g));
+        p.setPen(palette().color(QPalette::Mid));
+        p.drawLine(QPointF(area.left(), mid), QPointF(area.right(), mid));
+        p.setPen(Qt::NoPen);
+        const double probHeight = mid - area.top();
+        for (std::size_t i = 0; i < n; ++i) {
+            const double x = area.left() + slot * double(i);
+            const double w = slot * 0.35;
+            if (i < m_teacher.size()) {
+                p.setBrush(teacherColor);
+                p.drawRect(QRectF(x + slot * 0.12, mid - probHeight * m_teacher[i], w, probHeight * m_teacher[i]));
+            }
+            if (i < m_student.size()) {
+                p.setBrush(studentColor);
+                p.drawRect(QRectF(x + slot * 0.5, mid - probHeight * m_student[i], w, probHeight * m_student[i]));
+            }
+            if (i < m_grad.size()) {
+                // A gradient step moves logits along -gradient: green bars go up.
+                const double h = (area.bottom() - mid) * std::abs(m_grad[i]) / gmax;
+                p.setBrush(m_grad[i] <= 0 ? push : pull);
+                p.drawRect(QRectF(x + slot * 0.3, mid, slot * 0.4, h));
+            }
+        }
+        p.setPen(palette().color(QPalette::WindowText));
+        QFont f = font();
+        f.setPointSizeF(f.pointSizeF() * 0.85);
+        p.setFont(f);
+        p.drawText(QPointF(area.left(), 11), tr("■ p_T  ■ p_S  ▼ −gradient (green: pushed up)"));
+    }
+
+private:
+    std::vector<double> m_teacher, m_student, m_grad;
+};
+
+// --- LossInspectorWidget ------------------------------------------------------------------------
+
+LossInspectorWidget::LossInspectorWidget(QWidget *parent) : QWidget(parent)
+{
+    auto *layout = new QFormLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    m_formula = new QLabel(this);
+    m_formula->setWordWrap(true);
+    m_teacher = new QLineEdit(QStringLiteral("2, 1, 0, -1"), this);
+    m_student = new QLineEdit(QStringLiteral("0, 0, 0, 0"), this);
+    m_label = new QLineEdit(QStringLiteral("0"), this);
+    m_teacher->setToolTip(tr("Teacher logits (or hidden vector), comma-separated"));
+    m_student->setToolTip(tr("Student logits (or hidden vector), comma-separated"));
+    m_label->setToolTip(tr("Index of the true token (cross-entropy)"));
+    m_result = new QLabel(this);
+    m_result->setWordWrap(true);
+    m_result->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_chart = new BarChart(this);
+    layout->addRow(m_formula);
+    layout->addRow(tr("Teacher"), m_teacher);
+    layout->addRow(tr("Student"), m_student);
+    layout->addRow(tr("Label"), m_label);
+    layout->addRow(m_result);
+    layout->addRow(m_chart);
+    for (auto *edit : {m_teacher, m_student, m_label})
+        connect(edit, &QLineEdit::textChanged, this, [this] { evaluate(); });
+}
+
+void LossInspectorWidget::setLoss(const std::string &kind, const std::map<std::string, double> &params)
+{
+    m_kind = kind;
+    m_params = params;
+    for (const auto &d : core::lossDescriptions())
+        if (d.name == kind)
+            m_formula->setText(QStringLiteral("<b>%1</b>: %2<br><i>%3</i>")
+                                   .arg(qs(d.name), qs(d.formula).toHtmlEscaped(),
+                                        qs(d.reference).toHtmlEscaped()));
+    m_label->setEnabled(kind == "cross-entropy");
+    evaluate();
+}
+
+void LossInspectorWidget::setLogits(const QString &teacher, const QString &student)
+{
+    m_teacher->setText(teacher);
+    m_student->setText(student);
+}
+
+QString LossInspectorWidget::resultText() const
+{
+    return m_result->text();
+}
+
+void LossInspectorWidget::evaluate()
+{
+    bool okT = false, okS = false;
+    const auto teacher = parseNumbers(m_teacher->text(), &okT);
+    const auto student = parseNumbers(m_student->text(), &okS);
+    if (!okT || !okS) {
+        m_result->setText(tr("<span style='color:#d04040'>Logits must be numbers separated by commas.</span>"));
+        m_chart->setData({}, {}, {});
+        return;
+    }
+    auto params = m_params;
+    if (m_kind == "cross-entropy")
+        params["label"] = m_label->text().toDouble();
+    auto r = core::inspectLoss(m_kind, params, teacher, student);
+    if (!r.ok()) {
+        m_result->setText(QStringLiteral("<span style='color:#d04040'>%1</span>")
+                              .arg(qs(r.error().message).toHtmlEscaped()));
+        m_chart->setData({}, {}, {});
+        m_gradient.clear();
+        return;
+    }
+    const auto &v = r.value();
+    m_gradient = v.gradient;
+    QStringList grad;
+    for (double g : v.gradient)
+        grad << QString::number(g, 'g', 4);
+    m_result->setText(tr("loss <b>%1</b><br>gradient [%2]")
+                          .arg(QString::number(v.value, 'g', 6), grad.join(QStringLiteral(", "))));
+    m_chart->setData(v.teacherProbs, v.studentProbs, v.gradient);
+}
+
+// --- Inspector ------------------------------------------------------------------------------------
+
+Inspector::Inspector(GraphDocument *document, QWidget *parent)
+    : QWidget(parent), m_document(document)
+{
+    auto *outer = new QVBoxLayout(this);
+    outer->setContentsMargins(0, 0, 0, 0);
+    auto *scroll = new QScrollArea(this);
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    outer->addWidget(scroll);
+    auto *content = new QWidget(scroll);
+    scroll->setWidget(content);
+    m_layout = new QVBoxLayout(content);
+
+    m_empty = new QLabel(tr("Select a node to edit its parameters."), content);
+    m_empty->setAlignment(Qt::AlignCenter);
+    m_empty->setWordWrap(true);
+    m_header = new QLabel(content);
+    QFont hf = m_header->font();
+    hf.setPointSizeF(hf.pointSizeF() * 1.25);
+    hf.setBold(true);
+    m_header->setFont(hf);
+    m_description = new QLabel(content);
+    m_description->setWordWrap(true);
+    m_title = new QLineEdit(content);
+    m_title->setPlaceholderText(tr("Title (used in metric names)"));
+    m_error = new QLabel(content);
+    m_error->setWordWrap(true);
+    m_error->setStyleSheet(QStringLiteral("color:#d04040"));
+    m_error->hide();
+    m_form = new QWidget(content);
+    m_formLayout = new QFormLayout(m_form);
+    m_formLayout->setContentsMargins(0, 0, 0, 0);
+    m_formLayout->setRowWrapPolicy(QFormLayout::DontWrapRows);
+    m_loss = new LossInspectorWidget(content);
+
+    m_layout->addWidget(m_empty);
+    m_layout->addWidget(m_header);
+    m_layout->addWidget(m_description);
+    m_layout->addWidget(m_title);
+    m_layout->addWidget(m_error);
+    m_layout->addWidget(m_form);
+    m_layout->addWidget(m_loss);
+    m_layout->addStretch(1);
+
+    connect(m_title, &QLineEdit::editingFinished, this, [this] {
+        if (m_node == core::kInvalidNode || m_updating)
+            return;
+        auto st = m_document->requestRename(m_node, m_title->text().trimmed().toStdString());
+        if (!st.ok())
+            showError(st.error().message);
+    });
+    connect(m_document, &GraphDocument::nodeChanged, this, [this](core::NodeId id) {
+        if (id == m_node)
+            refreshValues();
+    });
+    connect(m_document, &GraphDocument::nodeRemoved, this, [this](core::NodeId id) {
+        if (id == m_node)
+            setNode(core::kInvalidNode);
+    });
+    connect(m_document, &GraphDocument::graphReset, this, [this] { setNode(core::kInvalidNode); });
+    connect(m_document, &GraphDocument::validationChanged, this, [this] { refreshIssues(); });
+    rebuild();
+}
+
+QWidget *Inspector::editor(const std::string &param) const
+{
+    return m_editors.value(qs(param), nullptr);
+}
+
+void Inspector::setNode(core::NodeId node)
+{
+    if (node != core::kInvalidNode && !m_document->graph().node(node))
+        node = core::kInvalidNode;
+    m_node = node;
+    rebuild();
+}
+
+void Inspector::rebuild()
+{
+    while (m_formLayout->rowCount() > 0)
+        m_formLayout->removeRow(0);
+    m_editors.clear();
+    m_issueLabels.clear();
+    m_nameLabels.clear();
+    m_error->hide();
+    const core::Node *n = m_document->graph().node(m_node);
+    const core::NodeKindSpec *spec = n ? core::findNodeKind(n->kind) : nullptr;
+    m_empty->setVisible(!spec);
+    for (QWidget *w : {static_cast<QWidget *>(m_header), static_cast<QWidget *>(m_description),
+                       static_cast<QWidget *>(m_title), m_form})
+        w->setVisible(spec != nullptr);
+    m_loss->setVisible(spec && spec->kind == "Loss");
+    if (!spec)
+        return;
+    m_header->setText(tr("%1 · node %2").arg(qs(spec->kind)).arg(n->id));
+    m_description->setText(qs(spec->description));
+    for (const auto &param : spec->params) {
+        auto *row = new QWidget(m_form);
+        auto *rowLayout = new QVBoxLayout(row);
+        rowLayout->setContentsMargins(0, 0, 0, 4);
+        rowLayout->setSpacing(1);
+        QWidget *editor = makeEditor(param);
+        auto *line = new QHBoxLayout;
+        line->addWidget(editor, 1);
+        auto *reset = new QToolButton(row);
+        reset->setText(QStringLiteral("↺"));
+        reset->setToolTip(tr("Reset to the default (%1)").arg(qs(core::paramValueToString(param.defaultValue))));
+        reset->setAutoRaise(true);
+        const std::string name = param.name;
+        connect(reset, &QToolButton::clicked, this, [this, name] {
+            auto st = m_document->requestResetParam(m_node, name);
+            if (!st.ok())
+                showError(st.error().message);
+        });
+        line->addWidget(reset);
+        rowLayout->addLayout(line);
+        auto *issue = new QLabel(row);
+        issue->setWordWrap(true);
+        issue->setStyleSheet(QStringLiteral("color:#d04040"));
+        issue->hide();
+        rowLayout->addWidget(issue);
+        auto *desc = new QLabel(qs(param.description), row);
+        desc->setWordWrap(true);
+        QFont f = desc->font();
+        f.setPointSizeF(f.pointSizeF() * 0.88);
+        desc->setFont(f);
+        desc->setForegroundRole(QPalette::PlaceholderText);
+        rowLayout->addWidget(desc);
+        auto *label = new QLabel(qs(param.name), m_form);
+        label->setToolTip(qs(param.description));
+        m_formLayout->addRow(label, row);
+        m_editors.insert(qs(param.name), editor);
+        m_issueLabels.insert(qs(param.name), issue);
+        m_nameLabels.insert(qs(param.name), label);
+    }
+    refreshValues();
+    refreshIssues();
+}
+
+QWidget *Inspector::makeEditor(const core::ParamSpec &spec)
+{
+    const std::string name = spec.name;
+    const QString unit = spec.unit.empty() ? QString() : QStringLiteral(" ") + qs(spec.unit);
+    switch (spec.type) {
+    case core::ParamType::Int: {
+        auto *box = new QSpinBox(m_form);
+        box->setRange(spec.minimum ? int(std::max<double>(*spec.minimum, INT_MIN)) : INT_MIN,
+                      spec.maximum ? int(std::min<double>(*spec.maximum, INT_MAX)) : INT_MAX);
+        box->setSuffix(unit);
+        box->setKeyboardTracking(false);
+        box->setStepType(QAbstractSpinBox::AdaptiveDecimalStepType);
+        connect(box, &QSpinBox::valueChanged, this,
+                [this, name](int v) { commit(name, std::int64_t(v)); });
+        return box;
+    }
+    case core::ParamType::Float: {
+        auto *box = new QDoubleSpinBox(m_form);
+        box->setDecimals(6);
+        box->setRange(spec.minimum ? *spec.minimum : -1e12, spec.maximum ? *spec.maximum : 1e12);
+        box->setSuffix(unit);
+        box->setKeyboardTracking(false);
+        box->setStepType(QAbstractSpinBox::AdaptiveDecimalStepType);
+        connect(box, &QDoubleSpinBox::valueChanged, this, [this, name](double v) { commit(name, v); });
+        return box;
+    }
+    case core::ParamType::Bool: {
+        auto *box = new QCheckBox(m_form);
+        connect(box, &QCheckBox::toggled, this, [this, name](bool v) { commit(name, v); });
+        return box;
+    }
+    case core::ParamType::Enum: {
+        auto *box = new QComboBox(m_form);
+        for (const auto &c : spec.choices)
+            box->addItem(qs(c));
+        connect(box, &QComboBox::currentTextChanged, this,
+                [this, name](const QString &v) { commit(name, v.toStdString()); });
+        return box;
+    }
+    case core::ParamType::String:
+    case core::ParamType::Path: {
+        auto *holder = new QWidget(m_form);
+        auto *layout = new QHBoxLayout(holder);
+        layout->setContentsMargins(0, 0, 0, 0);
+        auto *edit = new QLineEdit(holder);
+        edit->setObjectName(QStringLiteral("edit"));
+        layout->addWidget(edit, 1);
+        connect(edit, &QLineEdit::editingFinished, this,
+                [this, name, edit] { commit(name, edit->text().toStdString()); });
+        if (spec.type == core::ParamType::Path) {
+            auto *browse = new QToolButton(holder);
+            browse->setText(QStringLiteral("…"));
+            browse->setToolTip(tr("Choose a file"));
+            layout->addWidget(browse);
+            connect(browse, &QToolButton::clicked, this, [this, name, edit] {
+                const QString file = QFileDialog::getOpenFileName(
+                    this, tr("Choose a file for %1").arg(qs(name)), edit->text(),
+                    tr("Models and corpora (*.pt *.txt *.jsonl *.json);;All files (*)"));
+                if (file.isEmpty())
+                    return;
+                edit->setText(file);
+                commit(name, file.toStdString());
+            });
+        }
+        return holder;
+    }
+    }
+    return new QWidget(m_form);
+}
+
+void Inspector::commit(const std::string &param, const core::ParamValue &value)
+{
+    if (m_updating || m_node == core::kInvalidNode)
+        return;
+    auto st = m_document->requestSetParam(m_node, param, value);
+    if (!st.ok())
+        showError(st.error().message);
+    else
+        m_error->hide();
+}
+
+void Inspector::showError(const std::string &message)
+{
+    m_error->setText(qs(message));
+    m_error->show();
+    refreshValues(); // the editors show what the graph holds
+}
+
+void Inspector::refreshValues()
+{
+    const core::Node *n = m_document->graph().node(m_node);
+    if (!n)
+        return;
+    m_updating = true;
+    {
+        QSignalBlocker blockTitle(m_title);
+        m_title->setText(qs(n->title));
+    }
+    const auto &graph = m_document->graph();
+    for (auto it = m_editors.begin(); it != m_editors.end(); ++it) {
+        const std::string name = it.key().toStdString();
+        const core::ParamValue value = graph.param(m_node, name);
+        QWidget *w = it.value();
+        QSignalBlocker block(w);
+        if (auto *box = qobject_cast<QSpinBox *>(w)) {
+            if (auto *i = std::get_if<std::int64_t>(&value))
+                box->setValue(int(*i));
+        } else if (auto *box = qobject_cast<QDoubleSpinBox *>(w)) {
+            if (auto *d = std::get_if<double>(&value))
+                box->setValue(*d);
+            else if (auto *i = std::get_if<std::int64_t>(&value))
+                box->setValue(double(*i));
+        } else if (auto *box = qobject_cast<QCheckBox *>(w)) {
+            if (auto *b = std::get_if<bool>(&value))
+                box->setChecked(*b);
+        } else if (auto *box = qobject_cast<QComboBox *>(w)) {
+            box->setCurrentText(qs(core::paramValueToString(value)));
+        } else if (auto *edit = w->findChild<QLineEdit *>(QStringLiteral("edit"))) {
+            QSignalBlocker blockEdit(edit);
+            edit->setText(qs(core::paramValueToString(value)));
+        }
+        // Parameters set explicitly (not defaults) are shown in bold.
+        if (QLabel *label = m_nameLabels.value(it.key())) {
+            QFont f = label->font();
+            f.setBold(n->params.count(name) > 0);
+            label->setFont(f);
+        }
+    }
+    m_updating = false;
+
+    if (n->kind == "Loss") {
+        std::map<std::string, double> params;
+        params["temperature"] = graph.paramFloat(m_node, "temperature");
+        params["beta"] = graph.paramFloat(m_node, "beta");
+        params["alpha"] = graph.paramFloat(m_node, "alpha");
+        params["label_smoothing"] = graph.paramFloat(m_node, "label_smoothing");
+        params["taid_t"] = graph.paramFloat(m_node, "taid_start");
+        const std::string kind = graph.paramString(m_node, "kind");
+        if (kind == "topk-kl")
+            params["top_k"] = double(graph.paramInt(m_node, "top_k"));
+        m_loss->setLoss(kind, params);
+    }
+}
+
+void Inspector::refreshIssues()
+{
+    for (QLabel *label : m_issueLabels)
+        label->hide();
+    if (m_node == core::kInvalidNode)
+        return;
+    QStringList general;
+    for (const auto &issue : m_document->issuesOf(m_node)) {
+        if (QLabel *label = m_issueLabels.value(qs(issue.param))) {
+            label->setText(qs(issue.message));
+            label->show();
+        } else {
+            general << qs(issue.message);
+        }
+    }
+    m_error->setText(general.join(QStringLiteral("\n")));
+    m_error->setVisible(!general.isEmpty());
+}
+
+} // namespace distillery::widgets
