@@ -415,7 +415,7 @@ void MainWindow::updateTitle()
     const QString name = m_document->filePath().isEmpty()
                              ? tr("untitled")
                              : QFileInfo(m_document->filePath()).fileName();
-    setWindowTitle(tr("%1%2 — Distillery").arg(name, m_document->isModified() ? QStringLiteral("*") : QString()));
+    setWindowTitle(tr("%1[*] — Distillery").arg(name));
     setWindowModified(m_document->isModified());
 }
 
@@ -460,10 +460,10 @@ bool MainWindow::openGraph(const QString &path, QString *error)
     auto st = m_document->open(path);
     if (!st.ok()) {
         const QString message = qs(st.error().message);
-        if (error)
-            *error = message;
         m_log->append(QStringLiteral("error"), message);
-        if (isVisible())
+        if (error) // the caller reports it
+            *error = message;
+        else if (isVisible())
             QMessageBox::warning(this, tr("Cannot open the graph"), message);
         return false;
     }
