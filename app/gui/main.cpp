@@ -1,6 +1,8 @@
 // distillery: the workbench window.
-//   distillery [--open GRAPH | --template NAME] [--store DB] [--run] [--screenshot OUT.png]
+//   distillery [--open GRAPH | --template NAME] [--store DB] [--run] [--select ID]
+//              [--screenshot OUT.png]
 
+#include "graph/graphscene.h"
 #include "mainwindow/mainwindow.h"
 
 #include <QApplication>
@@ -31,7 +33,10 @@ int main(int argc, char **argv)
     const QCommandLineOption screenshot(QStringLiteral("screenshot"),
                                         QStringLiteral("Render the window to a PNG and exit."),
                                         QStringLiteral("OUT.png"));
-    parser.addOptions({open, templ, store, run, screenshot});
+    const QCommandLineOption select(QStringLiteral("select"),
+                                    QStringLiteral("Select a node (its id) for the inspector."),
+                                    QStringLiteral("ID"));
+    parser.addOptions({open, templ, store, run, screenshot, select});
     parser.process(app);
 
     distillery::widgets::MainWindow window;
@@ -47,6 +52,8 @@ int main(int argc, char **argv)
         }
     }
     window.show();
+    if (parser.isSet(select))
+        window.scene()->selectNode(parser.value(select).toInt());
     if (parser.isSet(run)) {
         QString why;
         if (!window.startRun(&why))

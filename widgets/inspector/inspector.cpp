@@ -226,9 +226,9 @@ Inspector::Inspector(GraphDocument *document, QWidget *parent)
     m_error->setStyleSheet(QStringLiteral("color:#d04040"));
     m_error->hide();
     m_form = new QWidget(content);
-    m_formLayout = new QFormLayout(m_form);
-    m_formLayout->setContentsMargins(0, 0, 0, 0);
-    m_formLayout->setRowWrapPolicy(QFormLayout::DontWrapRows);
+    m_rows = new QVBoxLayout(m_form);
+    m_rows->setContentsMargins(0, 0, 0, 0);
+    m_rows->setSpacing(6);
     m_loss = new LossInspectorWidget(content);
 
     m_layout->addWidget(m_empty);
@@ -275,8 +275,10 @@ void Inspector::setNode(core::NodeId node)
 
 void Inspector::rebuild()
 {
-    while (m_formLayout->rowCount() > 0)
-        m_formLayout->removeRow(0);
+    while (QLayoutItem *item = m_rows->takeAt(0)) {
+        delete item->widget();
+        delete item;
+    }
     m_editors.clear();
     m_issueLabels.clear();
     m_nameLabels.clear();
@@ -324,9 +326,10 @@ void Inspector::rebuild()
         desc->setFont(f);
         desc->setForegroundRole(QPalette::PlaceholderText);
         rowLayout->addWidget(desc);
-        auto *label = new QLabel(qs(param.name), m_form);
+        auto *label = new QLabel(qs(param.name), row);
         label->setToolTip(qs(param.description));
-        m_formLayout->addRow(label, row);
+        rowLayout->insertWidget(0, label);
+        m_rows->addWidget(row);
         m_editors.insert(qs(param.name), editor);
         m_issueLabels.insert(qs(param.name), issue);
         m_nameLabels.insert(qs(param.name), label);

@@ -10,7 +10,6 @@
 #include <QPointer>
 #include <QWidget>
 
-class QFormLayout;
 class QLabel;
 class QLineEdit;
 class QVBoxLayout;
@@ -49,7 +48,7 @@ private:
     QLabel *m_description = nullptr;
     QLineEdit *m_title = nullptr;
     QWidget *m_form = nullptr;
-    QFormLayout *m_formLayout = nullptr;
+    QVBoxLayout *m_rows = nullptr; // one widget per parameter
     QLabel *m_error = nullptr;
     QLabel *m_empty = nullptr;
     LossInspectorWidget *m_loss = nullptr;

@@ -12,6 +12,7 @@
 #include "training/runpanel.h"
 #include "training/trainingcontroller.h"
 
+#include "distillery/core/store.h"
 #include "distillery/core/trainer.h"
 
 #include <QAction>
@@ -212,8 +213,8 @@ void MainWindow::createDocks()
     plotsDock->raise();
     resizeDocks({paletteDock}, {210}, Qt::Horizontal);
     resizeDocks({inspectorDock}, {360}, Qt::Horizontal);
-    resizeDocks({plotsDock}, {300}, Qt::Vertical);
-    resizeDocks({runDock}, {170}, Qt::Vertical);
+    resizeDocks({plotsDock}, {280}, Qt::Vertical);
+    resizeDocks({runDock, inspectorDock}, {160, 700}, Qt::Vertical);
 }
 
 void MainWindow::createActions()
@@ -494,6 +495,14 @@ void MainWindow::setStorePath(const QString &path)
     m_plots->setStorePath(path);
     m_storeLabel->setText(tr("store: %1").arg(QFileInfo(path).fileName()));
     m_storeLabel->setToolTip(path);
+    // Show the newest run's curves until the user picks others.
+    if (auto reader = core::StoreReader::open(path.toStdString()); reader.ok()) {
+        if (auto runs = reader.value()->runs(); runs.ok() && !runs.value().empty()) {
+            m_runBrowser->refresh();
+            m_runBrowser->selectRuns({qint64(runs.value().front().id)});
+            m_plots->setRuns({runs.value().front().id});
+        }
+    }
 }
 
 bool MainWindow::maybeSave()
