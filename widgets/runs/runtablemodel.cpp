@@ -1,5 +1,7 @@
 #include "runs/runtablemodel.h"
 
+#include "common/format.h"
+
 #include <QColor>
 #include <QDateTime>
 #include <QFileInfo>
@@ -30,13 +32,7 @@ QString formatDuration(double seconds)
         return QStringLiteral("—");
     if (seconds < 59.95)
         return QStringLiteral("%1 s").arg(seconds, 0, 'f', 1);
-    const qint64 s = qint64(std::llround(seconds));
-    if (s >= 3600)
-        return QStringLiteral("%1:%2:%3")
-            .arg(s / 3600)
-            .arg((s / 60) % 60, 2, 10, QLatin1Char('0'))
-            .arg(s % 60, 2, 10, QLatin1Char('0'));
-    return QStringLiteral("%1:%2").arg(s / 60).arg(s % 60, 2, 10, QLatin1Char('0'));
+    return formatClock(seconds);
 }
 
 QString formatMetric(double value)

@@ -1156,17 +1156,22 @@ int StoreReader::schemaVersion() const
 // ---------------------------------------------------------------------------------------------
 // Maintenance
 
+namespace {
+// Closes a connection opened for one maintenance call when the call returns.
+struct ConnectionCloser
+{
+    sqlite3 *db;
+    ~ConnectionCloser() { sqlite3_close(db); }
+};
+} // namespace
+
 Result<std::vector<RunId>> markInterruptedRuns(const std::string &path, double staleSeconds)
 {
     auto opened = openWritable(path, false);
     if (!opened)
         return opened.error();
     sqlite3 *db = *opened;
-    struct Closer
-    {
-        sqlite3 *db;
-        ~Closer() { sqlite3_close(db); }
-    } closer{db};
+    const ConnectionCloser closer{db};
 
     if (!exec(db, "BEGIN IMMEDIATE"))
         return sqlFailure(db, path, "cannot start a write transaction");
@@ -1229,11 +1234,7 @@ Status renameRun(const std::string &path, RunId run, const std::string &name)
     if (!opened)
         return opened.error();
     sqlite3 *db = *opened;
-    struct Closer
-    {
-        sqlite3 *db;
-        ~Closer() { sqlite3_close(db); }
-    } closer{db};
+    const ConnectionCloser closer{db};
     Query update(db, "UPDATE runs SET name = ?2 WHERE id = ?1");
     if (!update.ok())
         return sqlFailure(db, path, "cannot prepare the rename");
@@ -1252,11 +1253,7 @@ Status deleteRun(const std::string &path, RunId run, double staleSeconds)
     if (!opened)
         return opened.error();
     sqlite3 *db = *opened;
-    struct Closer
-    {
-        sqlite3 *db;
-        ~Closer() { sqlite3_close(db); }
-    } closer{db};
+    const ConnectionCloser closer{db};
 
     // IMMEDIATE: no writer can flush (and refresh the heartbeat) between the check and the delete.
     if (!exec(db, "BEGIN IMMEDIATE"))
