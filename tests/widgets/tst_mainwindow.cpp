@@ -176,6 +176,21 @@ private Q_SLOTS:
         QVERIFY(QImage(shot).width() > 800);
     }
 
+    // Until a store is chosen, runs go to a store beside the graph file.
+    void storeFollowsTheGraphFile()
+    {
+        MainWindow w;
+        const QString graph = m_dir.filePath("experiment.json");
+        QVERIFY(core::saveGraphFile(core::loadTemplate("taid").value(), graph.toStdString()).ok());
+        QString error;
+        QVERIFY2(w.openGraph(graph, &error), qPrintable(error));
+        QCOMPARE(w.storePath(), m_dir.filePath("experiment-runs.sqlite"));
+        const QString chosen = m_dir.filePath("chosen.sqlite");
+        w.setStorePath(chosen);
+        QVERIFY(w.openGraph(graph, &error));
+        QCOMPARE(w.storePath(), chosen);
+    }
+
     void malformedFileOpensNothing()
     {
         MainWindow w;

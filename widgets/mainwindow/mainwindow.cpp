@@ -102,6 +102,7 @@ MainWindow::MainWindow(QWidget *parent)
     connect(m_document, &GraphDocument::validationChanged, this, &MainWindow::updateRunAvailability);
     connect(m_document, &GraphDocument::modifiedChanged, this, &MainWindow::updateTitle);
     connect(m_document, &GraphDocument::filePathChanged, this, &MainWindow::updateTitle);
+    connect(m_document, &GraphDocument::filePathChanged, this, &MainWindow::followGraphFile);
     connect(m_scene, &GraphScene::nodeSelectionChanged, this,
             [this] { m_inspector->setNode(m_scene->selectedNode()); });
     connect(m_problems, &ProblemsPanel::nodeActivated, m_scene, &GraphScene::selectNode);
@@ -171,7 +172,7 @@ MainWindow::MainWindow(QWidget *parent)
     updateRecentMenu();
     updateTitle();
     updateRunAvailability();
-    setStorePath(QDir::home().filePath(QStringLiteral("distillery-runs.sqlite")));
+    useStore(QDir::home().filePath(QStringLiteral("distillery-runs.sqlite")));
     loadTemplate(QStringLiteral("classic-kd"));
 }
 
@@ -490,6 +491,22 @@ void MainWindow::loadTemplate(const QString &name)
 
 void MainWindow::setStorePath(const QString &path)
 {
+    m_storeChosen = true;
+    useStore(path);
+}
+
+void MainWindow::followGraphFile()
+{
+    if (m_storeChosen || m_document->filePath().isEmpty())
+        return;
+    const QFileInfo graph(m_document->filePath());
+    useStore(graph.absoluteDir().filePath(graph.completeBaseName() + QStringLiteral("-runs.sqlite")));
+}
+
+void MainWindow::useStore(const QString &path)
+{
+    if (path == m_storePath)
+        return;
     m_storePath = path;
     m_runBrowser->setStorePath(path);
     m_plots->setStorePath(path);

@@ -48,7 +48,9 @@ public:
     // Opens a graph file; on failure nothing changes and the reason is returned (and shown).
     bool openGraph(const QString &path, QString *error = nullptr);
     void loadTemplate(const QString &name);
-    // The run store new runs go to and the run browser shows.
+    // The run store new runs go to and the run browser shows. Until one is chosen (here, by
+    // --store or from the File menu) the store follows the graph: <graph>-runs.sqlite beside
+    // the graph file, or ~/distillery-runs.sqlite for an unsaved graph.
     void setStorePath(const QString &path);
     QString storePath() const { return m_storePath; }
     // Starts the current graph (as the Run action does). False with the reason when it cannot.
@@ -77,6 +79,8 @@ private:
     QDockWidget *addDock(const QString &title, const QString &objectName, QWidget *widget,
                          Qt::DockWidgetArea area);
     void showStatus(const QString &message);
+    void useStore(const QString &path);
+    void followGraphFile();
     void fitSoon();
 
     GraphDocument *m_document = nullptr;
@@ -91,6 +95,7 @@ private:
     RunPanel *m_runPanel = nullptr;
     TrainingController *m_controller = nullptr;
     QString m_storePath;
+    bool m_storeChosen = false;
     QLabel *m_validity = nullptr;
     QLabel *m_storeLabel = nullptr;
     QMenu *m_recentMenu = nullptr;
