@@ -814,7 +814,7 @@ private Q_SLOTS:
             << doc(R"([{"id": 1, "kind": "Dataset"}, {"id": 2, "kind": "Teachr"}])")
             << "UnknownKind"
             << "bad.json: nodes[1].kind: unknown node kind 'Teachr' (known: Dataset, Teacher, "
-               "Student, Projection, Loss, Combine, Optimizer, Settings)";
+               "Student, Projection, Loss, Combine, Optimizer, Settings, Diagnostics)";
         QTest::newRow("title as number")
             << doc(R"([{"id": 1, "kind": "Dataset", "title": 3}])") << "InvalidGraph"
             << "bad.json: nodes[0].title: expected a string";

@@ -78,6 +78,36 @@ private Q_SLOTS:
                 == 2);
         // The stored graph is what ran and loads back.
         QVERIFY(graphFromJson(info.graphJson).ok());
+
+        // Diagnostics at every evaluation: per-token arrays of the probe sequences, their means,
+        // calibration scalars and reliability bins.
+        auto steps = reader->tokenDiagnosticSteps(r.value().runId, "grad_cosine").value();
+        QCOMPARE(steps, (std::vector<std::int64_t>{3, 7}));
+        QCOMPARE(reader->tokenDiagnostic(r.value().runId, 7, 0, "kl").value().size(), std::size_t(16));
+        QCOMPARE(reader->tokenDiagnostic(r.value().runId, 7, 3, "top1_agree").value().size(), std::size_t(16));
+        QCOMPARE(reader->tokenDiagnostic(r.value().runId, 7, 0, "calibration/student/count").value().size(),
+                 std::size_t(15));
+        QCOMPARE(int(series(o.storePath, r.value().runId, "diag/align/kl").size()), 2);
+        const auto ece = series(o.storePath, r.value().runId, "eval/calibration/student/ece");
+        QCOMPARE(int(ece.size()), 2);
+        QVERIFY(ece.back().value >= 0 && ece.back().value <= 1);
+        QVERIFY(reader->runMeta(r.value().runId).value().count("probe/0/tokens"));
+    }
+
+    void diagnosticsCanBeTurnedOff()
+    {
+        Graph g = tiny("classic-kd");
+        const NodeId d = g.addNode("Diagnostics");
+        QVERIFY(d != kInvalidNode);
+        QVERIFY(g.setParam(d, "enabled", false).ok());
+        RunOptions o;
+        o.storePath = store("nodiag.sqlite");
+        auto r = runExperiment(g, o);
+        QVERIFY(r.ok() && r.value().status == RunStatus::Finished);
+        auto reader = StoreReader::open(o.storePath).value();
+        QVERIFY(reader->tokenDiagnosticSteps(r.value().runId, "kl").value().empty());
+        QVERIFY(series(o.storePath, r.value().runId, "eval/calibration/student/ece").empty());
+        QVERIFY(!series(o.storePath, r.value().runId, "eval/student_nll").empty());
     }
 
     void teacherTrainedInGraphIsSavedAndReusable()

@@ -284,6 +284,24 @@ std::vector<NodeKindSpec> buildKinds()
         };
         kinds.push_back(k);
     }
+    {
+        NodeKindSpec k;
+        k.kind = "Diagnostics";
+        k.category = "Training";
+        k.singleton = true;
+        k.description = "What the run measures besides the losses: per-token alignment on probe "
+                        "sequences and calibration at every evaluation. Without this node the "
+                        "defaults apply.";
+        k.params = {
+            boolParam("enabled", true, "Compute the diagnostics at every evaluation."),
+            intParam("probe_samples", 4, 0, 1024, "sequences",
+                     "Validation sequences whose every position is analysed and stored."),
+            boolParam("calibration", true,
+                      "Calibration (ECE, MCE, Brier, reliability bins) of student and teacher "
+                      "on the evaluation tokens."),
+        };
+        kinds.push_back(k);
+    }
     return kinds;
 }
 

@@ -173,6 +173,13 @@ Result<Plan> compilePlan(const Graph &g)
                                                     + ": prompt_len must be shorter than seq_len "
                                                       "for on-policy sampling");
 
+    if (auto diag = g.nodesOfKind("Diagnostics"); !diag.empty()) {
+        const NodeId id = diag.front()->id;
+        p.diagnostics.enabled = g.paramBool(id, "enabled");
+        p.diagnostics.probeSamples = g.paramInt(id, "probe_samples");
+        p.diagnostics.calibration = g.paramBool(id, "calibration");
+    }
+
     const NodeId dataId = g.nodesOfKind("Dataset").front()->id;
     auto &d = p.dataset;
     d.source = g.paramString(dataId, "source");

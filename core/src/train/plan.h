@@ -73,9 +73,18 @@ struct OptimizerPlan
     double lrAt(std::int64_t step, std::int64_t totalSteps) const;
 };
 
+// The Diagnostics node's settings (its defaults when the graph has none).
+struct DiagnosticsPlan
+{
+    bool enabled = true;
+    std::int64_t probeSamples = 4;
+    bool calibration = true;
+};
+
 struct Plan
 {
     std::string templateName;
+    DiagnosticsPlan diagnostics;
     data::DatasetConfig dataset;
     std::vector<TeacherPlan> teachers;
     ModelShape student;

@@ -4,6 +4,7 @@
 #include "distillery/core/trainer.h"
 
 #include "data/data.h"
+#include "diagnostics/diagnostics.h"
 #include "losses/losses.h"
 #include "models/lm.h"
 #include "train/overlap.h"
@@ -14,6 +15,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <memory>
 #include <thread>
@@ -107,6 +109,13 @@ private:
     void restoreCheckpoint(const std::string &path);
     void saveCheckpoint(std::int64_t step);
     std::map<std::string, double> evaluate(std::int64_t step);
+    void storeCalibration(std::int64_t step, const std::string &who, const Calibration &c,
+                          std::map<std::string, double> &metrics);
+    diagnostics::Objective logitObjective(std::int64_t step,
+                                          const std::map<NodeId, torch::Tensor> &teacherLogits,
+                                          const torch::Tensor &labels, const torch::Tensor &mask);
+    void probeAlignment(std::int64_t step);
+    bool m_probeTokensStored = false;
     data::Batch onPolicyBatch(const data::Batch &batch, std::int64_t step);
     torch::Tensor hiddenFor(const HiddenSource &src, const models::LmOutput &out);
     bool waitWhilePaused();
@@ -641,6 +650,8 @@ std::map<std::string, double> Trainer::evaluate(std::int64_t step)
     m_student->train(false);
     models::LanguageModel *teacher = m_teachers.empty() ? nullptr : m_teachers.front().model.get();
     double sNll = 0, sAcc = 0, tNll = 0, tAcc = 0, klTS = 0, klOS = 0, klOT = 0, oNll = 0, count = 0;
+    const bool calibrate = m_plan.diagnostics.enabled && m_plan.diagnostics.calibration;
+    diagnostics::CalibrationAccumulator studentCal, teacherCal;
     const std::int64_t batches = std::min(m_plan.evalBatches,
                                           m_data->validationBatchCount(m_plan.batchSize));
     for (std::int64_t b = 0; b < std::max<std::int64_t>(1, batches); ++b) {
@@ -654,6 +665,8 @@ std::map<std::string, double> Trainer::evaluate(std::int64_t step)
         auto masked = [&](const torch::Tensor &x) { return (x * mask).sum().item<double>(); };
         sNll += masked(-sLogp.gather(1, targets.unsqueeze(1)).squeeze(1));
         sAcc += masked((sLogp.argmax(-1) == targets).to(torch::kFloat));
+        if (calibrate)
+            studentCal.add(sLogp, targets, mask);
         torch::Tensor oracle, oracleLog;
         if (m_data->hasOracle()) {
             auto o = m_data->oracle()->nextTokenDistributions(batch.inputs).to(m_device);
@@ -667,6 +680,8 @@ std::map<std::string, double> Trainer::evaluate(std::int64_t step)
             tLogp = tLogp.reshape({-1, tLogp.size(-1)});
             tNll += masked(-tLogp.gather(1, targets.unsqueeze(1)).squeeze(1));
             tAcc += masked((tLogp.argmax(-1) == targets).to(torch::kFloat));
+            if (calibrate)
+                teacherCal.add(tLogp, targets, mask);
             klTS += masked((tLogp.exp() * (tLogp - sLogp)).sum(-1));
             if (oracle.defined())
                 klOT += masked((oracle * (oracleLog - tLogp)).sum(-1));
@@ -689,10 +704,142 @@ std::map<std::string, double> Trainer::evaluate(std::int64_t step)
         if (teacher)
             m["eval/kl_oracle_teacher"] = klOT / count;
     }
+    if (calibrate) {
+        storeCalibration(step, "student", studentCal.result(), m);
+        if (teacher)
+            storeCalibration(step, "teacher", teacherCal.result(), m);
+    }
     for (const auto &[k, v] : m)
         log(k, step, v);
+    if (m_plan.diagnostics.enabled && m_plan.diagnostics.probeSamples > 0)
+        probeAlignment(step);
     flushOrThrow(true);
     return m;
+}
+
+// Scalars eval/calibration/<who>/<measure>, and the reliability bins as three arrays of
+// kCalibrationBins floats (token_diagnostics, sample 0): calibration/<who>/{count,confidence,accuracy}.
+void Trainer::storeCalibration(std::int64_t step, const std::string &who, const Calibration &c,
+                               std::map<std::string, double> &metrics)
+{
+    const std::string prefix = "eval/calibration/" + who + "/";
+    metrics[prefix + "ece"] = c.ece;
+    metrics[prefix + "mce"] = c.mce;
+    metrics[prefix + "brier"] = c.brier;
+    metrics[prefix + "conf_minus_acc"] = c.confidenceMinusAccuracy;
+    std::vector<float> count, confidence, accuracy;
+    for (const auto &b : c.bins) {
+        count.push_back(float(b.count));
+        confidence.push_back(float(b.meanConfidence));
+        accuracy.push_back(float(b.accuracy));
+    }
+    m_writer->addTokenDiagnostic(m_runId, step, 0, "calibration/" + who + "/count", count);
+    m_writer->addTokenDiagnostic(m_runId, step, 0, "calibration/" + who + "/confidence", confidence);
+    m_writer->addTokenDiagnostic(m_runId, step, 0, "calibration/" + who + "/accuracy", accuracy);
+}
+
+// The run's objective at `step` as a function of the student's logits on one probe sequence,
+// with the teachers' logits, labels and mask of that sequence fixed. Hidden-state terms do not
+// act on the logits and are left out.
+diagnostics::Objective Trainer::logitObjective(std::int64_t step,
+                                               const std::map<NodeId, torch::Tensor> &teacherLogits,
+                                               const torch::Tensor &labels, const torch::Tensor &mask)
+{
+    return [this, step, teacherLogits, labels, mask](const torch::Tensor &z) {
+        torch::Tensor total = torch::zeros({}, z.options());
+        for (const auto &term : m_plan.terms) {
+            const auto *entry = losses::find(term.kind);
+            if (entry->needsHidden)
+                continue;
+            losses::LossInputs in;
+            in.studentLogits = z;
+            in.labels = labels;
+            in.mask = mask;
+            losses::LossConfig cfg = term.config;
+            cfg.temperature = term.temperature.at(step);
+            if (auto it = teacherLogits.find(term.teacher); it != teacherLogits.end())
+                in.teacherLogits = it->second;
+            if (entry->needsTopk) {
+                if (!in.teacherLogits.defined())
+                    continue;
+                auto [lp, ix] = losses::topkFromLogits(in.teacherLogits, cfg.topK, cfg.temperature);
+                in.topkLogProbs = lp;
+                in.topkIndices = ix;
+            }
+            if (term.kind == "taid")
+                cfg.taidT = m_taid.at(term.node).state.t;
+            total = total + term.weight.at(step) * entry->fn(in, cfg);
+        }
+        return total * m_plan.combineScale;
+    };
+}
+
+// Per-token alignment on the first probe_samples validation sequences: every quantity of
+// TokenAlignment per position into token_diagnostics, and their means as diag/align/* scalars.
+void Trainer::probeAlignment(std::int64_t step)
+{
+    const std::int64_t n = std::min<std::int64_t>(m_plan.diagnostics.probeSamples,
+                                                   m_data->validationSequences().size(0));
+    if (n <= 0 || m_teachers.empty())
+        return;
+    auto batch = m_data->validationBatch(0, n);
+    auto inputs = batch.inputs.to(m_device);
+    torch::Tensor studentLogits;
+    std::map<NodeId, torch::Tensor> teacherLogits;
+    {
+        torch::NoGradGuard noGrad;
+        m_student->train(false);
+        studentLogits = m_student->forward(inputs).logits;
+        m_student->train(true);
+        for (auto &t : m_teachers)
+            teacherLogits[t.plan.node] = t.model->forward(inputs, false).logits;
+    }
+    torch::Tensor oracle;
+    if (m_data->hasOracle())
+        oracle = m_data->oracle()->nextTokenDistributions(batch.inputs).to(m_device);
+    const NodeId first = m_teachers.front().plan.node;
+    if (!m_probeTokensStored) {
+        for (std::int64_t i = 0; i < batch.inputs.size(0); ++i) {
+            std::string tokens;
+            auto row = batch.inputs[i].to(torch::kCPU);
+            for (std::int64_t j = 0; j < row.size(0); ++j)
+                tokens += (j ? "," : "") + std::to_string(row[j].item<std::int64_t>());
+            m_writer->setRunMeta(m_runId, "probe/" + std::to_string(i) + "/tokens", tokens);
+        }
+        m_probeTokensStored = true;
+    }
+    double cosine = 0, cosineRight = 0, cosineWrong = 0, kl = 0, agree = 0;
+    int cosineN = 0, rightN = 0, wrongN = 0;
+    for (std::int64_t i = 0; i < batch.inputs.size(0); ++i) {
+        std::map<NodeId, torch::Tensor> rows;
+        for (const auto &[node, logits] : teacherLogits)
+            rows[node] = logits[i];
+        auto labels = batch.targets[i].to(m_device);
+        auto mask = batch.mask[i].to(m_device);
+        const TokenAlignment a = diagnostics::tokenAlignment(
+            studentLogits[i], rows.at(first), labels, oracle.defined() ? oracle[i] : torch::Tensor(),
+            logitObjective(step, rows, labels, mask));
+        for (const auto &[name, values] : alignmentQuantities(a))
+            m_writer->addTokenDiagnostic(m_runId, step, int(i), name, *values);
+        auto add = [](double v, double &sum, int &count) {
+            if (std::isfinite(v)) {
+                sum += v;
+                ++count;
+            }
+        };
+        add(a.meanGradCosine, cosine, cosineN);
+        add(a.meanGradCosineCorrect, cosineRight, rightN);
+        add(a.meanGradCosineIncorrect, cosineWrong, wrongN);
+        kl += a.meanKl;
+        agree += a.meanTop1Agree;
+    }
+    const double samples = double(batch.inputs.size(0));
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    log("diag/align/grad_cosine", step, cosineN ? cosine / cosineN : nan);
+    log("diag/align/grad_cosine_correct", step, rightN ? cosineRight / rightN : nan);
+    log("diag/align/grad_cosine_incorrect", step, wrongN ? cosineWrong / wrongN : nan);
+    log("diag/align/kl", step, kl / samples);
+    log("diag/align/top1_agree", step, agree / samples);
 }
 
 void Trainer::train(RunResult &result)
