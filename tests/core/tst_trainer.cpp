@@ -92,6 +92,12 @@ private Q_SLOTS:
         QCOMPARE(int(ece.size()), 2);
         QVERIFY(ece.back().value >= 0 && ece.back().value <= 1);
         QVERIFY(reader->runMeta(r.value().runId).value().count("probe/0/tokens"));
+        // Diversity of the student's samples of 8 validation prompts, and their text.
+        QCOMPARE(reader->samples(r.value().runId, 7).value().size(), std::size_t(8));
+        const auto distinct = series(o.storePath, r.value().runId, "diag/diversity/distinct1");
+        QCOMPARE(int(distinct.size()), 2);
+        QVERIFY(distinct.back().value > 0 && distinct.back().value <= 1);
+        QCOMPARE(int(series(o.storePath, r.value().runId, "diag/hacking/flag").size()), 2);
     }
 
     void diagnosticsCanBeTurnedOff()

@@ -299,6 +299,13 @@ std::vector<NodeKindSpec> buildKinds()
             boolParam("calibration", true,
                       "Calibration (ECE, MCE, Brier, reliability bins) of student and teacher "
                       "on the evaluation tokens."),
+            intParam("diversity_prompts", 8, 0, 4096, "prompts",
+                     "Validation prompts the student continues for the diversity measures "
+                     "(0 = off)."),
+            intParam("diversity_length", 32, 1, 65536, "tokens",
+                     "Tokens sampled per prompt (capped by seq_len - prompt_len)."),
+            floatParam("diversity_temperature", 1.0, 0.05, 10.0, "",
+                       "A second sampling temperature besides 1 (diag/diversity_temp/...)."),
         };
         kinds.push_back(k);
     }

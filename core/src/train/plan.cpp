@@ -178,6 +178,9 @@ Result<Plan> compilePlan(const Graph &g)
         p.diagnostics.enabled = g.paramBool(id, "enabled");
         p.diagnostics.probeSamples = g.paramInt(id, "probe_samples");
         p.diagnostics.calibration = g.paramBool(id, "calibration");
+        p.diagnostics.diversityPrompts = g.paramInt(id, "diversity_prompts");
+        p.diagnostics.diversityLength = g.paramInt(id, "diversity_length");
+        p.diagnostics.diversityTemperature = g.paramFloat(id, "diversity_temperature");
     }
 
     const NodeId dataId = g.nodesOfKind("Dataset").front()->id;

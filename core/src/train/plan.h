@@ -79,6 +79,9 @@ struct DiagnosticsPlan
     bool enabled = true;
     std::int64_t probeSamples = 4;
     bool calibration = true;
+    std::int64_t diversityPrompts = 8;
+    std::int64_t diversityLength = 32;
+    double diversityTemperature = 1.0;
 };
 
 struct Plan

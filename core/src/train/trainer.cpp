@@ -2,6 +2,7 @@
 // compiled loss terms, with evaluation, checkpoints, resume, cancel/pause and progress.
 
 #include "distillery/core/trainer.h"
+#include "distillery/core/diversity.h"
 
 #include "data/data.h"
 #include "diagnostics/diagnostics.h"
@@ -115,6 +116,13 @@ private:
                                           const std::map<NodeId, torch::Tensor> &teacherLogits,
                                           const torch::Tensor &labels, const torch::Tensor &mask);
     void probeAlignment(std::int64_t step);
+    void probeDiversity(std::int64_t step);
+    void monitorHacking(std::int64_t step, const std::map<std::string, double> &metrics);
+    torch::Tensor sampleStudent(const torch::Tensor &prompts, std::int64_t total, double temperature,
+                                at::Generator &gen, std::vector<std::vector<double>> *probs = nullptr);
+    std::vector<std::int64_t> m_hackSteps;
+    std::vector<double> m_hackOracle, m_hackTeacher;
+    bool m_hackReported = false;
     bool m_probeTokensStored = false;
     data::Batch onPolicyBatch(const data::Batch &batch, std::int64_t step);
     torch::Tensor hiddenFor(const HiddenSource &src, const models::LmOutput &out);
@@ -623,25 +631,118 @@ torch::Tensor Trainer::hiddenFor(const HiddenSource &src, const models::LmOutput
 
 // The student continues each prompt by ancestral sampling at the sampling temperature; the
 // divergences are then taken on the student's own tokens (on-policy distillation, GKD).
-data::Batch Trainer::onPolicyBatch(const data::Batch &batch, std::int64_t step)
+// Ancestral sampling from the student: rows [N, total] whose first P columns hold the prompts
+// and whose columns P..total-1 are drawn one token at a time at `temperature`. Also returns the
+// student's next-token distribution at every sampled position when `probs` is given.
+torch::Tensor Trainer::sampleStudent(const torch::Tensor &prompts, std::int64_t total,
+                                     double temperature, at::Generator &gen,
+                                     std::vector<std::vector<double>> *probs)
 {
     torch::NoGradGuard noGrad;
-    const std::int64_t B = batch.inputs.size(0), T = batch.inputs.size(1), P = m_plan.promptLen;
-    auto gen = at::detail::createCPUGenerator(stepSeed(m_plan.seed, step, 0x5a3b1e));
-    auto rows = torch::zeros({B, T + 1}, torch::kLong);
-    rows.slice(1, 0, P).copy_(batch.inputs.slice(1, 0, P));
+    const std::int64_t N = prompts.size(0), P = prompts.size(1);
+    auto rows = torch::zeros({N, total}, torch::kLong);
+    rows.slice(1, 0, P).copy_(prompts);
+    const bool wasTraining = m_student->is_training();
     m_student->train(false);
-    for (std::int64_t t = P; t <= T; ++t) {
+    for (std::int64_t t = P; t < total; ++t) {
         auto logits = m_student->forward(rows.slice(1, 0, t).to(m_device)).logits.select(1, t - 1);
-        auto probs = torch::softmax(logits.to(torch::kCPU, torch::kDouble) / m_plan.sampleTemperature, -1);
-        rows.select(1, t).copy_(torch::multinomial(probs, 1, false, gen).squeeze(1));
+        auto p = torch::softmax(logits.to(torch::kCPU, torch::kDouble) / temperature, -1);
+        rows.select(1, t).copy_(torch::multinomial(p, 1, false, gen).squeeze(1));
+        if (probs)
+            for (std::int64_t i = 0; i < N; ++i) {
+                auto row = p[i].contiguous();
+                probs->emplace_back(row.data_ptr<double>(), row.data_ptr<double>() + row.numel());
+            }
     }
-    m_student->train(true);
+    m_student->train(wasTraining);
+    return rows;
+}
+
+// The student continues each prompt by ancestral sampling at the sampling temperature; the
+// divergences are then taken on the student's own tokens (on-policy distillation, GKD).
+data::Batch Trainer::onPolicyBatch(const data::Batch &batch, std::int64_t step)
+{
+    const std::int64_t T = batch.inputs.size(1), P = m_plan.promptLen;
+    auto gen = at::detail::createCPUGenerator(stepSeed(m_plan.seed, step, 0x5a3b1e));
+    auto rows = sampleStudent(batch.inputs.slice(1, 0, P), T + 1, m_plan.sampleTemperature, gen);
     auto out = m_data->batchFromRows(rows);
     // Only the sampled continuation counts; the prompt's predictions are not the student's.
     out.mask.slice(1, 0, P - 1).zero_();
     out.indices = batch.indices;
     return out;
+}
+
+// Diversity of the student's samples: continuations of the first diversity_prompts validation
+// prompts at temperature 1 (diag/diversity/...) and, when it differs, at the Diagnostics
+// node's temperature (diag/diversity_temp/...); the samples' text goes to the samples table.
+void Trainer::probeDiversity(std::int64_t step)
+{
+    const auto &d = m_plan.diagnostics;
+    const std::int64_t n = std::min<std::int64_t>(d.diversityPrompts, m_data->validationSequences().size(0));
+    const std::int64_t P = std::min<std::int64_t>(m_plan.promptLen, m_plan.seqLen - 1);
+    const std::int64_t total = std::min<std::int64_t>(P + d.diversityLength, m_plan.seqLen);
+    if (n <= 0 || total <= P)
+        return;
+    auto prompts = m_data->validationSequences().slice(0, 0, n).slice(1, 0, P);
+    std::vector<double> temperatures{1.0};
+    if (std::abs(d.diversityTemperature - 1.0) > 1e-9)
+        temperatures.push_back(d.diversityTemperature);
+    for (std::size_t k = 0; k < temperatures.size(); ++k) {
+        // The same random stream at every evaluation: changes come from the student only.
+        auto gen = at::detail::createCPUGenerator(stepSeed(m_plan.seed, 0, 0xd1e5 + k));
+        std::vector<std::vector<double>> probs;
+        auto rows = sampleStudent(prompts, total, temperatures[k], gen, &probs);
+        std::vector<TokenSequence> samples;
+        for (std::int64_t i = 0; i < n; ++i) {
+            auto row = rows[i].slice(0, P).contiguous();
+            samples.emplace_back(row.data_ptr<std::int64_t>(), row.data_ptr<std::int64_t>() + row.numel());
+        }
+        const DiversityStats s = diversityStats(samples, probs);
+        const std::string prefix = k == 0 ? "diag/diversity/" : "diag/diversity_temp/";
+        log(prefix + "distinct1", step, s.distinct1);
+        log(prefix + "distinct2", step, s.distinct2);
+        log(prefix + "distinct3", step, s.distinct3);
+        log(prefix + "self_bleu4", step, s.selfBleu4);
+        log(prefix + "unique_fraction", step, s.uniqueFraction);
+        log(prefix + "token_entropy", step, s.meanTokenEntropy);
+        log(prefix + "mean_length", step, s.meanLength);
+        if (k == 0)
+            for (std::int64_t i = 0; i < n; ++i) {
+                auto all = rows[i].contiguous();
+                m_writer->addSample(m_runId, step, int(i),
+                                    m_data->decode({all.data_ptr<std::int64_t>(),
+                                                    all.data_ptr<std::int64_t>() + all.numel()}));
+            }
+    }
+}
+
+// Teacher hacking (Tiapkin et al. 2025): KL(oracle‖student) turning upward while
+// KL(teacher‖student) keeps falling, with power-law fits of both over the evaluations so far.
+void Trainer::monitorHacking(std::int64_t step, const std::map<std::string, double> &metrics)
+{
+    auto oracle = metrics.find("eval/kl_oracle_student");
+    auto teacher = metrics.find("eval/kl_teacher_student");
+    if (oracle == metrics.end() || teacher == metrics.end())
+        return;
+    m_hackSteps.push_back(step + 1);
+    m_hackOracle.push_back(oracle->second);
+    m_hackTeacher.push_back(teacher->second);
+    auto report = detectTeacherHacking(m_hackSteps, m_hackOracle, m_hackTeacher);
+    if (!report.ok())
+        return;
+    const auto &r = report.value();
+    log("diag/hacking/flag", step, r.flagged ? 1.0 : 0.0);
+    if (r.oracleFit.valid) {
+        log("diag/hacking/oracle_exponent", step, r.oracleFit.b);
+        log("diag/hacking/teacher_exponent", step, r.teacherFit.b);
+    }
+    if (r.flagged && !m_hackReported) {
+        m_hackReported = true;
+        m_writer->setRunMeta(m_runId, "teacher_hacking_step", std::to_string(r.flaggedStep));
+        spdlog::warn("run {}: teacher hacking: KL(oracle||student) rises after step {} while "
+                     "KL(teacher||student) keeps falling",
+                     m_runId, r.flaggedStep);
+    }
 }
 
 std::map<std::string, double> Trainer::evaluate(std::int64_t step)
@@ -713,6 +814,10 @@ std::map<std::string, double> Trainer::evaluate(std::int64_t step)
         log(k, step, v);
     if (m_plan.diagnostics.enabled && m_plan.diagnostics.probeSamples > 0)
         probeAlignment(step);
+    if (m_plan.diagnostics.enabled && m_plan.diagnostics.diversityPrompts > 0)
+        probeDiversity(step);
+    if (m_plan.diagnostics.enabled)
+        monitorHacking(step, m);
     flushOrThrow(true);
     return m;
 }
