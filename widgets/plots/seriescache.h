@@ -59,6 +59,9 @@ public:
     // Opens the reader if it is not open yet; false (and lastError()) if it cannot.
     bool ensureOpen();
     QString lastError() const { return m_lastError; }
+    // The open connection (null until ensureOpen() succeeds), for views that read more than
+    // scalar series.
+    const core::StoreReader *reader() const { return m_reader.get(); }
 
     // Asks for a series; its points arrive with the next refresh().
     void track(core::RunId run, const std::string &key);

@@ -36,4 +36,14 @@ TokenAlignment tokenAlignment(const torch::Tensor &studentLogits, const torch::T
                               const torch::Tensor &targets, const torch::Tensor &oracleProbs,
                               const Objective &objective);
 
+// Parameter-space alignment at a few positions of one probe sequence. `studentLogits` [T,V]
+// must be attached to the autograd graph of `params` (e.g. the student's last layers).
+// For each t in `positions`: u_t = J_tᵀ g_t and v_t = J_tᵀ h_t, where J_t = ∂z_t/∂θ over
+// `params`, g_t = ∂L/∂z_t of the objective (evaluated on the detached logits) and h_t the
+// ideal logit gradient as in tokenAlignment; the result is cos(u_t, v_t) (NaN when either is 0).
+std::vector<float> parameterAlignment(const torch::Tensor &studentLogits, const torch::Tensor &targets,
+                                      const torch::Tensor &oracleProbs, const Objective &objective,
+                                      const std::vector<std::int64_t> &positions,
+                                      const std::vector<torch::Tensor> &params);
+
 } // namespace distillery::core::diagnostics

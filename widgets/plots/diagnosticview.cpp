@@ -1,0 +1,235 @@
+#include "plots/diagnosticview.h"
+
+#include <qcustomplot.h>
+
+#include <QApplication>
+#include <QClipboard>
+#include <QContextMenuEvent>
+#include <QFile>
+#include <QFileDialog>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QMenu>
+#include <QMessageBox>
+#include <QPainter>
+#include <QPdfWriter>
+#include <QSignalBlocker>
+#include <QSlider>
+#include <QTextStream>
+
+#include <algorithm>
+
+namespace distillery::widgets {
+
+QString csvField(const QString &text)
+{
+    if (!text.contains(QLatin1Char(',')) && !text.contains(QLatin1Char('"')) &&
+        !text.contains(QLatin1Char('\n')))
+        return text;
+    QString quoted = text;
+    quoted.replace(QLatin1String("\""), QLatin1String("\"\""));
+    return QLatin1Char('"') + quoted + QLatin1Char('"');
+}
+
+DiagnosticView::DiagnosticView(QWidget *parent)
+    : QWidget(parent)
+{
+}
+
+DiagnosticView::~DiagnosticView() = default;
+
+bool DiagnosticView::savePng(const QString &path)
+{
+    const QPixmap pixmap = grab();
+    return !pixmap.isNull() && pixmap.save(path, "PNG");
+}
+
+bool DiagnosticView::savePdf(const QString &path)
+{
+    QPdfWriter writer(path);
+    writer.setResolution(96);
+    writer.setPageSize(QPageSize(QSizeF(width(), height()), QPageSize::Point));
+    writer.setPageMargins(QMarginsF(0, 0, 0, 0));
+    QPainter painter;
+    if (!painter.begin(&writer))
+        return false;
+    const double scale = std::min(writer.width() / double(std::max(1, width())),
+                                  writer.height() / double(std::max(1, height())));
+    painter.scale(scale, scale);
+    render(&painter, QPoint(), QRegion(), QWidget::DrawChildren);
+    return painter.end();
+}
+
+bool DiagnosticView::saveCsv(const QString &path) const
+{
+    QFile file(path);
+    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate | QIODevice::Text))
+        return false;
+    QTextStream out(&file);
+    out << csv();
+    out.flush();
+    return file.error() == QFile::NoError;
+}
+
+void DiagnosticView::addExportActions(QMenu *menu)
+{
+    const QString base = exportName();
+    menu->addAction(tr("Save as PNG…"), this, [this, base] {
+        const QString path = QFileDialog::getSaveFileName(
+            this, tr("Save as PNG"), base + QStringLiteral(".png"), tr("PNG images (*.png)"));
+        if (!path.isEmpty() && !savePng(path))
+            QMessageBox::warning(this, tr("Save as PNG"), tr("Could not write %1.").arg(path));
+    });
+    menu->addAction(tr("Save as PDF…"), this, [this, base] {
+        const QString path = QFileDialog::getSaveFileName(
+            this, tr("Save as PDF"), base + QStringLiteral(".pdf"), tr("PDF documents (*.pdf)"));
+        if (!path.isEmpty() && !savePdf(path))
+            QMessageBox::warning(this, tr("Save as PDF"), tr("Could not write %1.").arg(path));
+    });
+    menu->addAction(tr("Save values as CSV…"), this, [this, base] {
+        const QString path = QFileDialog::getSaveFileName(
+            this, tr("Save values as CSV"), base + QStringLiteral(".csv"), tr("CSV files (*.csv)"));
+        if (!path.isEmpty() && !saveCsv(path))
+            QMessageBox::warning(this, tr("Save values as CSV"), tr("Could not write %1.").arg(path));
+    });
+    menu->addAction(tr("Copy values as CSV"), this,
+                    [this] { QApplication::clipboard()->setText(csv()); });
+}
+
+void DiagnosticView::contextMenuEvent(QContextMenuEvent *event)
+{
+    QMenu menu(this);
+    addExportActions(&menu);
+    menu.exec(event->globalPos());
+}
+
+void DiagnosticView::changeEvent(QEvent *event)
+{
+    QWidget::changeEvent(event);
+    if (event->type() == QEvent::PaletteChange || event->type() == QEvent::FontChange)
+        applyTheme();
+}
+
+void DiagnosticView::styleChart(QCustomPlot *plot, const QWidget *from)
+{
+    const QPalette pal = from->palette();
+    const QColor bg = pal.color(QPalette::Base);
+    const QColor fg = pal.color(QPalette::Text);
+    QColor axisColor = fg;
+    axisColor.setAlpha(150);
+    QColor gridColor = fg;
+    gridColor.setAlpha(bg.lightness() < 128 ? 45 : 32);
+    plot->setBackground(bg);
+    const auto rects = plot->axisRects();
+    for (QCPAxisRect *rect : rects) {
+        for (QCPAxis *axis : rect->axes()) {
+            axis->setBasePen(QPen(axisColor, 1));
+            axis->setTickPen(QPen(axisColor, 1));
+            axis->setSubTickPen(QPen(axisColor, 1));
+            axis->setTickLabelColor(fg);
+            axis->setLabelColor(fg);
+            axis->setTickLabelFont(from->font());
+            axis->setLabelFont(from->font());
+            axis->setTickLengthIn(0);
+            axis->setTickLengthOut(4);
+            axis->setSubTickLengthIn(0);
+            axis->setSubTickLengthOut(2);
+            axis->grid()->setPen(QPen(gridColor, 1, Qt::SolidLine));
+            axis->grid()->setZeroLinePen(QPen(gridColor, 1, Qt::SolidLine));
+        }
+    }
+    QColor legendBg = bg;
+    legendBg.setAlpha(215);
+    plot->legend->setBrush(legendBg);
+    QColor legendBorder = fg;
+    legendBorder.setAlpha(50);
+    plot->legend->setBorderPen(QPen(legendBorder));
+    plot->legend->setTextColor(fg);
+    plot->legend->setFont(from->font());
+    for (int i = 0; i < plot->plotLayout()->elementCount(); ++i)
+        if (auto *text = qobject_cast<QCPTextElement *>(plot->plotLayout()->elementAt(i)))
+            text->setTextColor(fg);
+    plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+StepSelector::StepSelector(QWidget *parent)
+    : QWidget(parent)
+{
+    auto *layout = new QHBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->setSpacing(6);
+    layout->addWidget(new QLabel(tr("Step"), this));
+    m_slider = new QSlider(Qt::Horizontal, this);
+    m_slider->setRange(0, 0);
+    m_slider->setEnabled(false);
+    m_slider->setToolTip(tr("The evaluation to show; at the right end it follows the newest one"));
+    layout->addWidget(m_slider, 1);
+    m_label = new QLabel(this);
+    m_label->setMinimumWidth(fontMetrics().horizontalAdvance(QStringLiteral("step 000000 (000/000)")));
+    layout->addWidget(m_label);
+    connect(m_slider, &QSlider::valueChanged, this, [this] {
+        updateLabel();
+        emit stepChanged(currentStep());
+    });
+    updateLabel();
+}
+
+bool StepSelector::setSteps(const std::vector<std::int64_t> &steps)
+{
+    if (steps == m_steps)
+        return false;
+    const std::int64_t before = currentStep();
+    const bool atEnd = m_steps.empty() || m_slider->value() == m_slider->maximum();
+    m_steps = steps;
+    {
+        const QSignalBlocker block(m_slider);
+        m_slider->setRange(0, std::max<int>(0, int(m_steps.size()) - 1));
+        m_slider->setEnabled(m_steps.size() > 1);
+        if (atEnd || m_steps.empty()) {
+            m_slider->setValue(m_slider->maximum());
+        } else {
+            auto it = std::lower_bound(m_steps.begin(), m_steps.end(), before);
+            if (it == m_steps.end())
+                it = m_steps.end() - 1;
+            m_slider->setValue(int(it - m_steps.begin()));
+        }
+    }
+    updateLabel();
+    return currentStep() != before;
+}
+
+std::int64_t StepSelector::currentStep() const
+{
+    const int i = m_slider->value();
+    return i >= 0 && i < int(m_steps.size()) ? m_steps[std::size_t(i)] : -1;
+}
+
+int StepSelector::currentIndex() const
+{
+    return m_steps.empty() ? -1 : m_slider->value();
+}
+
+void StepSelector::setCurrentStep(std::int64_t step)
+{
+    if (m_steps.empty())
+        return;
+    auto it = std::lower_bound(m_steps.begin(), m_steps.end(), step);
+    if (it == m_steps.end())
+        it = m_steps.end() - 1;
+    m_slider->setValue(int(it - m_steps.begin())); // emits stepChanged when it moves
+}
+
+void StepSelector::updateLabel()
+{
+    if (m_steps.empty()) {
+        m_label->setText(tr("no data yet"));
+        return;
+    }
+    // The stored step, as on the plots' x axes.
+    m_label->setText(tr("step %1 (%2/%3)")
+                         .arg(currentStep())
+                         .arg(m_slider->value() + 1)
+                         .arg(m_steps.size()));
+}
+
+} // namespace distillery::widgets

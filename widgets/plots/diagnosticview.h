@@ -1,0 +1,100 @@
+#pragma once
+
+// Base of the diagnostics views hosted by PlotPanel's Calibration, Alignment, Tokens and
+// Diversity tabs. Unlike MetricPlot (scalar series over steps), these views show what one
+// evaluation stored: reliability bins, per-token arrays, sample text. PlotPanel calls
+// refresh() on every refresh tick with its read-only store connection, so a view updates
+// while a run trains and works the same for finished runs.
+//
+// Shared pieces: a step selector (slider + label, follows the newest step until the user
+// moves it), the theme of a QCustomPlot, and the export menu (PNG, PDF, CSV).
+
+#include "distillery/core/store.h"
+
+#include <QHash>
+#include <QList>
+#include <QString>
+#include <QWidget>
+
+#include <cstdint>
+#include <vector>
+
+class QCustomPlot;
+class QLabel;
+class QMenu;
+class QSlider;
+
+namespace distillery::widgets {
+
+class DiagnosticView : public QWidget
+{
+    Q_OBJECT
+
+public:
+    explicit DiagnosticView(QWidget *parent = nullptr);
+    ~DiagnosticView() override;
+
+    // The runs to show in selection order, with their display names; views that show one run
+    // at a time show the first. `reader` is null when the store cannot be opened (the view
+    // keeps what it shows). Called often: re-read only what changed (compare step lists).
+    virtual void refresh(const core::StoreReader *reader, const QList<core::RunId> &runs,
+                         const QHash<core::RunId, QString> &names) = 0;
+    // Forgets everything shown (another store was opened).
+    virtual void clear() = 0;
+    // Whether the view shows data now.
+    virtual bool hasData() const = 0;
+    // The data shown now, as CSV with a header row.
+    virtual QString csv() const = 0;
+    // A file-name stem for exports ("calibration", "tokens", ...).
+    virtual QString exportName() const = 0;
+
+    // PNG/PDF of the view's main chart; the default renders the whole view.
+    virtual bool savePng(const QString &path);
+    virtual bool savePdf(const QString &path);
+    bool saveCsv(const QString &path) const;
+    // "Save as PNG…", "Save as PDF…", "Save CSV…", "Copy values as CSV".
+    void addExportActions(QMenu *menu);
+
+    // Applies the palette's colours and font to a chart (as MetricPlot does).
+    static void styleChart(QCustomPlot *plot, const QWidget *from);
+
+protected:
+    void contextMenuEvent(QContextMenuEvent *event) override;
+    void changeEvent(QEvent *event) override;
+    // Called when the palette or font changed.
+    virtual void applyTheme() {}
+};
+
+// A slider over the steps that have data, with a label "step N (i/n)". Follows the newest step
+// while the slider is at its right end; a user who moves it back keeps their step.
+class StepSelector : public QWidget
+{
+    Q_OBJECT
+
+public:
+    explicit StepSelector(QWidget *parent = nullptr);
+
+    // Returns true when the selected step changed.
+    bool setSteps(const std::vector<std::int64_t> &steps);
+    const std::vector<std::int64_t> &steps() const { return m_steps; }
+    // -1 when there are no steps.
+    std::int64_t currentStep() const;
+    void setCurrentStep(std::int64_t step); // nearest stored step
+    int currentIndex() const;
+    QSlider *slider() const { return m_slider; }
+
+signals:
+    void stepChanged(std::int64_t step);
+
+private:
+    void updateLabel();
+
+    std::vector<std::int64_t> m_steps;
+    QSlider *m_slider = nullptr;
+    QLabel *m_label = nullptr;
+};
+
+// "a,b,c" quoted as CSV needs it.
+QString csvField(const QString &text);
+
+} // namespace distillery::widgets
