@@ -555,6 +555,40 @@ int cmdBench(const BenchOptions &options)
     return kExitOk;
 }
 
+int cmdDiagnosticsBench(const DiagnosticsBenchOptions &options)
+{
+    ProgressPrinter printer;
+    auto r = runDiagnosticsBenchmark(options, [&](const Progress &p) { printer(p); });
+    printer.finish();
+    if (!r.ok()) {
+        if (r.error().code == "bad-input")
+            return badInput(r.error().message);
+        std::cerr << "error: " << r.error().message << "\n";
+        return kExitRunFailed;
+    }
+    const auto &b = r.value();
+    auto list = [](const std::vector<double> &v) {
+        std::string s;
+        for (double x : v)
+            s += (s.empty() ? "" : " ") + fmt(x, 2);
+        return s;
+    };
+    std::cout << "standard workload trained: V=512 T=128 B=16, teacher L4 d256 (frozen), student "
+                 "L2 d128, 0.5*CE + 0.5*tau^2*KL, tau=2, AdamW\n"
+              << "steps              " << options.steps << ", evaluation every "
+              << options.evalInterval << " (" << b.evaluations << " per run)\n"
+              << "without (s)        " << list(b.secondsWithout) << "  median "
+              << fmt(b.medianWithout, 2) << "\n"
+              << "with (s)           " << list(b.secondsWith) << "  median " << fmt(b.medianWith, 2)
+              << "\n"
+              << "overhead           " << fmt(100.0 * b.overhead, 1)
+              << "% (ratio of the medians of the student phase)\n";
+    for (const auto &[part, seconds] : b.diagnosticsSeconds)
+        std::cout << "  " << part << std::string(17 - std::min<std::size_t>(16, part.size()), ' ')
+                  << fmt(seconds, 2) << " s per run (median)\n";
+    return kExitOk;
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -629,6 +663,16 @@ int main(int argc, char **argv)
                     "Run teacher and student in turn instead of side by side");
     bench->add_option("--threads", benchOptions.threads, "Threads (0 = one per core)")
         ->check(CLI::NonNegativeNumber);
+    bool benchDiagnostics = false;
+    DiagnosticsBenchOptions diagBench;
+    bench->add_flag("--diagnostics", benchDiagnostics,
+                    "Time whole training runs of the workload with and without the Diagnostics "
+                    "node (--steps = training steps, default 100)");
+    bench->add_option("--rounds", diagBench.rounds, "Rounds of the --diagnostics comparison")
+        ->check(CLI::PositiveNumber);
+    bench->add_option("--eval-interval", diagBench.evalInterval,
+                      "Evaluation interval of the --diagnostics runs (steps)")
+        ->check(CLI::PositiveNumber);
 
     std::string nodeKind;
     bool markdown = false;
@@ -674,6 +718,12 @@ int main(int argc, char **argv)
                 std::cout << std::left << std::setw(17) << d.name << d.formula << "\n"
                           << std::setw(17) << "" << d.reference << "\n";
             return kExitOk;
+        }
+        if (*bench && benchDiagnostics) {
+            if (bench->count("--steps"))
+                diagBench.steps = benchOptions.steps;
+            diagBench.threads = benchOptions.threads;
+            return cmdDiagnosticsBench(diagBench);
         }
         if (*bench)
             return cmdBench(benchOptions);

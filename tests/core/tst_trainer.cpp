@@ -13,7 +13,9 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <thread>
 
 using namespace distillery::core;
@@ -98,6 +100,95 @@ private Q_SLOTS:
         QCOMPARE(int(distinct.size()), 2);
         QVERIFY(distinct.back().value > 0 && distinct.back().value <= 1);
         QCOMPARE(int(series(o.storePath, r.value().runId, "diag/hacking/flag").size()), 2);
+        // The teacher's and the student's five most probable next tokens at every position.
+        const auto top = reader->tokenDiagnostic(r.value().runId, 7, 1, "top5/teacher/token").value();
+        const auto topP = reader->tokenDiagnostic(r.value().runId, 7, 1, "top5/teacher/prob").value();
+        QCOMPARE(top.size(), std::size_t(16 * 5));
+        QCOMPARE(topP.size(), std::size_t(16 * 5));
+        for (std::size_t t = 0; t < 16; ++t) {
+            double sum = 0;
+            for (std::size_t k = 0; k < 5; ++k) {
+                QVERIFY(top[5 * t + k] >= 0 && top[5 * t + k] < 16);
+                sum += topP[5 * t + k];
+                if (k)
+                    QVERIFY(topP[5 * t + k] <= topP[5 * t + k - 1]);
+            }
+            QVERIFY(sum > 0 && sum <= 1.0 + 1e-5);
+        }
+        // The parameter-space alignment of 8 positions of the first probe sequence.
+        const auto param = reader->tokenDiagnostic(r.value().runId, 7, 0, "param_cosine").value();
+        QCOMPARE(param.size(), std::size_t(16));
+        QCOMPARE(std::count_if(param.begin(), param.end(), [](float c) { return std::isfinite(c); }), 8L);
+        for (float c : param)
+            QVERIFY(!std::isfinite(c) || (c >= -1.0001f && c <= 1.0001f));
+        QCOMPARE(int(series(o.storePath, r.value().runId, "diag/align/param_cosine").size()), 2);
+        // Student/teacher entropy ratio on the evaluation tokens.
+        const auto ratio = series(o.storePath, r.value().runId, "diag/diversity/entropy_ratio");
+        QCOMPARE(int(ratio.size()), 2);
+        QVERIFY(ratio.back().value > 0);
+    }
+
+    void diagnosticsIntervalThinsTheProbes()
+    {
+        Graph g = tiny("classic-kd", 12);
+        const NodeId d = g.addNode("Diagnostics");
+        QVERIFY(g.setParam(d, "interval", std::int64_t(8)).ok());
+        QVERIFY(g.setParam(d, "param_tokens", std::int64_t(0)).ok());
+        RunOptions o;
+        o.storePath = store("interval.sqlite");
+        auto r = runExperiment(g, o);
+        QVERIFY(r.ok() && r.value().status == RunStatus::Finished);
+        auto reader = StoreReader::open(o.storePath).value();
+        // Evaluations at steps 3, 7 and 11; alignment and diversity at 3 and then 8 steps later.
+        QCOMPARE(reader->tokenDiagnosticSteps(r.value().runId, "kl").value(),
+                 (std::vector<std::int64_t>{3, 11}));
+        QCOMPARE(int(series(o.storePath, r.value().runId, "diag/diversity/distinct1").size()), 2);
+        QCOMPARE(int(series(o.storePath, r.value().runId, "eval/calibration/student/ece").size()), 3);
+        QVERIFY(series(o.storePath, r.value().runId, "diag/align/param_cosine").empty());
+        QVERIFY(reader->tokenDiagnosticSteps(r.value().runId, "param_cosine").value().empty());
+    }
+
+    void severalTeachersAreAlignedOneByOne()
+    {
+        Graph g = tiny("classic-kd");
+        const NodeId data = g.nodesOfKind("Dataset").front()->id;
+        const NodeId student = g.nodesOfKind("Student").front()->id;
+        const NodeId combine = g.nodesOfKind("Combine").front()->id;
+        const NodeId second = g.addNode("Teacher", 0, 0, "second");
+        const NodeId loss = g.addNode("Loss", 0, 0, "rkl");
+        QVERIFY(g.setParam(second, "train_steps", std::int64_t(3)).ok());
+        QVERIFY(g.setParam(second, "layers", std::int64_t(1)).ok());
+        QVERIFY(g.setParam(second, "d_model", std::int64_t(16)).ok());
+        QVERIFY(g.setParam(second, "heads", std::int64_t(2)).ok());
+        QVERIFY(g.setParam(second, "ffn", std::int64_t(32)).ok());
+        QVERIFY(g.setParam(loss, "kind", std::string("reverse-kl")).ok());
+        QVERIFY(g.connect({data, "tokens", second, "tokens"}).ok());
+        QVERIFY(g.connect({student, "logits", loss, "student"}).ok());
+        QVERIFY(g.connect({second, "logits", loss, "teacher"}).ok());
+        QVERIFY(g.connect({loss, "loss", combine, "terms"}).ok());
+        RunOptions o;
+        o.storePath = store("teachers.sqlite");
+        auto r = runExperiment(g, o);
+        QVERIFY2(r.ok() && r.value().status == RunStatus::Finished,
+                 r.ok() ? r.value().error.c_str() : r.error().message.c_str());
+        auto reader = StoreReader::open(o.storePath).value();
+        std::vector<std::string> labels;
+        const std::vector<std::string> keys = reader->keys(r.value().runId).value();
+        for (const auto &key : keys)
+            if (key.rfind("diag/align/teacher/", 0) == 0 && key.size() > 12 &&
+                key.compare(key.size() - 12, 12, "/grad_cosine") == 0)
+                labels.push_back(key);
+        QCOMPARE(int(labels.size()), 2);
+        QVERIFY(std::find(labels.begin(), labels.end(), "diag/align/teacher/second/grad_cosine") != labels.end());
+        for (const auto &key : labels) {
+            const auto cos = series(o.storePath, r.value().runId, key);
+            QCOMPARE(int(cos.size()), 2);
+            QVERIFY(cos.back().value >= -1.0001 && cos.back().value <= 1.0001);
+        }
+        // Each teacher's terms alone differ from the whole objective.
+        const auto all = series(o.storePath, r.value().runId, "diag/align/grad_cosine");
+        const auto one = series(o.storePath, r.value().runId, "diag/align/teacher/second/grad_cosine");
+        QVERIFY(std::abs(all.back().value - one.back().value) > 1e-6);
     }
 
     void diagnosticsCanBeTurnedOff()

@@ -1,5 +1,6 @@
 #include "diagnostics/diagnostics.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -97,6 +98,13 @@ TokenAlignment tokenAlignment(const torch::Tensor &studentLogits, const torch::T
     a.studentPTrue = toVector(ps.gather(1, y.unsqueeze(1)).squeeze(1));
     a.gradCosine = toVector(cosine);
     a.studentCorrect = toVector((studentTop == y).to(torch::kFloat));
+    const auto k = std::min<std::int64_t>(TokenAlignment::kTopTokens, v);
+    auto [tProbs, tTokens] = pt.topk(k, -1);
+    auto [sProbs, sTokens] = ps.topk(k, -1);
+    a.teacherTopTokens = toVector(tTokens);
+    a.teacherTopProbs = toVector(tProbs);
+    a.studentTopTokens = toVector(sTokens);
+    a.studentTopProbs = toVector(sProbs);
 
     a.meanGradCosine = nanMean(a.gradCosine);
     a.meanGradCosineCorrect = nanMean(a.gradCosine, &a.studentCorrect, 1);
@@ -118,6 +126,13 @@ alignmentQuantities(const TokenAlignment &a)
             {"teacher_entropy", &a.teacherEntropy}, {"student_entropy", &a.studentEntropy},
             {"teacher_p_true", &a.teacherPTrue}, {"student_p_true", &a.studentPTrue},
             {"grad_cosine", &a.gradCosine},   {"student_correct", &a.studentCorrect}};
+}
+
+std::vector<std::pair<std::string, const std::vector<float> *>>
+alignmentTopTokens(const TokenAlignment &a)
+{
+    return {{"top5/teacher/token", &a.teacherTopTokens}, {"top5/teacher/prob", &a.teacherTopProbs},
+            {"top5/student/token", &a.studentTopTokens}, {"top5/student/prob", &a.studentTopProbs}};
 }
 
 } // namespace distillery::core

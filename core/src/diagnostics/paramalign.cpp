@@ -8,13 +8,15 @@ namespace distillery::core::diagnostics {
 // Per requested position t, with J_t = ∂z_t/∂θ the Jacobian of the student's logits at t w.r.t.
 // the chosen parameters θ:
 //   u_t = J_tᵀ g_t,  g_t = ∂L/∂z_t for the run's objective L (the update position t asks of θ),
-//   v_t = J_tᵀ h_t,  h_t = p_S − p_oracle, or p_S − onehot(y_t) without an oracle,
+//   v_t = J_tᵀ h_t,  h_t = p_S − p_oracle (the gradient of KL(p_oracle‖p_S), "Unmasking
+//                    On-Policy Distillation"), or p_S − onehot(y_t) without an oracle,
 //   result_t = cos(u_t, v_t).
 // Each u_t, v_t is one vector-Jacobian product: ∇_θ Σ_v z_t,v(θ) c_v with c = g_t or h_t held
 // fixed. Unlike the logit-space cosine of tokenAlignment this sees the student's geometry:
 // cos(u, v) = gᵀ K_t h / (‖J_tᵀ g‖ ‖J_tᵀ h‖) with the tangent kernel K_t = J_t J_tᵀ.
 // Positions outside [0, T) and positions where either vector is zero get NaN.
-std::vector<float> parameterAlignment(const torch::Tensor &studentLogits, const torch::Tensor &targets,
+std::vector<float> parameterAlignment(const torch::Tensor &studentLogits,
+                                      const torch::Tensor &targets,
                                       const torch::Tensor &oracleProbs, const Objective &objective,
                                       const std::vector<std::int64_t> &positions,
                                       const std::vector<torch::Tensor> &params)
@@ -44,7 +46,8 @@ std::vector<float> parameterAlignment(const torch::Tensor &studentLogits, const 
     {
         auto leaf = z.detach().clone().requires_grad_(true);
         auto loss = objective(leaf);
-        grad = torch::autograd::grad({loss}, {leaf}, {}, false, false, true)[0];
+        if (loss.requires_grad())
+            grad = torch::autograd::grad({loss}, {leaf}, {}, false, false, true)[0];
         if (!grad.defined())
             grad = torch::zeros_like(leaf);
     }
@@ -77,18 +80,16 @@ std::vector<float> parameterAlignment(const torch::Tensor &studentLogits, const 
         const auto u = vjp(zt, grad[t]);
         const auto v = vjp(zt, ideal[t]);
         // Σ over parameters of u·v, ‖u‖², ‖v‖² in double: the cosine of the concatenations.
-        auto sums = torch::zeros({3}, torch::TensorOptions().dtype(torch::kDouble).device(z.device()));
+        auto sums =
+            torch::zeros({3}, torch::TensorOptions().dtype(torch::kDouble).device(z.device()));
         for (std::size_t k = 0; k < inputs.size(); ++k) {
-            if (!u[k].defined() || !v[k].defined())
-                continue; // one of the two is zero for this parameter: no product, norms below
-            auto a = u[k].reshape({-1}).to(torch::kDouble), b = v[k].reshape({-1}).to(torch::kDouble);
+            if (!u[k].defined() && !v[k].defined())
+                continue;
+            auto a =
+                (u[k].defined() ? u[k] : torch::zeros_like(v[k])).reshape({-1}).to(torch::kDouble);
+            auto b =
+                (v[k].defined() ? v[k] : torch::zeros_like(u[k])).reshape({-1}).to(torch::kDouble);
             sums += torch::stack({(a * b).sum(), (a * a).sum(), (b * b).sum()});
-        }
-        for (std::size_t k = 0; k < inputs.size(); ++k) {
-            if (u[k].defined() && !v[k].defined())
-                sums[1] += u[k].to(torch::kDouble).square().sum();
-            if (!u[k].defined() && v[k].defined())
-                sums[2] += v[k].to(torch::kDouble).square().sum();
         }
         auto s = sums.to(torch::kCPU);
         const double dot = s[0].item<double>(), nu = s[1].item<double>(), nv = s[2].item<double>();

@@ -289,13 +289,25 @@ std::vector<NodeKindSpec> buildKinds()
         k.kind = "Diagnostics";
         k.category = "Training";
         k.singleton = true;
-        k.description = "What the run measures besides the losses: per-token alignment on probe "
-                        "sequences and calibration at every evaluation. Without this node the "
-                        "defaults apply.";
+        k.description = "What the run measures besides the losses, at the evaluations: "
+                        "calibration of student and teacher, per-token alignment on probe "
+                        "sequences (logit and parameter space), the diversity of the student's "
+                        "samples and the teacher-hacking monitor. Without this node the defaults "
+                        "apply.";
         k.params = {
-            boolParam("enabled", true, "Compute the diagnostics at every evaluation."),
+            boolParam("enabled", true, "Compute the diagnostics at the evaluations."),
+            intParam("interval", 0, 0, 100000000, "steps",
+                     "Per-token alignment and diversity at the first evaluation after each "
+                     "such number of steps; 0 = at every evaluation. Calibration and the "
+                     "teacher-hacking monitor follow every evaluation."),
             intParam("probe_samples", 4, 0, 1024, "sequences",
                      "Validation sequences whose every position is analysed and stored."),
+            intParam("param_tokens", 8, 0, 4096, "tokens",
+                     "Positions of the first probe sequence whose gradient alignment is also "
+                     "measured in parameter space (two backward passes each); 0 = off."),
+            enumParam("param_scope", "last-block", {"head", "last-block", "all"},
+                      "Student parameters of the parameter-space alignment: the output head "
+                      "(with the final LayerNorm), also the last Transformer block, or all."),
             boolParam("calibration", true,
                       "Calibration (ECE, MCE, Brier, reliability bins) of student and teacher "
                       "on the evaluation tokens."),

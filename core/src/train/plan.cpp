@@ -176,7 +176,10 @@ Result<Plan> compilePlan(const Graph &g)
     if (auto diag = g.nodesOfKind("Diagnostics"); !diag.empty()) {
         const NodeId id = diag.front()->id;
         p.diagnostics.enabled = g.paramBool(id, "enabled");
+        p.diagnostics.interval = g.paramInt(id, "interval");
         p.diagnostics.probeSamples = g.paramInt(id, "probe_samples");
+        p.diagnostics.paramTokens = g.paramInt(id, "param_tokens");
+        p.diagnostics.paramScope = g.paramString(id, "param_scope");
         p.diagnostics.calibration = g.paramBool(id, "calibration");
         p.diagnostics.diversityPrompts = g.paramInt(id, "diversity_prompts");
         p.diagnostics.diversityLength = g.paramInt(id, "diversity_length");

@@ -77,7 +77,10 @@ struct OptimizerPlan
 struct DiagnosticsPlan
 {
     bool enabled = true;
+    std::int64_t interval = 0; // alignment and diversity at most this often; 0 = every evaluation
     std::int64_t probeSamples = 4;
+    std::int64_t paramTokens = 8;
+    std::string paramScope = "last-block"; // head | last-block | all
     bool calibration = true;
     std::int64_t diversityPrompts = 8;
     std::int64_t diversityLength = 32;

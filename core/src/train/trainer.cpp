@@ -13,6 +13,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -112,10 +113,16 @@ private:
     std::map<std::string, double> evaluate(std::int64_t step);
     void storeCalibration(std::int64_t step, const std::string &who, const Calibration &c,
                           std::map<std::string, double> &metrics);
+    // onlyTeacher: just the terms of that teacher (kInvalidNode: every term).
     diagnostics::Objective logitObjective(std::int64_t step,
                                           const std::map<NodeId, torch::Tensor> &teacherLogits,
-                                          const torch::Tensor &labels, const torch::Tensor &mask);
+                                          const torch::Tensor &labels, const torch::Tensor &mask,
+                                          NodeId onlyTeacher = kInvalidNode);
     void probeAlignment(std::int64_t step);
+    void probeParameterAlignment(std::int64_t step, const data::Batch &batch,
+                                 const std::map<NodeId, torch::Tensor> &teacherLogits,
+                                 const torch::Tensor &oracle);
+    std::vector<torch::Tensor> alignmentParameters();
     void probeDiversity(std::int64_t step);
     void monitorHacking(std::int64_t step, const std::map<std::string, double> &metrics);
     torch::Tensor sampleStudent(const torch::Tensor &prompts, std::int64_t total, double temperature,
@@ -124,6 +131,7 @@ private:
     std::vector<double> m_hackOracle, m_hackTeacher;
     bool m_hackReported = false;
     bool m_probeTokensStored = false;
+    std::int64_t m_lastProbeStep = -1; // steps done at the last alignment/diversity probe
     data::Batch onPolicyBatch(const data::Batch &batch, std::int64_t step);
     torch::Tensor hiddenFor(const HiddenSource &src, const models::LmOutput &out);
     bool waitWhilePaused();
@@ -751,7 +759,12 @@ std::map<std::string, double> Trainer::evaluate(std::int64_t step)
     m_student->train(false);
     models::LanguageModel *teacher = m_teachers.empty() ? nullptr : m_teachers.front().model.get();
     double sNll = 0, sAcc = 0, tNll = 0, tAcc = 0, klTS = 0, klOS = 0, klOT = 0, oNll = 0, count = 0;
+    double sEntropy = 0, tEntropy = 0, calibrationSeconds = 0;
     const bool calibrate = m_plan.diagnostics.enabled && m_plan.diagnostics.calibration;
+    const bool entropies = m_plan.diagnostics.enabled && teacher;
+    const auto entropy = [](const torch::Tensor &logp) {
+        return -(logp.exp() * logp).nan_to_num(0.0).sum(-1);
+    };
     diagnostics::CalibrationAccumulator studentCal, teacherCal;
     const std::int64_t batches = std::min(m_plan.evalBatches,
                                           m_data->validationBatchCount(m_plan.batchSize));
@@ -766,8 +779,11 @@ std::map<std::string, double> Trainer::evaluate(std::int64_t step)
         auto masked = [&](const torch::Tensor &x) { return (x * mask).sum().item<double>(); };
         sNll += masked(-sLogp.gather(1, targets.unsqueeze(1)).squeeze(1));
         sAcc += masked((sLogp.argmax(-1) == targets).to(torch::kFloat));
-        if (calibrate)
+        if (calibrate) {
+            const auto t0 = Clock::now();
             studentCal.add(sLogp, targets, mask);
+            calibrationSeconds += secondsSince(t0);
+        }
         torch::Tensor oracle, oracleLog;
         if (m_data->hasOracle()) {
             auto o = m_data->oracle()->nextTokenDistributions(batch.inputs).to(m_device);
@@ -781,8 +797,15 @@ std::map<std::string, double> Trainer::evaluate(std::int64_t step)
             tLogp = tLogp.reshape({-1, tLogp.size(-1)});
             tNll += masked(-tLogp.gather(1, targets.unsqueeze(1)).squeeze(1));
             tAcc += masked((tLogp.argmax(-1) == targets).to(torch::kFloat));
-            if (calibrate)
+            if (calibrate) {
+                const auto t0 = Clock::now();
                 teacherCal.add(tLogp, targets, mask);
+                calibrationSeconds += secondsSince(t0);
+            }
+            if (entropies) {
+                sEntropy += masked(entropy(sLogp));
+                tEntropy += masked(entropy(tLogp));
+            }
             klTS += masked((tLogp.exp() * (tLogp - sLogp)).sum(-1));
             if (oracle.defined())
                 klOT += masked((oracle * (oracleLog - tLogp)).sum(-1));
@@ -806,16 +829,38 @@ std::map<std::string, double> Trainer::evaluate(std::int64_t step)
             m["eval/kl_oracle_teacher"] = klOT / count;
     }
     if (calibrate) {
+        const auto t0 = Clock::now();
         storeCalibration(step, "student", studentCal.result(), m);
         if (teacher)
             storeCalibration(step, "teacher", teacherCal.result(), m);
+        log("diag/seconds/calibration", step, calibrationSeconds + secondsSince(t0));
+    }
+    if (entropies) {
+        // Mean next-token entropies on the evaluation tokens; a ratio below 1 means the
+        // student is sharper than its teacher.
+        log("diag/diversity/student_entropy", step, sEntropy / count);
+        log("diag/diversity/teacher_entropy", step, tEntropy / count);
+        log("diag/diversity/entropy_ratio", step,
+            tEntropy > 0 ? sEntropy / tEntropy : std::numeric_limits<double>::quiet_NaN());
     }
     for (const auto &[k, v] : m)
         log(k, step, v);
-    if (m_plan.diagnostics.enabled && m_plan.diagnostics.probeSamples > 0)
-        probeAlignment(step);
-    if (m_plan.diagnostics.enabled && m_plan.diagnostics.diversityPrompts > 0)
-        probeDiversity(step);
+    const auto &d = m_plan.diagnostics;
+    const bool probe = d.enabled && (d.interval <= 0 || m_lastProbeStep < 0 ||
+                                     step + 1 - m_lastProbeStep >= d.interval);
+    if (probe) {
+        m_lastProbeStep = step + 1;
+        if (d.probeSamples > 0) {
+            const auto t0 = Clock::now();
+            probeAlignment(step);
+            log("diag/seconds/alignment", step, secondsSince(t0));
+        }
+        if (d.diversityPrompts > 0) {
+            const auto t0 = Clock::now();
+            probeDiversity(step);
+            log("diag/seconds/diversity", step, secondsSince(t0));
+        }
+    }
     if (m_plan.diagnostics.enabled)
         monitorHacking(step, m);
     flushOrThrow(true);
@@ -848,13 +893,14 @@ void Trainer::storeCalibration(std::int64_t step, const std::string &who, const 
 // act on the logits and are left out.
 diagnostics::Objective Trainer::logitObjective(std::int64_t step,
                                                const std::map<NodeId, torch::Tensor> &teacherLogits,
-                                               const torch::Tensor &labels, const torch::Tensor &mask)
+                                               const torch::Tensor &labels, const torch::Tensor &mask,
+                                               NodeId onlyTeacher)
 {
-    return [this, step, teacherLogits, labels, mask](const torch::Tensor &z) {
+    return [this, step, teacherLogits, labels, mask, onlyTeacher](const torch::Tensor &z) {
         torch::Tensor total = torch::zeros({}, z.options());
         for (const auto &term : m_plan.terms) {
             const auto *entry = losses::find(term.kind);
-            if (entry->needsHidden)
+            if (entry->needsHidden || (onlyTeacher != kInvalidNode && term.teacher != onlyTeacher))
                 continue;
             losses::LossInputs in;
             in.studentLogits = z;
@@ -915,6 +961,14 @@ void Trainer::probeAlignment(std::int64_t step)
     }
     double cosine = 0, cosineRight = 0, cosineWrong = 0, kl = 0, agree = 0;
     int cosineN = 0, rightN = 0, wrongN = 0;
+    std::map<std::string, std::array<double, 3>> perTeacher;
+    std::map<std::string, std::array<int, 3>> sumsN;
+    const auto add = [](double v, double &sum, int &count) {
+        if (std::isfinite(v)) {
+            sum += v;
+            ++count;
+        }
+    };
     for (std::int64_t i = 0; i < batch.inputs.size(0); ++i) {
         std::map<NodeId, torch::Tensor> rows;
         for (const auto &[node, logits] : teacherLogits)
@@ -926,12 +980,20 @@ void Trainer::probeAlignment(std::int64_t step)
             logitObjective(step, rows, labels, mask));
         for (const auto &[name, values] : alignmentQuantities(a))
             m_writer->addTokenDiagnostic(m_runId, step, int(i), name, *values);
-        auto add = [](double v, double &sum, int &count) {
-            if (std::isfinite(v)) {
-                sum += v;
-                ++count;
+        for (const auto &[name, values] : alignmentTopTokens(a))
+            m_writer->addTokenDiagnostic(m_runId, step, int(i), name, *values);
+        // With several teachers, each one's terms against the ideal gradient on their own.
+        if (m_teachers.size() > 1)
+            for (const auto &t : m_teachers) {
+                const TokenAlignment ta = diagnostics::tokenAlignment(
+                    studentLogits[i], rows.at(t.plan.node), labels,
+                    oracle.defined() ? oracle[i] : torch::Tensor(),
+                    logitObjective(step, rows, labels, mask, t.plan.node));
+                auto &sums = perTeacher[t.plan.label];
+                add(ta.meanGradCosine, sums[0], sumsN[t.plan.label][0]);
+                add(ta.meanKl, sums[1], sumsN[t.plan.label][1]);
+                add(ta.meanTop1Agree, sums[2], sumsN[t.plan.label][2]);
             }
-        };
         add(a.meanGradCosine, cosine, cosineN);
         add(a.meanGradCosineCorrect, cosineRight, rightN);
         add(a.meanGradCosineIncorrect, cosineWrong, wrongN);
@@ -945,6 +1007,84 @@ void Trainer::probeAlignment(std::int64_t step)
     log("diag/align/grad_cosine_incorrect", step, wrongN ? cosineWrong / wrongN : nan);
     log("diag/align/kl", step, kl / samples);
     log("diag/align/top1_agree", step, agree / samples);
+    for (const auto &[label, sums] : perTeacher) {
+        const auto &n = sumsN[label];
+        const std::string prefix = "diag/align/teacher/" + label + "/";
+        log(prefix + "grad_cosine", step, n[0] ? sums[0] / n[0] : nan);
+        log(prefix + "kl", step, n[1] ? sums[1] / n[1] : nan);
+        log(prefix + "top1_agree", step, n[2] ? sums[2] / n[2] : nan);
+    }
+    if (m_plan.diagnostics.paramTokens > 0) {
+        const auto t0 = Clock::now();
+        probeParameterAlignment(step, batch, teacherLogits, oracle);
+        log("diag/seconds/param_alignment", step, secondsSince(t0));
+    }
+}
+
+// The student's parameters the parameter-space alignment differentiates (param_scope).
+std::vector<torch::Tensor> Trainer::alignmentParameters()
+{
+    const std::string &scope = m_plan.diagnostics.paramScope;
+    const std::string lastBlock = "block" + std::to_string(m_student->shape().layers - 1) + ".";
+    std::vector<torch::Tensor> params;
+    for (const auto &item : m_student->named_parameters()) {
+        const std::string &name = item.key();
+        const bool head = name.rfind("head.", 0) == 0 || name.rfind("lnf.", 0) == 0;
+        if (scope == "all" || head || (scope == "last-block" && name.rfind(lastBlock, 0) == 0))
+            params.push_back(item.value());
+    }
+    return params;
+}
+
+// Parameter-space alignment on param_tokens positions of the first probe sequence, spread
+// evenly over its counted positions: per position the cosine between the gradients, w.r.t.
+// alignmentParameters(), of the objective's and the ideal loss's contributions there. Stored as
+// the token_diagnostics array param_cosine (NaN at positions not probed) and its mean as
+// diag/align/param_cosine.
+void Trainer::probeParameterAlignment(std::int64_t step, const data::Batch &batch,
+                                      const std::map<NodeId, torch::Tensor> &teacherLogits,
+                                      const torch::Tensor &oracle)
+{
+    auto mask = batch.mask[0].to(torch::kCPU);
+    std::vector<std::int64_t> counted;
+    for (std::int64_t t = 0; t < mask.size(0); ++t)
+        if (mask[t].item<float>() > 0)
+            counted.push_back(t);
+    if (counted.empty())
+        return;
+    const std::size_t k = std::min<std::size_t>(counted.size(), std::size_t(m_plan.diagnostics.paramTokens));
+    std::vector<std::int64_t> positions;
+    for (std::size_t j = 0; j < k; ++j)
+        positions.push_back(counted[(2 * j + 1) * counted.size() / (2 * k)]);
+
+    std::map<NodeId, torch::Tensor> rows;
+    for (const auto &[node, logits] : teacherLogits)
+        rows[node] = logits[0];
+    auto labels = batch.targets[0].to(m_device);
+    auto rowMask = batch.mask[0].to(m_device);
+    std::vector<float> cosines;
+    {
+        torch::AutoGradMode enable(true);
+        m_student->train(false);
+        auto logits = m_student->forward(batch.inputs.slice(0, 0, 1).to(m_device)).logits[0];
+        m_student->train(true);
+        cosines = diagnostics::parameterAlignment(logits, labels,
+                                                  oracle.defined() ? oracle[0] : torch::Tensor(),
+                                                  logitObjective(step, rows, labels, rowMask),
+                                                  positions, alignmentParameters());
+    }
+    std::vector<float> perPosition(std::size_t(mask.size(0)), std::numeric_limits<float>::quiet_NaN());
+    double sum = 0;
+    int n = 0;
+    for (std::size_t j = 0; j < positions.size() && j < cosines.size(); ++j) {
+        perPosition[std::size_t(positions[j])] = cosines[j];
+        if (std::isfinite(cosines[j])) {
+            sum += cosines[j];
+            ++n;
+        }
+    }
+    m_writer->addTokenDiagnostic(m_runId, step, 0, "param_cosine", perPosition);
+    log("diag/align/param_cosine", step, n ? sum / n : std::numeric_limits<double>::quiet_NaN());
 }
 
 void Trainer::train(RunResult &result)

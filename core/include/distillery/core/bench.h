@@ -7,7 +7,9 @@
 #include "distillery/core/result.h"
 #include "distillery/core/trainer.h"
 
+#include <map>
 #include <string>
+#include <vector>
 
 namespace distillery::core {
 
@@ -41,5 +43,32 @@ struct BenchResult
 };
 
 Result<BenchResult> runBenchmark(const BenchOptions &options, const ProgressCallback &progress = {});
+
+// The cost of the diagnostics (distillery-cli bench --diagnostics): the standard workload above
+// trained by the real trainer (HMM-oracle data with V=512, teacher randomly initialised and
+// frozen, evaluation every `evalInterval` steps over 4 validation batches), once with the
+// Diagnostics node at its defaults and once with it disabled, alternating for `rounds` rounds.
+// The time measured is the student phase: from its first step to the end of the run (every
+// evaluation included, checkpoints off).
+struct DiagnosticsBenchOptions
+{
+    int steps = 100;
+    int evalInterval = 50; // the Settings node's default
+    int rounds = 3;
+    int threads = 0;       // 0 = one per core
+    std::string workDir;   // where the temporary run store goes; default: the system temp dir
+};
+
+struct DiagnosticsBenchResult
+{
+    std::vector<double> secondsWithout, secondsWith; // per round, in run order
+    double medianWithout = 0, medianWith = 0;
+    double overhead = 0; // medianWith / medianWithout - 1
+    int evaluations = 0; // per run
+    std::map<std::string, double> diagnosticsSeconds; // median time per diagnostic, whole run
+};
+
+Result<DiagnosticsBenchResult> runDiagnosticsBenchmark(const DiagnosticsBenchOptions &options,
+                                                       const ProgressCallback &progress = {});
 
 } // namespace distillery::core

@@ -51,6 +51,10 @@ struct TokenAlignment
     // taken w.r.t. the student's logits at that position.
     std::vector<float> gradCosine;
     std::vector<float> studentCorrect; // 1 if argmax p_S is the true token
+    // The kTopTokens most probable next tokens of each model at every position, most probable
+    // first: kTopTokens·T entries, position-major (entry kTopTokens·t + k is the k-th of t).
+    static constexpr int kTopTokens = 5;
+    std::vector<float> teacherTopTokens, teacherTopProbs, studentTopTokens, studentTopProbs;
 
     // Means over positions; the cosine split by positions the student gets right and wrong
     // (NaN when there are none of that kind).
@@ -58,8 +62,12 @@ struct TokenAlignment
     double meanKl = 0, meanTop1Agree = 0;
 };
 
-// The quantities of TokenAlignment by the names the store uses (token_diagnostics.quantity).
+// The per-position quantities of TokenAlignment by the names the store uses
+// (token_diagnostics.quantity), one float per position each.
 std::vector<std::pair<std::string, const std::vector<float> *>>
 alignmentQuantities(const TokenAlignment &a);
+// The top-token lists by their store names: top5/{teacher,student}/{token,prob}.
+std::vector<std::pair<std::string, const std::vector<float> *>>
+alignmentTopTokens(const TokenAlignment &a);
 
 } // namespace distillery::core
