@@ -949,14 +949,17 @@ void Trainer::probeAlignment(std::int64_t step)
     if (m_data->hasOracle())
         oracle = m_data->oracle()->nextTokenDistributions(batch.inputs).to(m_device);
     const NodeId first = m_teachers.front().plan.node;
+    // The probe sequences once per run: the T inputs and the last target, so token t + 1 is
+    // what position t predicts; and how to show a token (bytes of text, or oracle symbol ids).
     if (!m_probeTokensStored) {
         for (std::int64_t i = 0; i < batch.inputs.size(0); ++i) {
             std::string tokens;
-            auto row = batch.inputs[i].to(torch::kCPU);
+            auto row = torch::cat({batch.inputs[i], batch.targets[i].slice(0, -1)}).to(torch::kCPU);
             for (std::int64_t j = 0; j < row.size(0); ++j)
                 tokens += (j ? "," : "") + std::to_string(row[j].item<std::int64_t>());
             m_writer->setRunMeta(m_runId, "probe/" + std::to_string(i) + "/tokens", tokens);
         }
+        m_writer->setRunMeta(m_runId, "probe/token_format", m_data->hasOracle() ? "ids" : "bytes");
         m_probeTokensStored = true;
     }
     double cosine = 0, cosineRight = 0, cosineWrong = 0, kl = 0, agree = 0;
