@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Regenerates the README's screenshot (docs/screenshot.png) under Xvfb: trains the default
-# experiment into a temporary store with distillery-cli, then renders the workbench with that
-# store open (newest run's curves shown) and the classic-kd graph on the canvas.
+# Regenerates the README's screenshots under Xvfb: trains the default experiment into a
+# temporary store with distillery-cli, then renders the workbench with that store open (newest
+# run's curves shown) and the classic-kd graph on the canvas (docs/screenshot.png), and the
+# plots panel on its Tokens and Alignment tabs (docs/diagnostics-tokens.png,
+# docs/diagnostics-alignment.png).
 # Usage: packaging/screenshot.sh [OUT.png]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -17,3 +19,8 @@ trap 'rm -rf "$work"' EXIT
 HOME="$work" xvfb-run -a -s "-screen 0 1600x1000x24" \
   "$build/bin/distillery" --template classic-kd --store "$work/runs.sqlite" --select 5 \
   --screenshot "$out"
+for tab in tokens alignment; do
+  HOME="$work" xvfb-run -a -s "-screen 0 1600x1000x24" \
+    "$build/bin/distillery" --template classic-kd --store "$work/runs.sqlite" --runs 1 \
+    --plots-tab "$tab" --plots-screenshot "$(dirname "$out")/diagnostics-$tab.png"
+done

@@ -582,7 +582,9 @@ int cmdDiagnosticsBench(const DiagnosticsBenchOptions &options)
               << "with (s)           " << list(b.secondsWith) << "  median " << fmt(b.medianWith, 2)
               << "\n"
               << "overhead           " << fmt(100.0 * b.overhead, 1)
-              << "% (ratio of the medians of the student phase)\n";
+              << "% (median over rounds of with/without, student phase)\n"
+              << "measured in-run    " << fmt(100.0 * b.measuredFraction, 1)
+              << "% (time the diagnostics took / the rest of the student phase)\n";
     for (const auto &[part, seconds] : b.diagnosticsSeconds)
         std::cout << "  " << part << std::string(17 - std::min<std::size_t>(16, part.size()), ' ')
                   << fmt(seconds, 2) << " s per run (median)\n";

@@ -1,12 +1,15 @@
 // distillery: the workbench window.
 //   distillery [--open GRAPH | --template NAME] [--store DB] [--run] [--select ID]
-//              [--screenshot OUT.png]
+//              [--runs IDS] [--plots-tab NAME] [--screenshot OUT.png] [--plots-screenshot OUT.png]
 
 #include "graph/graphscene.h"
 #include "mainwindow/mainwindow.h"
+#include "plots/plotpanel.h"
+#include "runs/runbrowser.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QTabWidget>
 #include <QTimer>
 
 #include <cstdio>
@@ -36,7 +39,18 @@ int main(int argc, char **argv)
     const QCommandLineOption select(QStringLiteral("select"),
                                     QStringLiteral("Select a node (its id) for the inspector."),
                                     QStringLiteral("ID"));
-    parser.addOptions({open, templ, store, run, screenshot, select});
+    const QCommandLineOption runs(QStringLiteral("runs"),
+                                  QStringLiteral("Show these runs of the store (comma-separated ids)."),
+                                  QStringLiteral("IDS"));
+    const QCommandLineOption plotsTab(
+        QStringLiteral("plots-tab"),
+        QStringLiteral("Open the plots on this tab: Loss, Evaluation, Optimizer, Calibration, "
+                       "Alignment, Tokens or Diversity."),
+        QStringLiteral("NAME"));
+    const QCommandLineOption plotsShot(QStringLiteral("plots-screenshot"),
+                                       QStringLiteral("Render the plots panel alone (1500×820) to a PNG and exit."),
+                                       QStringLiteral("OUT.png"));
+    parser.addOptions({open, templ, store, run, screenshot, select, runs, plotsTab, plotsShot});
     parser.process(app);
 
     distillery::widgets::MainWindow window;
@@ -54,12 +68,45 @@ int main(int argc, char **argv)
     window.show();
     if (parser.isSet(select))
         window.scene()->selectNode(parser.value(select).toInt());
+    if (parser.isSet(runs)) {
+        QList<qint64> ids;
+        for (const QString &id : parser.value(runs).split(QLatin1Char(','), Qt::SkipEmptyParts))
+            ids.append(id.trimmed().toLongLong());
+        window.runBrowser()->selectRuns(ids);
+    }
+    if (parser.isSet(plotsTab)) {
+        QTabWidget *tabs = window.plots()->tabs();
+        int found = -1;
+        for (int i = 0; i < tabs->count(); ++i)
+            if (tabs->tabText(i).compare(parser.value(plotsTab), Qt::CaseInsensitive) == 0)
+                found = i;
+        if (found < 0) {
+            std::fprintf(stderr, "distillery: --plots-tab: no tab '%s'\n", qPrintable(parser.value(plotsTab)));
+            return 2;
+        }
+        tabs->setCurrentIndex(found);
+    }
     if (parser.isSet(run)) {
         QString why;
         if (!window.startRun(&why))
             std::fprintf(stderr, "distillery: cannot run: %s\n", qPrintable(why));
     }
-    if (parser.isSet(screenshot)) {
+    // The plots panel alone, at a size that shows it whole, with the window's store, runs and tab.
+    distillery::widgets::PlotPanel shotPanel;
+    if (parser.isSet(plotsShot)) {
+        const QString out = parser.value(plotsShot);
+        shotPanel.setStorePath(window.storePath());
+        shotPanel.setRuns(window.plots()->runs());
+        shotPanel.tabs()->setCurrentIndex(window.plots()->tabs()->currentIndex());
+        shotPanel.setLive(true);
+        shotPanel.resize(1500, 820);
+        shotPanel.show();
+        QTimer::singleShot(parser.isSet(run) ? 8000 : 1200, &window, [&shotPanel, out] {
+            const bool ok = shotPanel.grab().save(out, "PNG");
+            std::fprintf(ok ? stdout : stderr, "%s %s\n", ok ? "wrote" : "cannot write", qPrintable(out));
+            QApplication::exit(ok ? 0 : 1);
+        });
+    } else if (parser.isSet(screenshot)) {
         const QString out = parser.value(screenshot);
         // Let the layout settle and the plots draw before grabbing.
         QTimer::singleShot(parser.isSet(run) ? 8000 : 800, &window, [&window, out] {

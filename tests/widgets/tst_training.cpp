@@ -2,6 +2,11 @@
 // signal order and thread, throttling, queueing, stop/pause, rejected input, event-loop latency
 // while training, and the run table over a store (columns, numeric sort, rename, delete).
 
+#include "plots/alignmentview.h"
+#include "plots/calibrationview.h"
+#include "plots/diversityview.h"
+#include "plots/plotpanel.h"
+#include "plots/tokenview.h"
 #include "runs/runbrowser.h"
 #include "runs/runtablemodel.h"
 #include "training/runpanel.h"
@@ -24,6 +29,8 @@
 #include <QThread>
 #include <QTimer>
 #include <QtTest>
+
+#include <numeric>
 
 using namespace distillery;
 using namespace distillery::widgets;
@@ -171,6 +178,47 @@ private Q_SLOTS:
         auto info = core::StoreReader::open(store("runs.sqlite")).value()->run(finished.runId);
         QVERIFY(info.ok());
         QCOMPARE(info.value().status, core::RunStatus::Finished);
+    }
+
+    // A short experiment trains while the plots panel watches the store: every diagnostics
+    // view and plot receives data, the first ones while the run is still going.
+    void diagnosticsPanelsReceiveDataLive()
+    {
+        const std::string path = store("diagnostics.sqlite");
+        PlotPanel panel;
+        panel.resize(1200, 800);
+        panel.setRefreshInterval(50);
+        panel.setStorePath(QString::fromStdString(path));
+        panel.setLive(true);
+        panel.show();
+        TrainingController c;
+        Recorder rec(c);
+        core::Graph g = tiny("classic-kd", 60);
+        core::testing::setAll(g, "Settings", {{"eval_interval", std::int64_t(6)}});
+        c.enqueue(g, options(path, "diagnostics"));
+        QTRY_VERIFY_WITH_TIMEOUT(rec.count("started") == 1 && rec.events.first().runId > 0, 120000);
+        panel.setRuns({rec.events.first().runId});
+        bool live = false;
+        QTRY_VERIFY_WITH_TIMEOUT((live = live || (panel.tokenView()->hasData() && c.isRunning()),
+                                  rec.count("finished") == 1),
+                                 120000);
+        QVERIFY2(rec.of("finished").first().error.isEmpty(), qPrintable(rec.of("finished").first().error));
+        panel.refresh();
+        QVERIFY2(live, "the token view got no data while the run was training");
+        for (DiagnosticView *view : panel.diagnosticViews())
+            QVERIFY2(view->hasData(), qPrintable(view->exportName()));
+        for (const char *plot : {"calibration", "brier", "alignment", "agreement", "diversity", "entropy"})
+            QVERIFY2(panel.plot(QString::fromLatin1(plot))->seriesCount() > 0, plot);
+        // Ten evaluations (steps 5, 11, ..., 59): the views follow the newest.
+        QCOMPARE(int(panel.tokenView()->stepSelector()->steps().size()), 10);
+        QCOMPARE(panel.tokenView()->stepSelector()->currentStep(), std::int64_t(59));
+        QCOMPARE(panel.tokenView()->tokenLabels().size(), 17); // 16 inputs and the last target
+        QVERIFY(panel.tokenView()->tokenToolTip(5).contains(QStringLiteral("Teacher top 5")));
+        QCOMPARE(std::accumulate(panel.alignmentView()->correctCounts().begin(),
+                                 panel.alignmentView()->correctCounts().end(), 0) +
+                     std::accumulate(panel.alignmentView()->incorrectCounts().begin(),
+                                     panel.alignmentView()->incorrectCounts().end(), 0),
+                 4 * 16); // four probe sequences of 16 positions
     }
 
     // Includes the event-loop latency check: a 10 ms timer in the GUI thread must never be

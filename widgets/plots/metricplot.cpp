@@ -1,5 +1,7 @@
 #include "plots/metricplot.h"
 
+#include "plots/diagnosticview.h"
+
 #include <qcustomplot.h>
 
 #include <QApplication>
@@ -554,36 +556,8 @@ void MetricPlot::scheduleReplot()
 
 void MetricPlot::applyTheme()
 {
-    const QPalette pal = palette();
-    const QColor bg = pal.color(QPalette::Base);
-    const QColor fg = pal.color(QPalette::Text);
-    QColor axisColor = fg;
-    axisColor.setAlpha(150);
-    QColor gridColor = fg;
-    gridColor.setAlpha(bg.lightness() < 128 ? 45 : 32);
-    m_plot->setBackground(bg);
-    for (QCPAxis *axis : {m_plot->xAxis, m_plot->yAxis}) {
-        axis->setBasePen(QPen(axisColor, 1));
-        axis->setTickPen(QPen(axisColor, 1));
-        axis->setSubTickPen(QPen(axisColor, 1));
-        axis->setTickLabelColor(fg);
-        axis->setLabelColor(fg);
-        axis->setTickLabelFont(font());
-        axis->setLabelFont(font());
-        axis->setTickLengthIn(0);
-        axis->setTickLengthOut(4);
-        axis->setSubTickLengthIn(0);
-        axis->setSubTickLengthOut(2);
-        axis->grid()->setPen(QPen(gridColor, 1, Qt::SolidLine));
-        axis->grid()->setZeroLinePen(QPen(gridColor, 1, Qt::SolidLine));
-    }
-    QColor legendBg = bg;
-    legendBg.setAlpha(215);
-    m_plot->legend->setBrush(legendBg);
-    QColor legendBorder = fg;
-    legendBorder.setAlpha(50);
-    m_plot->legend->setBorderPen(QPen(legendBorder));
-    m_plot->legend->setTextColor(fg);
+    DiagnosticView::styleChart(m_plot, this);
+    const QColor fg = palette().color(QPalette::Text);
     m_titleElement->setTextColor(fg);
     m_tracer->setPen(QPen(fg, 1.5));
     m_tracer->setBrush(Qt::NoBrush);

@@ -1,5 +1,10 @@
 #include "plots/plotpanel.h"
 
+#include "plots/alignmentview.h"
+#include "plots/calibrationview.h"
+#include "plots/diversityview.h"
+#include "plots/tokenview.h"
+
 #include <QCheckBox>
 #include <QComboBox>
 #include <QGridLayout>
@@ -54,6 +59,18 @@ QString PlotPanel::plotForKey(const std::string &key)
         return QStringLiteral("loss");
     if (startsWith(key, "teacher/"))
         return QStringLiteral("teacher");
+    if (startsWith(key, "eval/calibration/"))
+        return endsWith(key, "/brier") ? QStringLiteral("brier") : QStringLiteral("calibration");
+    if (startsWith(key, "diag/align/"))
+        return endsWith(key, "/kl") || endsWith(key, "/top1_agree") ? QStringLiteral("agreement")
+                                                                   : QStringLiteral("alignment");
+    if (startsWith(key, "diag/diversity/") || startsWith(key, "diag/diversity_temp/")) {
+        if (endsWith(key, "_entropy") || endsWith(key, "/entropy_ratio"))
+            return QStringLiteral("entropy");
+        if (endsWith(key, "/mean_length"))
+            return {};
+        return QStringLiteral("diversity");
+    }
     if (startsWith(key, "eval/"))
         return endsWith(key, "_acc") ? QStringLiteral("accuracy") : QStringLiteral("eval");
     if (key == "train/lr")
@@ -153,6 +170,52 @@ PlotPanel::PlotPanel(QWidget *parent)
         rows->addLayout(bottom);
         m_tabs->addTab(page, tr("Optimizer"));
     }
+    {
+        auto *splitter = new QSplitter(Qt::Horizontal, m_tabs);
+        splitter->setChildrenCollapsible(false);
+        m_calibrationView = new CalibrationView(splitter);
+        splitter->addWidget(m_calibrationView);
+        auto *right = verticalSplitter(splitter);
+        right->addWidget(addPlot(QStringLiteral("calibration"),
+                                 tr("ECE, MCE and confidence − accuracy over training"), false));
+        right->addWidget(addPlot(QStringLiteral("brier"), tr("Brier score"), false));
+        right->setStretchFactor(0, 3);
+        right->setStretchFactor(1, 2);
+        splitter->addWidget(right);
+        splitter->setStretchFactor(0, 1);
+        splitter->setStretchFactor(1, 1);
+        m_tabs->addTab(splitter, tr("Calibration"));
+    }
+    {
+        auto *splitter = new QSplitter(Qt::Horizontal, m_tabs);
+        splitter->setChildrenCollapsible(false);
+        auto *left = verticalSplitter(splitter);
+        left->addWidget(addPlot(QStringLiteral("alignment"),
+                                tr("Gradient alignment with the ideal gradient (cosine)"), false));
+        left->addWidget(addPlot(QStringLiteral("agreement"),
+                                tr("Teacher–student KL and top-1 agreement on the probes"), false));
+        splitter->addWidget(left);
+        m_alignmentView = new AlignmentView(splitter);
+        splitter->addWidget(m_alignmentView);
+        m_tabs->addTab(splitter, tr("Alignment"));
+    }
+    m_tokenView = new TokenView(m_tabs);
+    m_tabs->addTab(m_tokenView, tr("Tokens"));
+    {
+        auto *splitter = verticalSplitter(m_tabs);
+        auto *top = new QSplitter(Qt::Horizontal, splitter);
+        top->setChildrenCollapsible(false);
+        top->addWidget(addPlot(QStringLiteral("diversity"),
+                               tr("Diversity of the student's samples"), false));
+        top->addWidget(addPlot(QStringLiteral("entropy"),
+                               tr("Entropies (nats) and student/teacher entropy ratio"), false));
+        splitter->addWidget(top);
+        m_diversityView = new DiversityView(splitter);
+        splitter->addWidget(m_diversityView);
+        splitter->setStretchFactor(0, 1);
+        splitter->setStretchFactor(1, 1);
+        m_tabs->addTab(splitter, tr("Diversity"));
+    }
     // Schedules are exact, and evaluations are sparse averages already (an EMA over 20 points
     // lags badly): only the per-step training series are smoothed.
     for (const PlotEntry &e : m_plots)
@@ -208,6 +271,8 @@ void PlotPanel::setStorePath(const QString &path)
 {
     m_cache.setStorePath(path);
     m_startTimes.clear();
+    for (DiagnosticView *view : diagnosticViews())
+        view->clear();
     for (const PlotEntry &e : m_plots) {
         e.plot->clearSeries();
         e.plot->setVisible(!e.optional);
@@ -336,6 +401,7 @@ int PlotPanel::refresh()
         return 0;
     }
     setStatus(QString());
+    refreshViews();
     // Discover keys on every refresh, so terms that appear during a run show up live.
     for (core::RunId run : std::as_const(m_runs)) {
         for (const std::string &key : m_cache.keys(run))
@@ -388,6 +454,23 @@ int PlotPanel::refresh()
     if (added > 0)
         emit pointsAdded(added);
     return added;
+}
+
+QList<DiagnosticView *> PlotPanel::diagnosticViews() const
+{
+    return {m_calibrationView, m_alignmentView, m_tokenView, m_diversityView};
+}
+
+void PlotPanel::refreshViews()
+{
+    QHash<core::RunId, QString> names;
+    for (core::RunId run : std::as_const(m_runs)) {
+        const auto info = m_cache.runInfo(run);
+        names.insert(run, info && !info->name.empty() ? QString::fromStdString(info->name)
+                                                      : tr("run %1").arg(run));
+    }
+    for (DiagnosticView *view : diagnosticViews())
+        view->refresh(m_cache.reader(), m_runs, names);
 }
 
 } // namespace distillery::widgets

@@ -2,7 +2,10 @@
 
 // The live plots of one or more runs: tabs of MetricPlots fed by one SeriesCache (one
 // read-only store connection), refreshed incrementally by a timer while the panel is visible.
+// The Calibration, Alignment, Tokens and Diversity tabs add the diagnostics views
+// (diagnosticview.h), refreshed from the same connection.
 
+#include "plots/diagnosticview.h"
 #include "plots/metricplot.h"
 #include "plots/seriescache.h"
 #include "plots/smoothing.h"
@@ -20,6 +23,13 @@ class QLabel;
 class QSlider;
 class QTabWidget;
 class QTimer;
+
+namespace distillery::widgets {
+class AlignmentView;
+class CalibrationView;
+class DiversityView;
+class TokenView;
+} // namespace distillery::widgets
 
 namespace distillery::widgets {
 
@@ -49,10 +59,15 @@ public:
     void setXAxisMode(XAxisMode mode);
 
     // Plots by name: "loss", "teacher", "eval", "accuracy", "lr", "grad_norm", "throughput",
-    // "schedules".
+    // "schedules", "calibration", "brier", "alignment", "agreement", "diversity", "entropy".
     MetricPlot *plot(const QString &name) const;
     QList<MetricPlot *> plots() const;
     QTabWidget *tabs() const { return m_tabs; }
+    CalibrationView *calibrationView() const { return m_calibrationView; }
+    AlignmentView *alignmentView() const { return m_alignmentView; }
+    TokenView *tokenView() const { return m_tokenView; }
+    DiversityView *diversityView() const { return m_diversityView; }
+    QList<DiagnosticView *> diagnosticViews() const;
     // Which plot shows a metric key ("" if none).
     static QString plotForKey(const std::string &key);
     // Whether the smoothing controls apply to a plot (per-step training series only).
@@ -83,6 +98,7 @@ private:
     void updateStrengthLabel();
     void applySmoothingFromControls();
     void setStatus(const QString &text);
+    void refreshViews();
 
     SeriesCache m_cache;
     QList<core::RunId> m_runs;
@@ -97,6 +113,10 @@ private:
     QLabel *m_statusLabel = nullptr;
     QTimer *m_timer = nullptr;
     bool m_live = false;
+    CalibrationView *m_calibrationView = nullptr;
+    AlignmentView *m_alignmentView = nullptr;
+    TokenView *m_tokenView = nullptr;
+    DiversityView *m_diversityView = nullptr;
 };
 
 } // namespace distillery::widgets

@@ -15,31 +15,39 @@ void CalibrationAccumulator::add(const torch::Tensor &logits, const torch::Tenso
                                  const torch::Tensor &mask)
 {
     torch::NoGradGuard noGrad;
+    // The [N,V] work stays in the logits' precision (float in training); per-token values and
+    // every sum are double.
     const auto v = logits.size(-1);
-    auto z = logits.detach().reshape({-1, v}).to(torch::kCPU, torch::kDouble);
+    auto z = logits.detach().reshape({-1, v}).to(torch::kCPU);
+    if (!z.is_floating_point())
+        z = z.to(torch::kDouble);
     auto y = targets.detach().reshape({-1}).to(torch::kCPU, torch::kLong);
     auto keep = mask.detach().reshape({-1}).to(torch::kCPU) > 0;
-    z = z.index({keep});
-    y = y.index({keep});
+    if (!keep.all().item<bool>()) {
+        z = z.index({keep});
+        y = y.index({keep});
+    }
     if (y.numel() == 0)
         return;
     auto logp = torch::log_softmax(z, -1);
     auto p = logp.exp();
-    auto [conf, pred] = p.max(-1);
+    auto [maxLogp, pred] = logp.max(-1);
+    auto conf = maxLogp.to(torch::kDouble).exp();
     auto correct = (pred == y).to(torch::kDouble);
     const auto bins = std::int64_t(m_count.size());
     auto index = (conf * double(bins)).ceil().to(torch::kLong).sub(1).clamp(0, bins - 1);
     auto count = torch::zeros({bins}, torch::kDouble).index_add_(0, index, torch::ones_like(conf));
     auto confSum = torch::zeros({bins}, torch::kDouble).index_add_(0, index, conf);
     auto correctSum = torch::zeros({bins}, torch::kDouble).index_add_(0, index, correct);
-    for (std::int64_t b = 0; b < bins; ++b) {
-        m_count[std::size_t(b)] += count[b].item<double>();
-        m_confidence[std::size_t(b)] += confSum[b].item<double>();
-        m_correct[std::size_t(b)] += correctSum[b].item<double>();
+    const auto *n = count.data_ptr<double>(), *c = confSum.data_ptr<double>(), *a = correctSum.data_ptr<double>();
+    for (std::size_t b = 0; b < std::size_t(bins); ++b) {
+        m_count[b] += n[b];
+        m_confidence[b] += c[b];
+        m_correct[b] += a[b];
     }
-    auto pTrue = p.gather(1, y.unsqueeze(1)).squeeze(1);
-    m_brier += ((p * p).sum(-1) - 2 * pTrue + 1).sum().item<double>();
-    m_nll += (-logp.gather(1, y.unsqueeze(1))).sum().item<double>();
+    auto logpTrue = logp.gather(1, y.unsqueeze(1)).squeeze(1).to(torch::kDouble);
+    m_brier += (p.square().sum(-1, false, torch::kDouble) - 2 * logpTrue.exp() + 1).sum().item<double>();
+    m_nll += (-logpTrue).sum().item<double>();
     m_confidenceSum += conf.sum().item<double>();
     m_correctSum += correct.sum().item<double>();
     m_tokens += double(y.numel());

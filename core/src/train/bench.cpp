@@ -1,4 +1,5 @@
 #include "distillery/core/bench.h"
+#include "train/median.h"
 
 #include "losses/losses.h"
 #include "models/lm.h"
@@ -12,20 +13,13 @@ namespace distillery::core {
 
 namespace {
 
+using train::median;
+
 using Clock = std::chrono::steady_clock;
 
 double msSince(Clock::time_point t0)
 {
     return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
-
-double median(std::vector<double> v)
-{
-    if (v.empty())
-        return 0;
-    std::sort(v.begin(), v.end());
-    const auto n = v.size();
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 // Median throughput of an fp32 GEMM [2048x1024]x[1024x1024] with `blasThreads` BLAS threads.

@@ -2,6 +2,7 @@
 // Diagnostics node, alternating, to measure what the diagnostics add to the training time.
 
 #include "distillery/core/bench.h"
+#include "train/median.h"
 #include "distillery/core/graph.h"
 #include "distillery/core/store.h"
 
@@ -14,17 +15,10 @@ namespace distillery::core {
 
 namespace {
 
+using train::median;
+
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-
-double median(std::vector<double> v)
-{
-    if (v.empty())
-        return 0;
-    std::sort(v.begin(), v.end());
-    const auto n = v.size();
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 Status setAll(Graph &g, NodeId id, const std::vector<std::pair<std::string, ParamValue>> &params)
 {
@@ -102,6 +96,7 @@ Result<DiagnosticsBenchResult> runDiagnosticsBenchmark(const DiagnosticsBenchOpt
 
     DiagnosticsBenchResult r;
     std::map<std::string, std::vector<double>> diagTimes;
+    std::vector<double> fractions;
     for (int round = 0; round < options.rounds; ++round) {
         // Alternate which configuration goes first, so drift of the machine cancels out.
         for (int k = 0; k < 2; ++k) {
@@ -139,7 +134,8 @@ Result<DiagnosticsBenchResult> runDiagnosticsBenchmark(const DiagnosticsBenchOpt
             const RunId id = result.value().runId;
             if (auto evals = reader.value()->scalars(id, "eval/student_nll"); evals.ok())
                 r.evaluations = int(evals.value().size());
-            if (with)
+            if (with) {
+                double all = 0;
                 for (const char *part : {"calibration", "alignment", "param_alignment", "diversity"}) {
                     auto points = reader.value()->scalars(id, std::string("diag/seconds/") + part);
                     if (!points.ok() || points.value().empty())
@@ -148,13 +144,21 @@ Result<DiagnosticsBenchResult> runDiagnosticsBenchmark(const DiagnosticsBenchOpt
                     for (const auto &p : points.value())
                         total += p.value;
                     diagTimes[part].push_back(total);
+                    all += total;
                 }
+                fractions.push_back(seconds > all ? all / (seconds - all) : 0.0);
+            }
         }
     }
     fs::remove_all(dir, ec);
     r.medianWith = median(r.secondsWith);
     r.medianWithout = median(r.secondsWithout);
-    r.overhead = r.medianWithout > 0 ? r.medianWith / r.medianWithout - 1.0 : 0.0;
+    std::vector<double> ratios;
+    for (std::size_t i = 0; i < r.secondsWith.size() && i < r.secondsWithout.size(); ++i)
+        if (r.secondsWithout[i] > 0)
+            ratios.push_back(r.secondsWith[i] / r.secondsWithout[i]);
+    r.overhead = ratios.empty() ? 0.0 : median(ratios) - 1.0;
+    r.measuredFraction = median(fractions);
     for (const auto &[part, times] : diagTimes)
         r.diagnosticsSeconds[part] = median(times);
     return r;

@@ -61,9 +61,14 @@ struct DiagnosticsBenchOptions
 
 struct DiagnosticsBenchResult
 {
-    std::vector<double> secondsWithout, secondsWith; // per round, in run order
+    std::vector<double> secondsWithout, secondsWith; // per round
     double medianWithout = 0, medianWith = 0;
-    double overhead = 0; // medianWith / medianWithout - 1
+    // Median over rounds of with/without − 1: pairs of runs close in time, so slow drift of a
+    // shared machine cancels out.
+    double overhead = 0;
+    // Median over the runs with diagnostics of the time the trainer itself measured for them
+    // (diag/seconds/*) over the student phase: the same quantity, free of run-to-run noise.
+    double measuredFraction = 0;
     int evaluations = 0; // per run
     std::map<std::string, double> diagnosticsSeconds; // median time per diagnostic, whole run
 };
