@@ -1,5 +1,7 @@
 // TokenView and AlignmentView on a store written by hand with what the trainer writes at an
 // evaluation (per-position arrays, top-5 lists, probe tokens), read back through their API.
+//
+// Set DISTILLERY_TEST_RENDER_DIR to keep the heatmap rendered by heatmapHasAStepPerRow().
 
 #include "plots/alignmentview.h"
 #include "plots/tokenview.h"
@@ -8,6 +10,7 @@
 
 #include <qcustomplot.h>
 
+#include <QDir>
 #include <QSlider>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -103,6 +106,15 @@ private Q_SLOTS:
         for (int j = 1; j <= T; ++j)
             QCOMPARE(values[std::size_t(j)], double(float(0.19 + (j - 1))));
         QCOMPARE(view.strip()->count(), T + 1);
+        // The details pane starts on the token with the largest value; a click moves it.
+        QCOMPARE(view.selectedToken(), T);
+        QVERIFY(view.detailsText().contains(QStringLiteral("position %1").arg(T - 1)));
+        QTest::mouseClick(view.strip(), Qt::LeftButton, {}, view.strip()->tokenRect(2).center());
+        QCOMPARE(view.selectedToken(), 2);
+        QVERIFY(view.detailsText().contains(QStringLiteral("position 1")));
+        view.stepSelector()->setCurrentStep(9); // the user's choice survives a step change
+        QCOMPARE(view.selectedToken(), 2);
+        view.stepSelector()->setCurrentStep(19);
 
         // Another step and another probe.
         view.stepSelector()->setCurrentStep(9);
@@ -152,9 +164,16 @@ private Q_SLOTS:
         QVERIFY(m_writer->flush().ok());
         view.refresh(m_reader.get(), {m_run}, m_names);
         QCOMPARE(view.heatmapSize(), QSize(T, 3));
-        QTemporaryDir out;
-        QVERIFY(view.savePng(out.filePath(QStringLiteral("heat.png"))));
-        QVERIFY(QFileInfo(out.filePath(QStringLiteral("heat.png"))).size() > 0);
+        QTemporaryDir fallback;
+        QString outDir = qEnvironmentVariable("DISTILLERY_TEST_RENDER_DIR");
+        if (outDir.isEmpty())
+            outDir = fallback.path();
+        view.resize(900, 400);
+        view.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&view));
+        const QString png = QDir(outDir).filePath(QStringLiteral("tokens-heatmap.png"));
+        QVERIFY(view.savePng(png));
+        QVERIFY(QFileInfo(png).size() > 0);
     }
 
     void textCsvHasEveryQuantity()

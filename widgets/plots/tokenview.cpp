@@ -16,6 +16,7 @@
 #include <QScrollArea>
 #include <QSignalBlocker>
 #include <QSpinBox>
+#include <QSplitter>
 #include <QStackedWidget>
 #include <QToolTip>
 #include <QVBoxLayout>
@@ -148,6 +149,22 @@ QRect TokenStrip::tokenRect(int token) const
     return token >= 0 && token < int(m_rects.size()) ? m_rects[std::size_t(token)] : QRect();
 }
 
+void TokenStrip::setSelected(int token)
+{
+    if (token != m_selected) {
+        m_selected = token;
+        update();
+    }
+}
+
+void TokenStrip::mousePressEvent(QMouseEvent *event)
+{
+    const int j = tokenAt(event->pos());
+    if (j >= 0)
+        emit tokenClicked(j);
+    QWidget::mousePressEvent(event);
+}
+
 bool TokenStrip::event(QEvent *event)
 {
     if (event->type() == QEvent::ToolTip) {
@@ -176,7 +193,10 @@ void TokenStrip::paintEvent(QPaintEvent *)
         QPainterPath path;
         path.addRoundedRect(QRectF(r).adjusted(0.5, 0.5, -0.5, -0.5), 3, 3);
         p.fillPath(path, fill);
-        p.setPen(QPen(border, 1));
+        if (int(j) == m_selected)
+            p.setPen(QPen(palette().color(QPalette::Highlight), 2.5));
+        else
+            p.setPen(QPen(border, 1));
         p.drawPath(path);
         QColor text = qGray(fill.rgb()) < 120 ? QColor(Qt::white) : QColor(20, 20, 20);
         if (!std::isfinite(m_values[j]))
@@ -276,7 +296,27 @@ TokenView::TokenView(QWidget *parent)
     m_strip = new TokenStrip(m_scroll);
     m_strip->setToolTipProvider([this](int j) { return tokenToolTip(j); });
     m_scroll->setWidget(m_strip);
-    m_stack->addWidget(m_scroll);
+    auto *textPage = new QSplitter(Qt::Vertical, m_stack);
+    textPage->setChildrenCollapsible(false);
+    textPage->addWidget(m_scroll);
+    auto *detailsScroll = new QScrollArea(textPage);
+    detailsScroll->setWidgetResizable(true);
+    detailsScroll->setFrameShape(QFrame::NoFrame);
+    m_details = new QLabel(detailsScroll);
+    m_details->setTextFormat(Qt::RichText);
+    m_details->setAlignment(Qt::AlignTop | Qt::AlignLeft);
+    m_details->setWordWrap(true);
+    m_details->setMargin(6);
+    m_details->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    detailsScroll->setWidget(m_details);
+    textPage->addWidget(detailsScroll);
+    textPage->setStretchFactor(0, 1);
+    textPage->setStretchFactor(1, 2);
+    m_stack->addWidget(textPage);
+    connect(m_strip, &TokenStrip::tokenClicked, this, [this](int j) {
+        m_userSelected = true;
+        selectToken(j);
+    });
 
     m_heatPlot = new QCustomPlot(m_stack);
     m_heatPlot->setMinimumSize(240, 160);
@@ -344,6 +384,7 @@ TokenView::TokenView(QWidget *parent)
         refresh(m_reader, m_runs, m_names);
     });
     connect(m_sampleSpin, qOverload<int>(&QSpinBox::valueChanged), this, [this] {
+        m_userSelected = false;
         loadTokens();
         reloadStep();
         reloadHeatmap();
@@ -376,6 +417,7 @@ void TokenView::applyTheme()
 
 void TokenView::clear()
 {
+    m_userSelected = false;
     m_reader = nullptr;
     m_run = 0;
     m_runs.clear();
@@ -695,6 +737,15 @@ void TokenView::rebuild()
 
     if (text) {
         m_strip->setTokens(m_labels, values, m_newlines, scale);
+        // Until the user clicks a token, the details follow the one with the largest value.
+        int pick = m_strip->selected();
+        if (!m_userSelected || pick < 0 || pick >= m_labels.size()) {
+            pick = -1;
+            for (std::size_t j = 0; j < values.size(); ++j)
+                if (std::isfinite(values[j]) && (pick < 0 || values[j] > values[std::size_t(pick)]))
+                    pick = int(j);
+        }
+        selectToken(pick);
         return;
     }
     // Heatmap: x = position, y = row of the step.
@@ -725,6 +776,21 @@ void TokenView::rebuild()
     m_heatPlot->xAxis->setRange(-0.5, std::max(1, size.width()) - 0.5);
     m_heatPlot->yAxis->setRange(-0.5, std::max(1, size.height()) - 0.5);
     m_heatPlot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void TokenView::selectToken(int token)
+{
+    m_strip->setSelected(token);
+    m_details->setText(detailsText());
+}
+
+QString TokenView::detailsText() const
+{
+    const int token = m_strip->selected();
+    if (token < 0)
+        return tr("<i>Click a token to see its details here.</i>");
+    return tokenToolTip(token) +
+           (m_userSelected ? QString() : tr("<br><i>(the token with the largest value; click another)</i>"));
 }
 
 QString TokenView::csv() const

@@ -59,14 +59,21 @@ public:
 
     // Hover text of a token (HTML), asked for when the tooltip shows.
     void setToolTipProvider(std::function<QString(int)> provider) { m_toolTip = std::move(provider); }
+    // The token drawn with a frame (-1: none).
+    void setSelected(int token);
+    int selected() const { return m_selected; }
 
     bool hasHeightForWidth() const override { return true; }
     int heightForWidth(int width) const override;
     QSize sizeHint() const override;
 
+signals:
+    void tokenClicked(int token);
+
 protected:
     void paintEvent(QPaintEvent *event) override;
     void resizeEvent(QResizeEvent *event) override;
+    void mousePressEvent(QMouseEvent *event) override;
     bool event(QEvent *event) override;
 
 private:
@@ -78,6 +85,7 @@ private:
     TokenScale m_scale;
     std::vector<QRect> m_rects;
     std::function<QString(int)> m_toolTip;
+    int m_selected = -1;
 };
 
 class TokenView : public DiagnosticView
@@ -118,6 +126,11 @@ public:
     QStringList tokenLabels() const { return m_labels; }
     std::vector<double> tokenValues() const;
     QString tokenToolTip(int token) const;
+    // The token whose details show below the text (clicked, or at first the one with the
+    // largest value); -1 when none.
+    int selectedToken() const { return m_strip->selected(); }
+    void selectToken(int token);
+    QString detailsText() const;
     // Heatmap rows (evaluation steps) and columns (positions); 0 × 0 when not built.
     QSize heatmapSize() const;
 
@@ -156,6 +169,8 @@ private:
     StepSelector *m_steps = nullptr;
     QLabel *m_legend = nullptr;
     QLabel *m_empty = nullptr;
+    QLabel *m_details = nullptr;
+    bool m_userSelected = false;
     QStackedWidget *m_stack = nullptr;
     QScrollArea *m_scroll = nullptr;
     TokenStrip *m_strip = nullptr;
