@@ -487,7 +487,7 @@ void TestDiagnosticViews::diversityFitsPowerLaws()
     QVERIFY(std::isnan(view.fitExponent(m_b, QStringLiteral("oracle"))));
     QVERIFY(std::abs(view.fitExponent(m_b, QStringLiteral("teacher")) - (-0.8)) < 1e-6);
     QCOMPARE(view.hackingEmptyText(),
-             QStringLiteral("needs a dataset with an oracle (HMM) and a teacher"));
+             QStringLiteral("KL(oracle‖student) needs a dataset with an oracle (HMM)"));
     QCOMPARE(view.hackingMarkerStep(m_b), std::int64_t(-1));
     QVERIFY(view.fitLegendText(m_a, QStringLiteral("oracle")).isEmpty()); // A not selected
 }

@@ -133,6 +133,21 @@ private Q_SLOTS:
         QCOMPARE(scale.color(NAN, base), base);
     }
 
+    void textBytesAreShownReadably()
+    {
+        core::NewRun r;
+        r.name = "text";
+        const core::RunId run = m_writer->createRun(r).value();
+        // "a b\n—x": space, newline, a three-byte UTF-8 character, and a stray byte 0xff.
+        m_writer->setRunMeta(run, "probe/0/tokens", "97,32,98,10,226,128,148,120,255");
+        m_writer->setRunMeta(run, "probe/token_format", "bytes");
+        m_writer->addTokenDiagnostic(run, 5, 0, "kl", std::vector<float>(8, 0.5f));
+        QVERIFY(m_writer->flush().ok());
+        TokenView view;
+        view.refresh(m_reader.get(), {run}, m_names);
+        QCOMPARE(view.tokenLabels(), (QStringList{"a", "␣", "b", "↵", "—", "·", "·", "x", "\\xff"}));
+    }
+
     void hoverShowsTopFiveWithTheTruthMarked()
     {
         TokenView view;

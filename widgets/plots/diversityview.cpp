@@ -624,11 +624,14 @@ void DiversityView::rebuildPlot()
 
     m_plotNote.clear();
     if (!anyOracle) {
-        m_plotNote = tr("needs a dataset with an oracle (HMM) and a teacher");
+        // With the teacher's curve drawn, the note goes to the top right, where falling
+        // divergences leave room.
+        m_plotNote = anyKl ? tr("KL(oracle‖student) needs a dataset with an oracle (HMM)")
+                           : tr("needs a dataset with an oracle (HMM) and a teacher");
         auto *note = new QCPItemText(m_plot);
         note->position->setType(QCPItemPosition::ptAxisRectRatio);
-        note->position->setCoords(0.5, anyKl ? 0.08 : 0.5);
-        note->setPositionAlignment(Qt::AlignHCenter | (anyKl ? Qt::AlignTop : Qt::AlignVCenter));
+        note->position->setCoords(anyKl ? 0.98 : 0.5, anyKl ? 0.03 : 0.5);
+        note->setPositionAlignment(anyKl ? Qt::AlignRight | Qt::AlignTop : Qt::AlignCenter);
         note->setText(m_plotNote);
         QColor dim = fg;
         dim.setAlpha(150);

@@ -550,6 +550,31 @@ void TokenView::loadTokens()
         m_labels.append(tokenLabel(id, &newline));
         m_newlines.push_back(newline);
     }
+    // Text is byte-level: a multi-byte UTF-8 character shows on its first byte, and its
+    // continuation bytes as "·".
+    if (m_bytes)
+        for (std::size_t j = 0; j < m_tokenIds.size(); ++j) {
+            const auto lead = m_tokenIds[j];
+            const std::size_t length = lead >= 0xF0 && lead < 0xF5 ? 4 : lead >= 0xE0 && lead < 0xF0 ? 3
+                                       : lead >= 0xC2 && lead < 0xE0                        ? 2
+                                                                                            : 1;
+            if (length == 1 || j + length > m_tokenIds.size())
+                continue;
+            QByteArray bytes;
+            bool valid = true;
+            for (std::size_t k = 0; k < length; ++k) {
+                const auto b = m_tokenIds[j + k];
+                valid = valid && (k == 0 || (b >= 0x80 && b < 0xC0));
+                bytes.append(char(b));
+            }
+            const QString text = QString::fromUtf8(bytes);
+            if (!valid || text.size() < 1 || text.contains(QChar::ReplacementCharacter))
+                continue;
+            m_labels[int(j)] = text;
+            for (std::size_t k = 1; k < length; ++k)
+                m_labels[int(j + k)] = QStringLiteral("·");
+            j += length - 1;
+        }
 }
 
 QString TokenView::tokenLabel(std::int64_t id, bool *newline) const
