@@ -297,9 +297,10 @@ std::vector<NodeKindSpec> buildKinds()
         k.params = {
             boolParam("enabled", true, "Compute the diagnostics at the evaluations."),
             intParam("interval", 0, 0, 100000000, "steps",
-                     "Per-token alignment and diversity at the first evaluation after each "
-                     "such number of steps; 0 = at every evaluation. Calibration and the "
-                     "teacher-hacking monitor follow every evaluation."),
+                     "Per-token alignment and diversity run at an evaluation only when at "
+                     "least this many steps have passed since they last ran; 0 = at every "
+                     "evaluation. Calibration and the teacher-hacking monitor follow every "
+                     "evaluation."),
             intParam("probe_samples", 4, 0, 1024, "sequences",
                      "Validation sequences whose every position is analysed and stored."),
             intParam("param_tokens", 8, 0, 4096, "tokens",
