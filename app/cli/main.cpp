@@ -671,10 +671,10 @@ int main(int argc, char **argv)
                     "Time whole training runs of the workload with and without the Diagnostics "
                     "node (--steps = training steps, default 100)");
     bench->add_option("--rounds", diagBench.rounds, "Rounds of the --diagnostics comparison")
-        ->check(CLI::PositiveNumber);
+        ->check(CLI::Range(1, 1000));
     bench->add_option("--eval-interval", diagBench.evalInterval,
                       "Evaluation interval of the --diagnostics runs (steps)")
-        ->check(CLI::PositiveNumber);
+        ->check(CLI::Range(1, 100000000));
 
     std::string nodeKind;
     bool markdown = false;

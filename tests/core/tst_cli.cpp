@@ -168,6 +168,22 @@ private Q_SLOTS:
         QCOMPARE(cli({"runs", "--store", path("missing.sqlite")}).code, 2);
     }
 
+    // The diagnostics benchmark on a minimal schedule: both configurations run, and the report
+    // has the overhead and the time of every diagnostic.
+    void benchDiagnostics()
+    {
+        const auto r = cli({"bench", "--diagnostics", "--steps", "2", "--rounds", "1",
+                            "--eval-interval", "1", "--threads", "1"});
+        QVERIFY2(r.code == 0, qPrintable(describe(r)));
+        for (const char *line : {"without (s)", "with (s)", "overhead", "measured in-run",
+                                 "alignment", "calibration", "diversity", "param_alignment"})
+            QVERIFY2(r.out.contains(QLatin1String(line)), qPrintable(describe(r)));
+        QVERIFY2(r.out.contains(QLatin1String("(2 per run)")), qPrintable(describe(r)));
+        const auto bad = cli({"bench", "--diagnostics", "--rounds", "0"});
+        QCOMPARE(bad.code, 2);
+        QVERIFY(bad.err.contains(QLatin1String("--rounds")));
+    }
+
     void badInputExitsWithTwo_data()
     {
         QTest::addColumn<QString>("what");
