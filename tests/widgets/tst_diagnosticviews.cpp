@@ -8,6 +8,7 @@
 #include "plots/metricplot.h"
 
 #include "distillery/core/store.h"
+#include "widgets/teststore.h"
 
 #include <qcustomplot.h>
 
@@ -23,34 +24,11 @@
 using namespace distillery;
 using namespace distillery::widgets;
 
+using distillery::widgets::testing::createRun;
+using distillery::widgets::testing::openReader;
+using distillery::widgets::testing::openWriter;
+
 namespace {
-
-std::unique_ptr<core::RunWriter> openWriter(const QString &path)
-{
-    auto writer = core::RunWriter::open(path.toStdString());
-    if (!writer.ok())
-        qFatal("RunWriter::open: %s", writer.error().message.c_str());
-    return std::move(writer).value();
-}
-
-std::unique_ptr<core::StoreReader> openReader(const QString &path)
-{
-    auto reader = core::StoreReader::open(path.toStdString());
-    if (!reader.ok())
-        qFatal("StoreReader::open: %s", reader.error().message.c_str());
-    return std::move(reader).value();
-}
-
-core::RunId createRun(core::RunWriter &writer, const std::string &name)
-{
-    core::NewRun run;
-    run.name = name;
-    run.stepsTotal = 1000;
-    auto id = writer.createRun(run);
-    if (!id.ok())
-        qFatal("createRun: %s", id.error().message.c_str());
-    return id.value();
-}
 
 // 15 reliability bins; bins 7..14 hold 10, 20, ..., 80 tokens at their centre's confidence,
 // with accuracy = confidence − gap (a positive gap: over-confident).

@@ -8,6 +8,7 @@
 
 #include "distillery/core/graph.h"
 #include "distillery/core/store.h"
+#include "widgets/teststore.h"
 
 #include <qcustomplot.h>
 
@@ -24,28 +25,10 @@
 using namespace distillery;
 using namespace distillery::widgets;
 
+using distillery::widgets::testing::createRun;
+using distillery::widgets::testing::openWriter;
+
 namespace {
-
-std::unique_ptr<core::RunWriter> openWriter(const QString &path)
-{
-    auto writer = core::RunWriter::open(path.toStdString());
-    if (!writer.ok())
-        qFatal("RunWriter::open: %s", writer.error().message.c_str());
-    return std::move(writer).value();
-}
-
-core::RunId createRun(core::RunWriter &writer, const std::string &name,
-                      const std::string &graphJson = {})
-{
-    core::NewRun run;
-    run.name = name;
-    run.graphJson = graphJson;
-    run.stepsTotal = 2000;
-    auto id = writer.createRun(run);
-    if (!id.ok())
-        qFatal("createRun: %s", id.error().message.c_str());
-    return id.value();
-}
 
 SeriesData makeSeries(int n, const std::function<double(int)> &f)
 {

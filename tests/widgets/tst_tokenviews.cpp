@@ -7,6 +7,7 @@
 #include "plots/tokenview.h"
 
 #include "distillery/core/store.h"
+#include "widgets/teststore.h"
 
 #include <qcustomplot.h>
 
@@ -66,7 +67,7 @@ private Q_SLOTS:
     {
         QVERIFY(m_dir.isValid());
         m_path = m_dir.filePath(QStringLiteral("views.sqlite"));
-        m_writer = core::RunWriter::open(m_path.toStdString()).value();
+        m_writer = testing::openWriter(m_path);
         core::NewRun r;
         r.name = "probe-run";
         m_run = m_writer->createRun(r).value();
@@ -85,7 +86,7 @@ private Q_SLOTS:
             writeProbe(*m_writer, m_run, step, 1, cos1, right1);
         }
         QVERIFY(m_writer->flush().ok());
-        m_reader = core::StoreReader::open(m_path.toStdString()).value();
+        m_reader = testing::openReader(m_path);
         m_names = {{m_run, QStringLiteral("probe-run")}, {m_empty, QStringLiteral("no-diagnostics")}};
     }
 

@@ -190,6 +190,7 @@ private Q_SLOTS:
         panel.setRefreshInterval(50);
         panel.setStorePath(QString::fromStdString(path));
         panel.setLive(true);
+        panel.tabs()->setCurrentWidget(panel.tokenView()); // only views on screen read the store
         panel.show();
         TrainingController c;
         Recorder rec(c);
@@ -205,6 +206,10 @@ private Q_SLOTS:
         QVERIFY2(rec.of("finished").first().error.isEmpty(), qPrintable(rec.of("finished").first().error));
         panel.refresh();
         QVERIFY2(live, "the token view got no data while the run was training");
+        // The other views catch up when their tab is shown.
+        QVERIFY(!panel.calibrationView()->hasData());
+        for (int i = 0; i < panel.tabs()->count(); ++i)
+            panel.tabs()->setCurrentIndex(i);
         for (DiagnosticView *view : panel.diagnosticViews())
             QVERIFY2(view->hasData(), qPrintable(view->exportName()));
         for (const char *plot : {"calibration", "brier", "alignment", "agreement", "diversity", "entropy"})

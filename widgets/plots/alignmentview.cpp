@@ -3,7 +3,6 @@
 #include <qcustomplot.h>
 
 #include <QLabel>
-#include <QMenu>
 #include <QVBoxLayout>
 
 #include <cmath>
@@ -29,7 +28,6 @@ AlignmentView::AlignmentView(QWidget *parent)
 
     m_plot = new QCustomPlot(this);
     m_plot->setMinimumSize(240, 160);
-    m_plot->setContextMenuPolicy(Qt::CustomContextMenu);
     m_plot->plotLayout()->insertRow(0);
     QFont titleFont = font();
     titleFont.setBold(true);
@@ -73,11 +71,6 @@ AlignmentView::AlignmentView(QWidget *parent)
     m_empty->setEnabled(false);
     layout->addWidget(m_empty, 1);
 
-    connect(m_plot, &QWidget::customContextMenuRequested, this, [this](const QPoint &pos) {
-        QMenu menu(this);
-        addExportActions(&menu);
-        menu.exec(m_plot->mapToGlobal(pos));
-    });
     connect(m_steps, &StepSelector::stepChanged, this, [this] { load(); });
     applyTheme();
     clear();

@@ -7,7 +7,11 @@
 // while a run trains and works the same for finished runs.
 //
 // Shared pieces: a step selector (slider + label, follows the newest step until the user
-// moves it), the theme of a QCustomPlot, and the export menu (PNG, PDF, CSV).
+// moves it) and the export menu (PNG, PDF, CSV), which a right-click anywhere in the view
+// opens (charts inside leave the context menu to the view). Charts take the palette's colours
+// with styleChart() (charttheme.h).
+
+#include "plots/charttheme.h"
 
 #include "distillery/core/store.h"
 
@@ -19,7 +23,6 @@
 #include <cstdint>
 #include <vector>
 
-class QCustomPlot;
 class QLabel;
 class QMenu;
 class QSlider;
@@ -54,9 +57,6 @@ public:
     bool saveCsv(const QString &path) const;
     // "Save as PNG…", "Save as PDF…", "Save CSV…", "Copy values as CSV".
     void addExportActions(QMenu *menu);
-
-    // Applies the palette's colours and font to a chart (as MetricPlot does).
-    static void styleChart(QCustomPlot *plot, const QWidget *from);
 
 protected:
     void contextMenuEvent(QContextMenuEvent *event) override;

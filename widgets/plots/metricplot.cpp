@@ -1,6 +1,6 @@
 #include "plots/metricplot.h"
 
-#include "plots/diagnosticview.h"
+#include "plots/charttheme.h"
 
 #include <qcustomplot.h>
 
@@ -556,7 +556,7 @@ void MetricPlot::scheduleReplot()
 
 void MetricPlot::applyTheme()
 {
-    DiagnosticView::styleChart(m_plot, this);
+    styleChart(m_plot, this);
     const QColor fg = palette().color(QPalette::Text);
     m_titleElement->setTextColor(fg);
     m_tracer->setPen(QPen(fg, 1.5));

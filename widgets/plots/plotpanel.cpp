@@ -222,6 +222,8 @@ PlotPanel::PlotPanel(QWidget *parent)
         if (!isSmoothedPlot(e.name))
             e.plot->setSmoothing(SmoothingMode::None, 0.0);
 
+    connect(m_tabs, &QTabWidget::currentChanged, this, &PlotPanel::refreshViews);
+
     m_timer = new QTimer(this);
     m_timer->setInterval(500);
     connect(m_timer, &QTimer::timeout, this, &PlotPanel::refresh);
@@ -329,6 +331,8 @@ void PlotPanel::showEvent(QShowEvent *event)
     updateTimer();
     if (m_live)
         refresh();
+    else
+        refreshViews();
 }
 
 void PlotPanel::hideEvent(QHideEvent *event)
@@ -461,15 +465,22 @@ QList<DiagnosticView *> PlotPanel::diagnosticViews() const
     return {m_calibrationView, m_alignmentView, m_tokenView, m_diversityView};
 }
 
+// Only the views on screen read the store; a view catches up when its tab is shown.
 void PlotPanel::refreshViews()
 {
+    QList<DiagnosticView *> shown;
+    for (DiagnosticView *view : diagnosticViews())
+        if (view->isVisible())
+            shown.append(view);
+    if (shown.isEmpty() || !m_cache.ensureOpen())
+        return;
     QHash<core::RunId, QString> names;
     for (core::RunId run : std::as_const(m_runs)) {
         const auto info = m_cache.runInfo(run);
         names.insert(run, info && !info->name.empty() ? QString::fromStdString(info->name)
                                                       : tr("run %1").arg(run));
     }
-    for (DiagnosticView *view : diagnosticViews())
+    for (DiagnosticView *view : std::as_const(shown))
         view->refresh(m_cache.reader(), m_runs, names);
 }
 

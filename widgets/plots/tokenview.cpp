@@ -9,7 +9,6 @@
 #include <QHBoxLayout>
 #include <QHelpEvent>
 #include <QLabel>
-#include <QMenu>
 #include <QMouseEvent>
 #include <QPainter>
 #include <QPainterPath>
@@ -321,7 +320,6 @@ TokenView::TokenView(QWidget *parent)
     m_heatPlot = new QCustomPlot(m_stack);
     m_heatPlot->setMinimumSize(240, 160);
     m_heatPlot->setMouseTracking(true);
-    m_heatPlot->setContextMenuPolicy(Qt::CustomContextMenu);
     m_heatPlot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
     m_heatPlot->xAxis->setLabel(tr("position (predicts the token after it)"));
     m_heatPlot->yAxis->setLabel(tr("step"));
@@ -334,11 +332,6 @@ TokenView::TokenView(QWidget *parent)
     auto *group = new QCPMarginGroup(m_heatPlot);
     m_heatPlot->axisRect()->setMarginGroup(QCP::msBottom | QCP::msTop, group);
     m_colorScale->setMarginGroup(QCP::msBottom | QCP::msTop, group);
-    connect(m_heatPlot, &QWidget::customContextMenuRequested, this, [this](const QPoint &pos) {
-        QMenu menu(this);
-        addExportActions(&menu);
-        menu.exec(m_heatPlot->mapToGlobal(pos));
-    });
     connect(m_heatPlot, &QCustomPlot::mouseMove, this, [this](QMouseEvent *event) {
         const double x = m_heatPlot->xAxis->pixelToCoord(event->pos().x());
         const double y = m_heatPlot->yAxis->pixelToCoord(event->pos().y());
