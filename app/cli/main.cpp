@@ -2,6 +2,7 @@
 // (or was cancelled), 2 bad input.
 
 #include "distillery/core/bench.h"
+#include "distillery/core/blas.h"
 #include "distillery/core/graph.h"
 #include "distillery/core/losses.h"
 #include "distillery/core/store.h"
@@ -528,6 +529,29 @@ int cmdTemplates()
     return kExitOk;
 }
 
+// What the engine runs on: CPU features, BLAS kernels and how they were chosen, threads, CUDA.
+int cmdSystem()
+{
+    const CpuFeatures f = detectCpuFeatures();
+    std::string features;
+    for (const auto &[name, on] : std::vector<std::pair<const char *, bool>>{
+             {"sse4.2", f.sse42}, {"avx", f.avx}, {"avx2", f.avx2}, {"fma", f.fma},
+             {"avx512f", f.avx512f}, {"avx512bw", f.avx512bw}, {"avx512dq", f.avx512dq},
+             {"avx512vl", f.avx512vl}, {"avx512cd", f.avx512cd}, {"avx512bf16", f.avx512bf16}})
+        if (on)
+            features += (features.empty() ? "" : " ") + std::string(name);
+    const BlasInfo blas = blasInfo();
+    std::cout << "distillery-cli      " << versionString() << "\n"
+              << "CPU features        " << (features.empty() ? "(none of note)" : features) << "\n"
+              << "best kernel set     " << bestBlasCore(f) << "\n"
+              << "BLAS library        " << blas.library << "\n"
+              << "BLAS kernels        " << (blas.core.empty() ? "-" : blas.core) << " (" << blas.how
+              << ")\n"
+              << "threads             " << describeThreads() << " (before a run chooses its own)\n"
+              << "CUDA                " << (cudaAvailable() ? "available" : "not available") << "\n";
+    return kExitOk;
+}
+
 int cmdBench(const BenchOptions &options)
 {
     ProgressPrinter printer;
@@ -538,6 +562,7 @@ int cmdBench(const BenchOptions &options)
     const auto &b = r.value();
     std::cout << "standard workload: V=512 T=128 B=16, teacher L4 d256 (frozen), student L2 d128, "
                  "0.5*CE + 0.5*tau^2*KL, tau=2, AdamW, fp32\n"
+              << "BLAS               " << describeBlas() << "\n"
               << "threads            " << b.threads << "\n"
               << "steps timed        " << b.steps << " (after " << b.warmupSteps << " warm-up)\n"
               << "tokens/s           " << fmt(b.tokensPerSecond, 0) << " (median step)\n"
@@ -595,6 +620,13 @@ int cmdDiagnosticsBench(const DiagnosticsBenchOptions &options)
 
 int main(int argc, char **argv)
 {
+    // Commands that compute may start the program again on better BLAS kernels (blas.h); the
+    // others are not worth the second start-up of LibTorch.
+    if (argc > 1) {
+        const std::string command = argv[1];
+        if (command == "run" || command == "resume" || command == "bench" || command == "system")
+            selectBlasKernels(argc, argv);
+    }
     CLI::App app{"Distillery: knowledge-distillation workbench (headless)", "distillery-cli"};
     app.set_version_flag("--version", std::string("distillery-cli ") + versionString());
     app.require_subcommand(1);
@@ -682,6 +714,8 @@ int main(int argc, char **argv)
     nodes->add_option("KIND", nodeKind, "Only this kind (e.g. Loss)");
     nodes->add_flag("--markdown", markdown, "Markdown tables (docs/nodes.md)");
     auto *templates = app.add_subcommand("templates", "List the built-in experiment templates");
+    auto *system = app.add_subcommand(
+        "system", "CPU features, the BLAS kernels in use and how they were chosen, threads, CUDA");
 
     try {
         app.parse(argc, argv);
@@ -733,6 +767,8 @@ int main(int argc, char **argv)
             return cmdNodes(nodeKind, markdown);
         if (*templates)
             return cmdTemplates();
+        if (*system)
+            return cmdSystem();
     } catch (const std::exception &e) {
         std::cerr << "error: " << e.what() << "\n";
         return kExitRunFailed;

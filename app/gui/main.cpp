@@ -7,6 +7,8 @@
 #include "plots/plotpanel.h"
 #include "runs/runbrowser.h"
 
+#include "distillery/core/blas.h"
+
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QTabWidget>
@@ -16,6 +18,7 @@
 
 int main(int argc, char **argv)
 {
+    distillery::core::selectBlasKernels(argc, argv); // may restart with better BLAS kernels
     QApplication app(argc, argv);
     QApplication::setApplicationName(QStringLiteral("Distillery"));
     QApplication::setOrganizationName(QStringLiteral("Distillery"));

@@ -2,6 +2,7 @@
 // compiled loss terms, with evaluation, checkpoints, resume, cancel/pause and progress.
 
 #include "distillery/core/trainer.h"
+#include "distillery/core/blas.h"
 #include "distillery/core/diversity.h"
 
 #include "data/data.h"
@@ -297,6 +298,7 @@ RunResult Trainer::run(RunId resumeFrom)
             std::to_string(m_threads.total) + " threads; student phase: intra-op "
                 + std::to_string(m_threads.intraOp) + ", OpenBLAS " + std::to_string(m_threads.blas)
                 + (m_threads.overlap ? ", teacher pass overlapped on a second thread" : ""));
+        m_writer->setRunMeta(m_runId, "blas", describeBlas());
         m_writer->setRunMeta(m_runId, "dataset", m_data->describe());
         m_writer->setRunMeta(m_runId, "artifacts", m_artifacts.string());
         train(result);
