@@ -427,9 +427,8 @@ int cmdLoss(const std::string &kind, const std::vector<std::string> &params,
             s << (i ? ", " : "") << v[i];
         return s.str();
     };
-    for (const auto &d : lossDescriptions())
-        if (d.name == kind)
-            std::cout << kind << ": " << d.formula << "\n";
+    if (const LossKind *d = findLossKind(kind))
+        std::cout << kind << ": " << d->formula << "\n";
     std::cout << "loss      " << std::setprecision(8) << x.value << "\n";
     std::cout << "gradient  [" << list(x.gradient) << "]   (d loss / d student "
               << (x.studentProbs.empty() ? "input" : "logits") << ")\n";
@@ -557,12 +556,16 @@ int cmdBench(const BenchOptions &options)
     ProgressPrinter printer;
     auto r = runBenchmark(options, [&](const Progress &p) { printer(p); });
     printer.finish();
-    if (!r.ok())
-        return badInput(r.error().message);
+    if (!r.ok()) {
+        if (r.error().code == "bad-input")
+            return badInput(r.error().message);
+        std::cerr << "error: " << r.error().message << "\n";
+        return kExitRunFailed;
+    }
     const auto &b = r.value();
     std::cout << "standard workload: V=512 T=128 B=16, teacher L4 d256 (frozen), student L2 d128, "
-                 "0.5*CE + 0.5*tau^2*KL, tau=2, AdamW, fp32\n"
-              << "BLAS               " << describeBlas() << "\n"
+                 "0.5*CE + 0.5*tau^2*KL, tau=2, AdamW, fp32; timed in the trainer\n"
+              << "BLAS               " << b.blas << "\n"
               << "threads            " << b.threads << "\n"
               << "steps timed        " << b.steps << " (after " << b.warmupSteps << " warm-up)\n"
               << "tokens/s           " << fmt(b.tokensPerSecond, 0) << " (median step)\n"
@@ -573,10 +576,14 @@ int cmdBench(const BenchOptions &options)
               << fmt(b.gemmOneThreadGflops, 1) << " on one (fp32 2048x1024x1024, same process)\n"
               << "fraction of peak   " << fmt(100.0 * b.achievedGflops / b.gemmPeakGflops, 1)
               << "% of the all-thread GEMM\n"
-              << "phases (median ms) teacher " << fmt(b.teacherMs, 1)
-              << (b.overlapTeacher ? " (overlapped; waited " + fmt(b.teacherWaitMs, 1) + ")" : std::string())
+              << "step (median ms)   teacher " << fmt(b.teacherMs, 1)
+              << (b.overlapTeacher ? " (overlapped; waited " + fmt(b.teacherWaitMs, 1) + ")"
+                                   : std::string())
               << ", student forward+loss " << fmt(b.studentForwardMs, 1) << ", backward "
-              << fmt(b.backwardMs, 1) << ", optimizer " << fmt(b.optimizerMs, 1) << "\n";
+              << fmt(b.backwardMs, 1) << ", optimizer " << fmt(b.optimizerMs, 1) << "\n"
+              << "run (s)            " << fmt(b.runSeconds, 1) << ": setup " << fmt(b.setupSeconds, 1)
+              << ", student steps " << fmt(b.studentSeconds, 1) << ", evaluation and checkpoint "
+              << fmt(std::max(0.0, b.runSeconds - b.setupSeconds - b.studentSeconds), 1) << "\n";
     return kExitOk;
 }
 
@@ -750,7 +757,7 @@ int main(int argc, char **argv)
         if (*loss)
             return cmdLoss(kind, params, teacherLogits, studentLogits);
         if (*lossList) {
-            for (const auto &d : lossDescriptions())
+            for (const auto &d : lossKinds())
                 std::cout << std::left << std::setw(17) << d.name << d.formula << "\n"
                           << std::setw(17) << "" << d.reference << "\n";
             return kExitOk;

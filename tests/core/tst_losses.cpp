@@ -2,6 +2,7 @@
 // (losses_reference.py), gradients against central finite differences, closed forms and bounds,
 // masking, the loss inspector and its errors, and TAID's schedule for t.
 
+#include "distillery/core/graph.h"
 #include "distillery/core/losses.h"
 #include "losses/losses.h"
 
@@ -34,7 +35,7 @@ struct Case
 
 bool isHidden(const std::string &kind)
 {
-    return find(kind)->needsHidden;
+    return find(kind)->kind->needsHidden;
 }
 
 Case makeCase(const std::string &kind, const LossConfig &cfg, std::uint64_t seed,
@@ -61,14 +62,14 @@ LossInputs inputsFor(const Case &c, const torch::Tensor &student)
     in.mask = c.mask;
     in.labels = c.labels;
     const auto *e = find(c.kind);
-    if (e->needsHidden) {
+    if (e->kind->needsHidden) {
         in.studentHidden = student;
         in.teacherHidden = c.teacher;
     } else {
         in.studentLogits = student;
         in.teacherLogits = c.teacher;
     }
-    if (e->needsTopk) {
+    if (e->kind->needsTopk) {
         auto [lp, ix] = topkFromLogits(c.teacher, c.cfg.topK, c.cfg.temperature);
         in.topkLogProbs = lp;
         in.topkIndices = ix;
@@ -266,22 +267,99 @@ private Q_SLOTS:
             "taid",          "hidden-mse",      "hidden-cosine", "topk-kl"};
         QCOMPARE(allKinds(), expected);
         QVERIFY(find("nope") == nullptr);
-        for (const auto &e : registry()) {
-            QVERIFY2(!e.formula.empty() && !e.reference.empty() && e.fn, e.name.c_str());
+        // The registry and the loss-kind table hold the same kinds in the same order.
+        QCOMPARE(registry().size(), lossKinds().size());
+        for (std::size_t i = 0; i < registry().size(); ++i) {
+            const auto &e = registry()[i];
+            QCOMPARE(e.name, lossKinds()[i].name);
+            QCOMPARE(e.kind, &lossKinds()[i]);
+            QVERIFY2(e.fn && !e.kind->formula.empty() && !e.kind->reference.empty()
+                         && !e.kind->cardFormula.empty(),
+                     e.name.c_str());
             QCOMPARE(find(e.name), &e);
         }
-        QVERIFY(find("cross-entropy")->needsLabels);
-        QVERIFY(find("forward-kl")->needsTeacherLogits);
-        QVERIFY(find("hidden-cosine")->needsHidden);
-        QVERIFY(find("topk-kl")->needsTopk && !find("topk-kl")->needsTeacherLogits);
+        QVERIFY(findLossKind("nope") == nullptr);
+        QVERIFY(find("cross-entropy")->kind->needsLabels);
+        QVERIFY(find("forward-kl")->kind->needsTeacherLogits);
+        QVERIFY(find("hidden-cosine")->kind->needsHidden);
+        QVERIFY(find("topk-kl")->kind->needsTopk && !find("topk-kl")->kind->needsTeacherLogits);
+    }
 
-        const auto d = lossDescriptions();
-        QCOMPARE(d.size(), registry().size());
-        for (std::size_t i = 0; i < d.size(); ++i) {
-            QCOMPARE(d[i].name, registry()[i].name);
-            QCOMPARE(d[i].formula, registry()[i].formula);
-            QCOMPARE(d[i].needsTopk, registry()[i].needsTopk);
+    // The table tells the truth about every kind: the function runs on exactly the inputs the
+    // table says it needs, fails without any one of them, and depends on the temperature only
+    // when the table says it uses one.
+    void tableMatchesWhatEachLossReads_data()
+    {
+        QTest::addColumn<QString>("kind");
+        for (const auto &k : lossKinds())
+            QTest::newRow(k.name.c_str()) << QString::fromStdString(k.name);
+    }
+    void tableMatchesWhatEachLossReads()
+    {
+        QFETCH(QString, kind);
+        const LossEntry *e = find(kind.toStdString());
+        QVERIFY(e);
+        const LossKind &k = *e->kind;
+        Case c = makeCase(kind.toStdString(), config(2.0), 5, {1, 1, 1, 0});
+        // Only what the table names.
+        LossInputs needed;
+        needed.mask = c.mask;
+        if (k.needsLabels)
+            needed.labels = c.labels;
+        if (k.needsHidden) {
+            needed.studentHidden = c.student;
+            needed.teacherHidden = c.teacher;
+        } else {
+            needed.studentLogits = c.student;
         }
+        if (k.needsTeacherLogits)
+            needed.teacherLogits = c.teacher;
+        if (k.needsTopk) {
+            auto [lp, ix] = topkFromLogits(c.teacher, c.cfg.topK, c.cfg.temperature);
+            needed.topkLogProbs = lp;
+            needed.topkIndices = ix;
+        }
+        double value = kNaN;
+        try {
+            value = e->fn(needed, c.cfg).item<double>();
+        } catch (const std::exception &ex) {
+            QFAIL(qPrintable(kind + ": fails on the inputs the table names: " + ex.what()));
+        }
+        QVERIFY(std::isfinite(value));
+        // Without any one of them it cannot run.
+        struct Drop
+        {
+            bool applies;
+            torch::Tensor LossInputs::*field;
+            const char *what;
+        };
+        for (const Drop &d : {Drop{k.needsLabels, &LossInputs::labels, "labels"},
+                              Drop{k.needsTeacherLogits, &LossInputs::teacherLogits, "teacher logits"},
+                              Drop{k.needsTopk, &LossInputs::topkLogProbs, "top-k"},
+                              Drop{k.needsHidden, &LossInputs::teacherHidden, "hidden states"}}) {
+            if (!d.applies)
+                continue;
+            LossInputs missing = needed;
+            missing.*d.field = torch::Tensor();
+            bool threw = false;
+            try {
+                (void)e->fn(missing, c.cfg);
+            } catch (const std::exception &) {
+                threw = true;
+            }
+            QVERIFY2(threw, qPrintable(kind + " runs without " + d.what + ", which the table says it needs"));
+        }
+        // The temperature matters exactly when the table says so.
+        LossConfig other = c.cfg;
+        other.temperature = 3.5;
+        const double hotter = e->fn(needed, other).item<double>();
+        if (k.usesTemperature)
+            QVERIFY2(std::abs(hotter - value) > 1e-9, qPrintable(kind));
+        else
+            QCOMPARE(hotter, value);
+        // Parameters the table lists exist on the Loss node.
+        for (const auto &param : k.params)
+            QVERIFY2(findNodeKind("Loss")->param(param), param.c_str());
     }
 
     // (a) value and gradient against losses_reference.py (plain PyTorch), float64.
@@ -591,7 +669,7 @@ private Q_SLOTS:
     {
         QFETCH(QString, kind);
         const auto *entry = find(kind.toStdString());
-        if (!entry->needsTeacherLogits && !entry->needsTopk)
+        if (!entry->kind->needsTeacherLogits && !entry->kind->needsTopk)
             QSKIP("the loss does not read teacher logits");
         Case c = makeCase(kind.toStdString(), config(2.0), 73, {1, 1, 0});
         c.teacher = c.teacher.clone();

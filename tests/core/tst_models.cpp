@@ -1,7 +1,7 @@
 // The built-in Transformer LM: sizes, FLOPs, causality, checkpoints, an independent forward pass
 // in PyTorch, and TorchScript teachers (good and bad ones).
 
-#include "models/lm.h"
+#include "models/transformer.h"
 
 #include <QProcess>
 #include <QTemporaryDir>
@@ -77,12 +77,23 @@ private Q_SLOTS:
         torch::manual_seed(0);
         TransformerLM m(ModelShape{17, 3, 16, 4, 32, 12});
         auto tokens = torch::randint(0, 17, {2, 9}, torch::kLong);
-        auto out = m->forward(tokens, true);
+        ForwardOptions all;
+        all.hidden = all.attention = true;
+        auto out = m->forward(tokens, all);
         QCOMPARE(out.logits.sizes().vec(), (std::vector<std::int64_t>{2, 9, 17}));
         QCOMPARE(int(out.hidden.size()), 4); // embeddings + 3 blocks
         for (const auto &h : out.hidden)
             QCOMPARE(h.sizes().vec(), (std::vector<std::int64_t>{2, 9, 16}));
-        QVERIFY(m->forward(tokens, false).hidden.empty());
+        auto plain = m->forward(tokens);
+        QVERIFY(plain.hidden.empty() && plain.attention.empty());
+        QVERIFY(torch::equal(plain.logits, out.logits));
+        // Attention maps: one per block, [B,H,T,T], rows that are distributions over the past.
+        QCOMPARE(int(out.attention.size()), 3);
+        for (const auto &a : out.attention) {
+            QCOMPARE(a.sizes().vec(), (std::vector<std::int64_t>{2, 4, 9, 9}));
+            QVERIFY(torch::allclose(a.sum(-1), torch::ones({2, 4, 9}), 1e-5, 1e-6));
+            QCOMPARE(a.triu(1).abs().max().item<float>(), 0.0f);
+        }
     }
 
     void causal()
@@ -103,25 +114,87 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         torch::manual_seed(2);
-        TransformerLM m(ModelShape{19, 2, 16, 2, 24, 8});
+        auto m = makeTransformer(ModelShape{19, 2, 16, 2, 24, 8});
         const std::string path = dir.filePath("m.pt").toStdString();
-        QVERIFY(saveBuiltin(m, path).ok());
-        auto loaded = loadBuiltin(path);
+        QVERIFY(m->save(path).ok());
+        QVERIFY(!QFile::exists(QString::fromStdString(path + ".tmp")));
+        auto loaded = loadCheckpoint(path);
         QVERIFY2(loaded.ok(), loaded.ok() ? "" : loaded.error().message.c_str());
-        QCOMPARE(loaded.value()->shape().dModel, std::int64_t(16));
+        QCOMPARE(loaded.value()->info().hidden, std::int64_t(16));
+        QCOMPARE(loaded.value()->info().architecture, std::string("gpt"));
+        QCOMPARE(loaded.value()->parameterCount(), parameterCount(ModelShape{19, 2, 16, 2, 24, 8}));
         auto tokens = torch::randint(0, 19, {2, 8}, torch::kLong);
         QVERIFY(torch::equal(m->forward(tokens).logits, loaded.value()->forward(tokens).logits));
 
-        auto missing = loadBuiltin(dir.filePath("nope.pt").toStdString());
+        auto missing = loadCheckpoint(dir.filePath("nope.pt").toStdString());
         QVERIFY(!missing.ok());
         QVERIFY(missing.error().message.find("nope.pt") != std::string::npos);
         QFile junk(dir.filePath("junk.pt"));
         QVERIFY(junk.open(QIODevice::WriteOnly));
         junk.write("not a checkpoint");
         junk.close();
-        auto bad = loadBuiltin(junk.fileName().toStdString());
+        auto bad = loadCheckpoint(junk.fileName().toStdString());
         QVERIFY(!bad.ok());
         QVERIFY(bad.error().message.find("junk.pt") != std::string::npos);
+    }
+
+    // A checkpoint whose header disagrees with its tensors is refused before a model is built
+    // from it (heads = 0 used to divide by zero; layers = -1 used to load and train).
+    void corruptCheckpointHeadersAreRefused_data()
+    {
+        QTest::addColumn<int>("field");
+        QTest::addColumn<qlonglong>("value");
+        QTest::addColumn<QString>("expect");
+        QTest::newRow("heads = 0") << 3 << 0LL << "heads = 0";
+        QTest::newRow("layers = -1") << 1 << -1LL << "layers = -1";
+        QTest::newRow("fewer layers") << 1 << 1LL << "more blocks";
+        QTest::newRow("more layers") << 1 << 3LL << "block2";
+        QTest::newRow("heads do not divide") << 3 << 3LL << "do not divide";
+        QTest::newRow("wrong width") << 2 << 32LL << "shape";
+        QTest::newRow("wrong vocab") << 0 << 20LL << "tok.weight";
+        QTest::newRow("huge") << 4 << (1LL << 40) << "ffn";
+    }
+    void corruptCheckpointHeadersAreRefused()
+    {
+        QFETCH(int, field);
+        QFETCH(qlonglong, value);
+        QFETCH(QString, expect);
+        QTemporaryDir dir;
+        torch::manual_seed(4);
+        TransformerLM m(ModelShape{19, 2, 16, 2, 24, 8});
+        std::vector<std::int64_t> shape{19, 2, 16, 2, 24, 8};
+        shape[std::size_t(field)] = value;
+        torch::serialize::OutputArchive archive;
+        archive.write("distillery_shape", torch::tensor(shape, torch::kLong));
+        m->save(archive);
+        const std::string path = dir.filePath("bad.pt").toStdString();
+        archive.save_to(path);
+        auto r = loadCheckpoint(path);
+        QVERIFY(!r.ok());
+        QVERIFY2(r.error().message.find("bad.pt") != std::string::npos, r.error().message.c_str());
+        QVERIFY2(r.error().message.find(expect.toStdString()) != std::string::npos,
+                 r.error().message.c_str());
+    }
+
+    void parameterScopes()
+    {
+        auto m = makeTransformer(ModelShape{11, 3, 8, 2, 16, 6});
+        auto count = [](const std::vector<torch::Tensor> &ps) {
+            std::int64_t n = 0;
+            for (const auto &p : ps)
+                n += p.numel();
+            return n;
+        };
+        const std::int64_t d = 8, f = 16, v = 11;
+        const std::int64_t head = 2 * d + d * v; // final LayerNorm + untied head
+        const std::int64_t block = 4 * d + 3 * d * d + 3 * d + d * d + d + d * f + f + f * d + d;
+        QCOMPARE(count(m->parameters(ParameterScope::Head)), head);
+        QCOMPARE(count(m->parameters(ParameterScope::LastBlock)), head + block);
+        QCOMPARE(count(m->parameters(ParameterScope::All)), m->parameterCount());
+        m->freeze();
+        QVERIFY(!m->isTraining());
+        for (const auto &p : m->parameters())
+            QVERIFY(!p.requires_grad());
     }
 
     void forwardMatchesIndependentPyTorch()
@@ -177,15 +250,23 @@ private Q_SLOTS:
 
         auto good = loadTorchScript(path("good.pt"), 20, 8);
         QVERIFY2(good.ok(), good.ok() ? "" : good.error().message.c_str());
-        QCOMPARE(good.value()->vocab(), std::int64_t(20));
-        QCOMPARE(good.value()->hiddenSize(), std::int64_t(-1));
-        auto out = good.value()->forward(torch::zeros({3, 5}, torch::kLong), false);
+        QCOMPARE(good.value()->info().vocab, std::int64_t(20));
+        QCOMPARE(good.value()->info().hidden, std::int64_t(-1));
+        QCOMPARE(good.value()->info().architecture, std::string("torchscript"));
+        QVERIFY(std::isnan(good.value()->forwardFlopsPerToken(8)));
+        QVERIFY(!good.value()->trainable());
+        auto out = good.value()->forward(torch::zeros({3, 5}, torch::kLong));
         QCOMPARE(out.logits.sizes().vec(), (std::vector<std::int64_t>{3, 5, 20}));
 
         auto tuple = loadTorchScript(path("tuple.pt"), 20, 8);
         QVERIFY(tuple.ok());
-        QCOMPARE(tuple.value()->hiddenSize(), std::int64_t(16));
-        QCOMPARE(int(tuple.value()->forward(torch::zeros({1, 4}, torch::kLong), true).hidden.size()), 1);
+        QCOMPARE(tuple.value()->info().hidden, std::int64_t(16));
+        ForwardOptions hidden;
+        hidden.hidden = true;
+        QCOMPARE(int(tuple.value()->forward(torch::zeros({1, 4}, torch::kLong), hidden).hidden.size()), 1);
+        // Saved and loaded back as a TorchScript teacher.
+        QVERIFY(tuple.value()->save(path("tuple-again.pt")).ok());
+        QVERIFY(loadTorchScript(path("tuple-again.pt"), 20, 8).ok());
 
         struct Case { const char *file; const char *expect; };
         for (const Case &c : {Case{"wrong_rank.pt", "expected logits of shape [B,T,V]"},

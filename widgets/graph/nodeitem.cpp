@@ -3,6 +3,7 @@
 #include "graph/graphstyle.h"
 #include "graph/portitem.h"
 
+#include "distillery/core/losskinds.h"
 #include "distillery/core/models.h"
 
 #include <QFileInfo>
@@ -92,40 +93,21 @@ core::ModelShape modelShape(const Graph &graph, const Node &node)
 
 bool usesTemperature(const std::string &lossKind)
 {
-    static const char *tempered[] = {"forward-kl",      "reverse-kl", "gjsd", "skew-kl",
-                                     "skew-reverse-kl", "tvd",        "taid", "topk-kl"};
-    return std::any_of(std::begin(tempered), std::end(tempered),
-                       [&](const char *k) { return lossKind == k; });
+    const auto *k = core::findLossKind(lossKind);
+    return k && k->usesTemperature;
 }
 
-// The objective as a formula: p_T teacher, p_S student, y labels, h hidden states.
+bool readsHidden(const std::string &lossKind)
+{
+    const auto *k = core::findLossKind(lossKind);
+    return k && k->needsHidden;
+}
+
+// The objective as a short formula (the loss-kind table's card form).
 QString lossFormula(const std::string &kind)
 {
-    if (kind == "cross-entropy")
-        return QStringLiteral("CE(y, p_S)");
-    if (kind == "forward-kl")
-        return QStringLiteral("KL(p_T \u2016 p_S)");
-    if (kind == "reverse-kl")
-        return QStringLiteral("KL(p_S \u2016 p_T)");
-    if (kind == "gjsd")
-        return QStringLiteral("JSD_\u03b2(p_T, p_S)");
-    if (kind == "skew-kl")
-        return QStringLiteral("KL(p_T \u2016 \u03b1p_T+(1\u2212\u03b1)p_S)");
-    if (kind == "skew-reverse-kl")
-        return QStringLiteral("KL(p_S \u2016 \u03b1p_S+(1\u2212\u03b1)p_T)");
-    if (kind == "tvd")
-        return QStringLiteral("\u00bd\u2016p_T \u2212 p_S\u2016\u2081");
-    if (kind == "logit-mse")
-        return QStringLiteral("\u2016z_S \u2212 z_T\u2016\u00b2");
-    if (kind == "taid")
-        return QStringLiteral("KL(p_t \u2016 p_S), TAID");
-    if (kind == "hidden-mse")
-        return QStringLiteral("\u2016W h_S \u2212 h_T\u2016\u00b2");
-    if (kind == "hidden-cosine")
-        return QStringLiteral("1 \u2212 cos(W h_S, h_T)");
-    if (kind == "topk-kl")
-        return QStringLiteral("KL top-k(p_T \u2016 p_S)");
-    return qs(kind);
+    const auto *k = core::findLossKind(kind);
+    return k ? qs(k->cardFormula) : qs(kind);
 }
 
 QString fileName(const std::string &path)
@@ -202,7 +184,7 @@ QList<QPair<QString, QString>> keyParamsFor(const Graph &graph, const Node &node
             if (graph.paramString(id, "temperature_schedule") == "linear")
                 t += QStringLiteral(" \u2192 ") + num("temperature_end");
             rows.append({QStringLiteral("temperature"), t});
-        } else if (lossKind == "hidden-mse" || lossKind == "hidden-cosine") {
+        } else if (readsHidden(lossKind)) {
             auto layer = [&](const char *name) {
                 const auto l = graph.paramInt(id, name);
                 return l < 0 ? QObject::tr("last") : QString::number(l);

@@ -4,6 +4,8 @@
 
 #include "distillery/core/losses.h"
 
+#include <algorithm>
+
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
@@ -143,12 +145,12 @@ void LossInspectorWidget::setLoss(const std::string &kind, const std::map<std::s
 {
     m_kind = kind;
     m_params = params;
-    for (const auto &d : core::lossDescriptions())
-        if (d.name == kind)
-            m_formula->setText(QStringLiteral("<b>%1</b>: %2<br><i>%3</i>")
-                                   .arg(qs(d.name), qs(d.formula).toHtmlEscaped(),
-                                        qs(d.reference).toHtmlEscaped()));
-    m_label->setEnabled(kind == "cross-entropy");
+    const core::LossKind *d = core::findLossKind(kind);
+    if (d)
+        m_formula->setText(QStringLiteral("<b>%1</b>: %2<br><i>%3</i>")
+                               .arg(qs(d->name), qs(d->formula).toHtmlEscaped(),
+                                    qs(d->reference).toHtmlEscaped()));
+    m_label->setEnabled(d && d->needsLabels);
     evaluate();
 }
 
@@ -476,7 +478,8 @@ void Inspector::refreshValues()
         params["label_smoothing"] = graph.paramFloat(m_node, "label_smoothing");
         params["taid_t"] = graph.paramFloat(m_node, "taid_start");
         const std::string kind = graph.paramString(m_node, "kind");
-        if (kind == "topk-kl")
+        if (const auto *k = core::findLossKind(kind);
+            k && std::count(k->params.begin(), k->params.end(), "top_k"))
             params["top_k"] = double(graph.paramInt(m_node, "top_k"));
         m_loss->setLoss(kind, params);
     }

@@ -3,6 +3,7 @@
 // loader and the GUI's palette and inspector.
 
 #include "distillery/core/graph.h"
+#include "distillery/core/losskinds.h"
 
 
 namespace distillery::core {
@@ -45,6 +46,14 @@ ParamSpec boolParam(std::string name, bool def, std::string description)
     p.defaultValue = def;
     p.description = std::move(description);
     return p;
+}
+
+std::vector<std::string> lossKindNames()
+{
+    std::vector<std::string> names;
+    for (const auto &k : lossKinds())
+        names.push_back(k.name);
+    return names;
 }
 
 ParamSpec enumParam(std::string name, std::string def, std::vector<std::string> choices,
@@ -187,10 +196,7 @@ std::vector<NodeKindSpec> buildKinds()
         };
         k.outputs = {port("loss", PortType::Scalar, "Weighted scalar term")};
         k.params = {
-            enumParam("kind", "forward-kl",
-                      {"cross-entropy", "forward-kl", "reverse-kl", "gjsd", "skew-kl",
-                       "skew-reverse-kl", "tvd", "logit-mse", "taid", "hidden-mse",
-                       "hidden-cosine", "topk-kl"},
+            enumParam("kind", "forward-kl", lossKindNames(),
                       "The objective; see the loss inspector for its value and gradient."),
             floatParam("weight", 1.0, 0.0, 10000.0, "", "Weight of this term in the sum."),
             enumParam("weight_schedule", "constant", {"constant", "linear"},

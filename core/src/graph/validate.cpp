@@ -3,6 +3,8 @@
 
 #include "graphprivate.h"
 
+#include "distillery/core/losskinds.h"
+
 #include <algorithm>
 
 namespace distillery::core {
@@ -10,16 +12,6 @@ namespace distillery::core {
 using namespace graphdetail;
 
 namespace {
-
-// The inputs each loss kind reads; the other inputs of a Loss node may stay unconnected.
-std::vector<std::string> lossInputs(const std::string &kind)
-{
-    if (kind == "cross-entropy")
-        return {"student", "labels"};
-    if (kind == "hidden-mse" || kind == "hidden-cosine")
-        return {"student_hidden", "teacher_hidden"};
-    return {"student", "teacher"};
-}
 
 // What arrives at a Hidden or Logits input, looking upstream through Projections.
 struct Upstream
@@ -194,8 +186,13 @@ private:
     void checkLoss(const Node &node)
     {
         const std::string kind = m_graph.paramString(node.id, "kind");
+        const LossKind *lossKind = findLossKind(kind);
+        if (!lossKind) {
+            report(IssueCode::Invalid, node.id, "loss kind '" + kind + "' is unknown", {}, "kind");
+            return;
+        }
         const NodeKindSpec &spec = *findNodeKind("Loss");
-        for (const auto &port : lossInputs(kind)) {
+        for (const auto &port : lossKindInputs(*lossKind)) {
             if (m_graph.edgesInto(node.id, port).empty()) {
                 report(IssueCode::MissingInput, node.id,
                        "a " + kind + " loss needs input '" + port + "' (" +
@@ -215,7 +212,7 @@ private:
                        port);
         }
 
-        if (kind == "hidden-mse" || kind == "hidden-cosine") {
+        if (lossKind->needsHidden) {
             const Upstream student = upstream(node.id, "student_hidden");
             const Upstream teacher = upstream(node.id, "teacher_hidden");
             if (student.size && teacher.size && *student.size != *teacher.size) {
@@ -231,10 +228,11 @@ private:
             }
         }
 
-        if (kind == "topk-kl" && m_graph.paramString(node.id, "temperature_schedule") != "constant")
+        if (lossKind->constantTemperature
+            && m_graph.paramString(node.id, "temperature_schedule") != "constant")
             report(IssueCode::Invalid, node.id,
-                   "topk-kl needs a constant temperature: its teacher cache is built at one "
-                   "temperature",
+                   kind + " needs a constant temperature: its teacher cache is built at one "
+                          "temperature",
                    {}, "temperature_schedule");
 
         if (m_graph.edgesFrom(node.id, "loss").empty()) {

@@ -27,8 +27,8 @@ R badParam(const std::string &message)
 std::string knownKinds()
 {
     std::string names;
-    for (const auto &e : losses::registry())
-        names += (names.empty() ? "" : ", ") + e.name;
+    for (const auto &k : lossKinds())
+        names += (names.empty() ? "" : ", ") + k.name;
     return names;
 }
 
@@ -59,15 +59,6 @@ bool isInteger(double v)
 
 } // namespace
 
-std::vector<LossDescription> lossDescriptions()
-{
-    std::vector<LossDescription> out;
-    for (const auto &e : losses::registry())
-        out.push_back({e.name, e.formula, e.reference, e.needsTeacherLogits, e.needsLabels,
-                       e.needsHidden, e.needsTopk});
-    return out;
-}
-
 Result<LossInspection> inspectLoss(const std::string &kind,
                                    const std::map<std::string, double> &params,
                                    const std::vector<double> &teacherLogits,
@@ -77,13 +68,14 @@ Result<LossInspection> inspectLoss(const std::string &kind,
     if (!entry)
         return R::failure("unknown-kind",
                           "loss kind '" + kind + "' is unknown; expected one of: " + knownKinds());
+    const LossKind &needs = *entry->kind;
 
-    const std::string inputName = entry->needsHidden ? "hidden" : "logits";
+    const std::string inputName = needs.needsHidden ? "hidden" : "logits";
     if (studentLogits.empty())
         return badParam("student " + inputName + ": expected at least one value, got none");
     const auto v = static_cast<std::int64_t>(studentLogits.size());
     const bool teacherOptional =
-        !entry->needsTeacherLogits && !entry->needsTopk && !entry->needsHidden;
+        !needs.needsTeacherLogits && !needs.needsTopk && !needs.needsHidden;
     if (teacherLogits.empty() && !teacherOptional)
         return badParam("teacher " + inputName + ": expected " + std::to_string(v) +
                         " values (as many as the student's), got none");
@@ -142,7 +134,7 @@ Result<LossInspection> inspectLoss(const std::string &kind,
         if (!problem.empty())
             return badParam(problem);
     }
-    if (entry->needsLabels && label < 0)
+    if (needs.needsLabels && label < 0)
         return badParam("parameter 'label' is missing: " + kind +
                         " needs the index of the true token, an integer in [0, " +
                         std::to_string(v - 1) + "]");
@@ -154,16 +146,16 @@ Result<LossInspection> inspectLoss(const std::string &kind,
         torch::Tensor teacher;
         if (!teacherLogits.empty())
             teacher = row(teacherLogits);
-        if (entry->needsHidden) {
+        if (needs.needsHidden) {
             in.studentHidden = student;
             in.teacherHidden = teacher;
         } else {
             in.studentLogits = student;
             in.teacherLogits = teacher;
         }
-        if (entry->needsLabels)
+        if (needs.needsLabels)
             in.labels = torch::tensor({label}, torch::kLong);
-        if (entry->needsTopk) {
+        if (needs.needsTopk) {
             auto [logProbs, indices] = losses::topkFromLogits(teacher, cfg.topK, cfg.temperature);
             in.topkLogProbs = logProbs;
             in.topkIndices = indices;
@@ -174,7 +166,7 @@ Result<LossInspection> inspectLoss(const std::string &kind,
         LossInspection out;
         out.value = loss.item<double>();
         out.gradient = toVector(student.grad());
-        if (!entry->needsHidden) {
+        if (!needs.needsHidden) {
             out.studentProbs = toVector(torch::softmax(student.detach() / cfg.temperature, -1));
             if (teacher.defined())
                 out.teacherProbs = toVector(torch::softmax(teacher / cfg.temperature, -1));

@@ -409,49 +409,19 @@ double taidUpdate(TaidState &state, double loss, std::int64_t step, std::int64_t
 
 const std::vector<LossEntry> &registry()
 {
-    // name, formula, reference, teacher logits, labels, hidden, top-k, function
-    static const std::vector<LossEntry> entries = {
-        {"cross-entropy", "(1-ε)·(−log p_S(y)) + ε·mean_v(−log p_S(v)), p_S = softmax(z_S)",
-         "Szegedy et al. 2016, Rethinking the Inception Architecture (label smoothing)", false,
-         true, false, false, &crossEntropy},
-        {"forward-kl", "τ²·KL(p_T^τ ‖ p_S^τ), p^τ = softmax(z/τ)",
-         "Hinton et al. 2015, Distilling the Knowledge in a Neural Network", true, false, false,
-         false, &forwardKl},
-        {"reverse-kl", "τ²·KL(p_S^τ ‖ p_T^τ)",
-         "Gu et al. 2024, MiniLLM: Knowledge Distillation of Large Language Models", true, false,
-         false, false, &reverseKl},
-        {"gjsd",
-         "τ²·[β·KL(p_T ‖ m) + (1−β)·KL(p_S ‖ m)], m = β·p_T + (1−β)·p_S; β=0: forward KL, "
-         "β=1: reverse KL",
-         "Agarwal et al. 2024, On-Policy Distillation of Language Models (GKD)", true, false, false,
-         false, &generalizedJsd},
-        {"skew-kl", "τ²·KL(p_T ‖ α·p_T + (1−α)·p_S)",
-         "Ko et al. 2024, DistiLLM: Towards Streamlined Distillation for Large Language Models",
-         true, false, false, false, &skewKl},
-        {"skew-reverse-kl", "τ²·KL(p_S ‖ α·p_S + (1−α)·p_T)",
-         "Ko et al. 2024, DistiLLM: Towards Streamlined Distillation for Large Language Models",
-         true, false, false, false, &skewReverseKl},
-        {"tvd", "τ²·½·Σ_v |p_T(v) − p_S(v)|",
-         "Wen et al. 2023, f-Divergence Minimization for Sequence-Level Knowledge Distillation",
-         true, false, false, false, &totalVariation},
-        {"logit-mse", "mean_v (z_S(v) − z_T(v))²",
-         "Ba & Caruana 2014, Do Deep Nets Really Need to be Deep?", true, false, false, false,
-         &logitMse},
-        {"taid", "τ²·KL(p_t ‖ p_S^τ), p_t = softmax(((1−t)·sg(z_S) + t·z_T)/τ)",
-         "Shing et al. 2025, TAID: Temporally Adaptive Interpolated Distillation", true, false,
-         false, false, &taid},
-        {"hidden-mse", "mean_d (h_S(d) − h_T(d))²",
-         "Sanh et al. 2019, DistilBERT; Romero et al. 2015, FitNets", false, false, true, false,
-         &hiddenMse},
-        {"hidden-cosine", "1 − cos(h_S, h_T)", "Sanh et al. 2019, DistilBERT", false, false, true,
-         false, &hiddenCosine},
-        {"topk-kl",
-         "τ²·[Σ_{i∈K} p_T(i)·(log p_T(i) − log p_S(i)) + r_T·(log r_T − log r_S)], "
-         "r = 1 − Σ_{i∈K} p(i)",
-         "teacher top-k cache; KL of the (k+1)-bucket coarse-graining (Cover & Thomas 2006, "
-         "Elements of Information Theory, 2.7)",
-         false, false, false, true, &topkKl},
-    };
+    static const std::vector<LossEntry> entries = [] {
+        std::vector<LossEntry> e = {
+            {"cross-entropy", &crossEntropy},   {"forward-kl", &forwardKl},
+            {"reverse-kl", &reverseKl},         {"gjsd", &generalizedJsd},
+            {"skew-kl", &skewKl},               {"skew-reverse-kl", &skewReverseKl},
+            {"tvd", &totalVariation},           {"logit-mse", &logitMse},
+            {"taid", &taid},                    {"hidden-mse", &hiddenMse},
+            {"hidden-cosine", &hiddenCosine},   {"topk-kl", &topkKl},
+        };
+        for (auto &entry : e)
+            entry.kind = findLossKind(entry.name);
+        return e;
+    }();
     return entries;
 }
 

@@ -25,6 +25,8 @@
 // Invalid shapes throw c10::Error (TORCH_CHECK) with a message naming the tensor; callers that
 // pass user input catch std::exception (see inspect.cpp).
 
+#include "distillery/core/losskinds.h"
+
 #include <torch/torch.h>
 
 #include <cstdint>
@@ -72,20 +74,16 @@ torch::Tensor hiddenMse(const LossInputs &in, const LossConfig &cfg);
 torch::Tensor hiddenCosine(const LossInputs &in, const LossConfig &cfg);
 torch::Tensor topkKl(const LossInputs &in, const LossConfig &cfg);
 
+// A loss function and its row of the loss-kind table (distillery/core/losskinds.h), which says
+// what it needs; nothing about a kind is spelled out here.
 struct LossEntry
 {
     std::string name;
-    std::string formula;
-    std::string reference;
-    bool needsTeacherLogits;
-    bool needsLabels;
-    bool needsHidden;
-    bool needsTopk;
     LossFn fn;
+    const LossKind *kind = nullptr;
 };
 
-// All losses, in a fixed order: cross-entropy, forward-kl, reverse-kl, gjsd, skew-kl,
-// skew-reverse-kl, tvd, logit-mse, taid, hidden-mse, hidden-cosine, topk-kl.
+// All losses, in the table's order (lossKinds()).
 const std::vector<LossEntry> &registry();
 // nullptr for an unknown name.
 const LossEntry *find(const std::string &name);

@@ -1,20 +1,26 @@
+// distillery-cli bench: the standard workload trained by the real trainer, timed by the
+// trainer's own per-step measurements, beside the GEMM peak of the same process.
+
 #include "distillery/core/bench.h"
+#include "distillery/core/blas.h"
+#include "distillery/core/models.h"
+
 #include "train/median.h"
-
-#include "losses/losses.h"
-#include "models/lm.h"
 #include "train/overlap.h"
+#include "train/workload.h"
 
-#include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <numeric>
+#include <optional>
+#include <unistd.h>
 
 namespace distillery::core {
 
 namespace {
 
+namespace fs = std::filesystem;
 using train::median;
-
 using Clock = std::chrono::steady_clock;
 
 double msSince(Clock::time_point t0)
@@ -39,145 +45,118 @@ double gemmGflops(int blasThreads)
     return median(rates);
 }
 
+// The values of a per-step series at steps >= `from`.
+std::vector<double> after(const StoreReader &reader, RunId run, const std::string &key, int from)
+{
+    std::vector<double> out;
+    if (auto points = reader.scalars(run, key, from - 1); points.ok())
+        for (const auto &p : points.value())
+            out.push_back(p.value);
+    return out;
+}
+
 } // namespace
 
 Result<BenchResult> runBenchmark(const BenchOptions &options, const ProgressCallback &progress)
 {
+    using R = Result<BenchResult>;
     if (options.steps < 1)
-        return Result<BenchResult>::failure("bad-input", "--steps must be at least 1");
-    try {
-        constexpr std::int64_t V = 512, T = 128, B = 16;
-        const double tau = 2.0;
-        const auto threads = train::planThreads(options.threads, false, options.overlapTeacher);
+        return R::failure("bad-input", "--steps must be at least 1");
+    if (options.warmupSteps < 0)
+        return R::failure("bad-input", "--warmup must be 0 or more");
+    std::error_code ec;
+    const fs::path dir = fs::path(options.workDir.empty() ? fs::temp_directory_path(ec).string()
+                                                          : options.workDir)
+                         / ("distillery-bench-" + std::to_string(::getpid()));
+    fs::create_directories(dir, ec);
+    if (ec)
+        return R::failure("io", "cannot create " + dir.string() + ": " + ec.message());
+    struct Cleanup
+    {
+        fs::path dir;
+        ~Cleanup()
+        {
+            std::error_code e;
+            fs::remove_all(dir, e);
+        }
+    } cleanup{dir};
 
-        BenchResult r;
+    BenchResult r;
+    r.steps = options.steps;
+    r.warmupSteps = options.warmupSteps;
+    r.blas = describeBlas();
+    try {
         // The peaks first, with BLAS on one thread and on every core.
+        const auto threads = train::planThreads(options.threads, false, false);
         at::set_num_threads(1);
         r.gemmOneThreadGflops = gemmGflops(1);
         r.gemmPeakGflops = gemmGflops(threads.total);
-        train::applyThreadPlan(threads);
-
-        torch::manual_seed(0);
-        ModelShape teacherShape{V, 4, 256, 4, 1024, T};
-        ModelShape studentShape{V, 2, 128, 4, 512, T};
-        models::TransformerLM teacher(teacherShape);
-        teacher->train(false);
-        for (auto &p : teacher->parameters())
-            p.set_requires_grad(false);
-        models::TransformerLM student(studentShape);
-        student->train(true);
-        torch::optim::AdamW opt(student->parameters(),
-                                torch::optim::AdamWOptions(3e-4).weight_decay(0.01));
-        auto gen = at::detail::createCPUGenerator(1);
-
-        r.steps = options.steps;
-        r.warmupSteps = options.warmupSteps;
-        r.threads = describeThreads() + (threads.overlap ? ", teacher overlapped on a second thread"
-                                                         : ", teacher and student in turn");
-        r.overlapTeacher = threads.overlap;
-        r.flopsPerToken = forwardFlopsPerToken(teacherShape, T)
-                          + 3.0 * forwardFlopsPerToken(studentShape, T);
-
-        struct TeacherOut
-        {
-            torch::Tensor logits;
-            double ms = 0;
-        };
-        const int chunks = train::teacherChunks(B);
-        const std::int64_t rowsPerChunk = (B + chunks - 1) / chunks;
-        auto teacherWork = [&teacher, rowsPerChunk](torch::Tensor inputs) {
-            return [&teacher, rowsPerChunk, inputs](int chunk) {
-                const auto t0 = Clock::now();
-                auto part = inputs.slice(0, chunk * rowsPerChunk, (chunk + 1) * rowsPerChunk);
-                TeacherOut out{teacher->forward(part).logits, 0};
-                out.ms = msSince(t0);
-                return out;
-            };
-        };
-        auto merge = [](const std::vector<TeacherOut> &parts, double &ms) {
-            std::vector<torch::Tensor> logits;
-            for (const auto &p : parts) {
-                logits.push_back(p.logits);
-                ms += p.ms;
-            }
-            return torch::cat(logits).reshape({-1, V});
-        };
-        auto makeBatch = [&] { return torch::randint(0, V, {B, T + 1}, gen, torch::kLong); };
-        train::SharedPass<TeacherOut> pass;
-
-        losses::LossConfig ce, kd;
-        kd.temperature = tau;
-        std::vector<double> times, teacherMs, forwardMs, backwardMs, optimizerMs, waitMs;
-        const int total = options.warmupSteps + options.steps;
-        torch::Tensor x = makeBatch();
-        for (int step = 0; step < total; ++step) {
-            const auto t0 = Clock::now();
-            auto inputs = x.slice(1, 0, T), targets = x.slice(1, 1, T + 1).reshape({-1});
-            if (!pass.pending()) {
-                if (threads.overlap)
-                    pass.start(chunks, teacherWork(inputs));
-            }
-            double teacherTime = 0;
-            const auto w0 = Clock::now();
-            torch::Tensor tLogits = merge(pass.pending() ? pass.finish()
-                                                         : train::SharedPass<TeacherOut>::runHere(
-                                                               chunks, teacherWork(inputs)),
-                                          teacherTime);
-            const double wait = msSince(w0);
-            // The next batch is known now; its teacher pass runs beside this step's student.
-            torch::Tensor next = step + 1 < total ? makeBatch() : torch::Tensor();
-            if (threads.overlap && next.defined())
-                pass.start(chunks, teacherWork(next.slice(1, 0, T)));
-
-            const auto f0 = Clock::now();
-            auto sLogits = student->forward(inputs).logits.reshape({-1, V});
-            losses::LossInputs in;
-            in.studentLogits = sLogits;
-            in.teacherLogits = tLogits;
-            in.labels = targets;
-            in.mask = torch::ones({B * T});
-            auto loss = 0.5 * losses::crossEntropy(in, ce) + 0.5 * losses::forwardKl(in, kd);
-            const auto b0 = Clock::now();
-            opt.zero_grad();
-            loss.backward();
-            const auto o0 = Clock::now();
-            opt.step();
-            const double lossValue = loss.item<double>();
-            const auto end = Clock::now();
-            const double dt = std::chrono::duration<double>(end - t0).count();
-            if (step >= options.warmupSteps) {
-                times.push_back(dt);
-                teacherMs.push_back(teacherTime);
-                waitMs.push_back(wait);
-                forwardMs.push_back(std::chrono::duration<double, std::milli>(b0 - f0).count());
-                backwardMs.push_back(std::chrono::duration<double, std::milli>(o0 - b0).count());
-                optimizerMs.push_back(std::chrono::duration<double, std::milli>(end - o0).count());
-            }
-            if (progress) {
-                Progress p;
-                p.phase = step < options.warmupSteps ? "warm-up" : "bench";
-                p.step = step + 1;
-                p.totalSteps = total;
-                p.loss = lossValue;
-                p.tokensPerSecond = double(B * T) / dt;
-                progress(p);
-            }
-            x = next;
-        }
-        const double med = median(times);
-        r.msPerStep = med * 1e3;
-        r.meanMsPerStep = std::accumulate(times.begin(), times.end(), 0.0) / double(times.size()) * 1e3;
-        r.tokensPerSecond = double(B * T) / med;
-        r.achievedGflops = r.tokensPerSecond * r.flopsPerToken / 1e9;
-        r.teacherMs = median(teacherMs);
-        r.teacherWaitMs = median(waitMs);
-        r.studentForwardMs = median(forwardMs);
-        r.backwardMs = median(backwardMs);
-        r.optimizerMs = median(optimizerMs);
-        return r;
     } catch (const std::exception &e) {
-        return Result<BenchResult>::failure("bench", std::string("benchmark failed: ") + e.what());
+        return R::failure("bench", std::string("GEMM benchmark failed: ") + e.what());
     }
+
+    train::WorkloadOptions wo;
+    wo.steps = options.warmupSteps + options.steps;
+    wo.threads = options.threads;
+    auto graph = train::standardWorkload(wo);
+    if (!graph.ok())
+        return graph.error();
+    RunOptions ro;
+    ro.storePath = (dir / "runs.sqlite").string();
+    ro.artifactsDir = (dir / "artifacts").string();
+    ro.name = "bench";
+    ro.overlapTeacher = options.overlapTeacher;
+    const auto start = Clock::now();
+    std::optional<Clock::time_point> firstStep;
+    auto result = runExperiment(graph.value(), ro, [&](const Progress &p) {
+        if (p.phase == "student" && !firstStep)
+            firstStep = Clock::now();
+        if (progress) {
+            Progress q = p;
+            q.phase = p.phase == "student" ? (p.step <= options.warmupSteps ? "warm-up" : "bench")
+                                           : p.phase;
+            progress(q);
+        }
+    });
+    if (!result.ok())
+        return result.error();
+    if (result.value().status != RunStatus::Finished)
+        return R::failure("run-failed", "benchmark run failed: " + result.value().error);
+    r.runSeconds = std::chrono::duration<double>(Clock::now() - start).count();
+
+    auto reader = StoreReader::open(ro.storePath);
+    if (!reader.ok())
+        return reader.error();
+    const StoreReader &store = *reader.value();
+    const RunId run = result.value().runId;
+    const int from = options.warmupSteps;
+    const auto steps = after(store, run, "perf/step_ms", from);
+    if (steps.empty())
+        return R::failure("bench", "the benchmark run stored no step times (perf/step_ms)");
+    const auto allSteps = after(store, run, "perf/step_ms", 0);
+    r.studentSeconds = std::accumulate(allSteps.begin(), allSteps.end(), 0.0) / 1e3;
+    if (firstStep)
+        r.setupSeconds = std::chrono::duration<double>(*firstStep - start).count()
+                         - (allSteps.empty() ? 0.0 : allSteps.front() / 1e3);
+    r.msPerStep = median(steps);
+    r.meanMsPerStep = std::accumulate(steps.begin(), steps.end(), 0.0) / double(steps.size());
+    r.teacherMs = median(after(store, run, "perf/teacher_ms", from));
+    r.teacherWaitMs = median(after(store, run, "perf/teacher_wait_ms", from));
+    r.studentForwardMs = median(after(store, run, "perf/forward_ms", from));
+    r.backwardMs = median(after(store, run, "perf/backward_ms", from));
+    r.optimizerMs = median(after(store, run, "perf/optimizer_ms", from));
+    if (auto meta = store.runMeta(run); meta.ok()) {
+        if (meta.value().count("threads"))
+            r.threads = meta.value().at("threads");
+        r.overlapTeacher = r.threads.find("overlapped") != std::string::npos;
+    }
+
+    constexpr std::int64_t V = 512, T = 128, B = 16;
+    const ModelShape teacher{V, 4, 256, 4, 1024, T}, student{V, 2, 128, 4, 512, T};
+    r.flopsPerToken = forwardFlopsPerToken(teacher, T) + 3.0 * forwardFlopsPerToken(student, T);
+    r.tokensPerSecond = double(B * T) / (r.msPerStep / 1e3);
+    r.achievedGflops = r.tokensPerSecond * r.flopsPerToken / 1e9;
+    return r;
 }
 
 } // namespace distillery::core

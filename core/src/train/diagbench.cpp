@@ -3,6 +3,7 @@
 
 #include "distillery/core/bench.h"
 #include "train/median.h"
+#include "train/workload.h"
 #include "distillery/core/graph.h"
 #include "distillery/core/store.h"
 
@@ -19,62 +20,6 @@ using train::median;
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-
-Status setAll(Graph &g, NodeId id, const std::vector<std::pair<std::string, ParamValue>> &params)
-{
-    for (const auto &[name, value] : params)
-        if (auto st = g.setParam(id, name, value); !st.ok())
-            return st;
-    return okStatus();
-}
-
-// The workload of runBenchmark() as a graph: classic-kd with its shapes, loss and optimizer
-// replaced by the standard ones.
-Result<Graph> workloadGraph(const DiagnosticsBenchOptions &o, bool diagnostics)
-{
-    auto loaded = loadTemplate("classic-kd");
-    if (!loaded.ok())
-        return Result<Graph>(loaded.error());
-    Graph g = loaded.value();
-    const auto node = [&g](const char *kind) { return g.nodesOfKind(kind).front()->id; };
-    std::vector<Status> st;
-    st.push_back(setAll(g, node("Dataset"), {{"source", std::string("oracle-hmm")},
-                                             {"vocab", std::int64_t(512)},
-                                             {"train_sequences", std::int64_t(2048)},
-                                             {"validation_sequences", std::int64_t(128)}}));
-    st.push_back(setAll(g, node("Teacher"), {{"source", std::string("train")},
-                                             {"train_steps", std::int64_t(0)},
-                                             {"layers", std::int64_t(4)},
-                                             {"d_model", std::int64_t(256)},
-                                             {"heads", std::int64_t(4)},
-                                             {"ffn", std::int64_t(1024)}}));
-    st.push_back(setAll(g, node("Student"), {{"layers", std::int64_t(2)},
-                                             {"d_model", std::int64_t(128)},
-                                             {"heads", std::int64_t(4)},
-                                             {"ffn", std::int64_t(512)}}));
-    for (const Node *loss : g.nodesOfKind("Loss")) {
-        const bool ce = g.paramString(loss->id, "kind") == "cross-entropy";
-        st.push_back(setAll(g, loss->id, {{"weight", 0.5}, {"temperature", ce ? 1.0 : 2.0}}));
-    }
-    st.push_back(setAll(g, node("Optimizer"), {{"kind", std::string("adamw")},
-                                               {"lr", 3e-4},
-                                               {"weight_decay", 0.01}}));
-    st.push_back(setAll(g, node("Settings"), {{"steps", std::int64_t(o.steps)},
-                                              {"batch_size", std::int64_t(16)},
-                                              {"seq_len", std::int64_t(128)},
-                                              {"eval_interval", std::int64_t(o.evalInterval)},
-                                              {"eval_batches", std::int64_t(4)},
-                                              {"checkpoint_interval", std::int64_t(0)},
-                                              {"device", std::string("cpu")},
-                                              {"threads", std::int64_t(o.threads)}}));
-    NodeId diag = g.nodesOfKind("Diagnostics").empty() ? g.addNode("Diagnostics")
-                                                       : node("Diagnostics");
-    st.push_back(g.setParam(diag, "enabled", diagnostics));
-    for (const auto &s : st)
-        if (!s.ok())
-            return Result<Graph>::failure("bad-input", "benchmark graph: " + s.error().message);
-    return g;
-}
 
 } // namespace
 
@@ -101,7 +46,12 @@ Result<DiagnosticsBenchResult> runDiagnosticsBenchmark(const DiagnosticsBenchOpt
         // Alternate which configuration goes first, so drift of the machine cancels out.
         for (int k = 0; k < 2; ++k) {
             const bool with = (round + k) % 2 == 1;
-            auto graph = workloadGraph(options, with);
+            train::WorkloadOptions wo;
+            wo.steps = options.steps;
+            wo.evalInterval = options.evalInterval;
+            wo.threads = options.threads;
+            wo.diagnostics = with;
+            auto graph = train::standardWorkload(wo);
             if (!graph.ok())
                 return Result<DiagnosticsBenchResult>(graph.error());
             RunOptions ro;

@@ -53,7 +53,7 @@ bool Plan::needsTeacherHidden(NodeId teacher) const
 bool Plan::needsTopkCache() const
 {
     return std::any_of(terms.begin(), terms.end(),
-                       [](const TermPlan &t) { return t.kind == "topk-kl"; });
+                       [](const TermPlan &t) { return t.needs().needsTopk; });
 }
 
 Result<Graph> applyOverrides(const Graph &graph, const RunOptions &options)
@@ -274,20 +274,20 @@ Result<Plan> compilePlan(const Graph &g)
         if (!entry)
             return Result<Plan>::failure("invalid", g.describeNode(n->id) + ": unknown loss kind '"
                                                         + t.kind + "'");
-        if (entry->needsTeacherLogits || entry->needsTopk) {
+        if (entry->kind->needsTeacherLogits || entry->kind->needsTopk) {
             const Node *teacher = g.source(n->id, "teacher");
             if (!teacher || teacher->kind != "Teacher")
                 return Result<Plan>::failure("invalid", g.describeNode(n->id)
                                                             + ": input 'teacher' must come from "
                                                               "a Teacher");
             t.teacher = teacher->id;
-            if (entry->needsTopk && t.config.topK > vocab)
+            if (entry->kind->needsTopk && t.config.topK > vocab)
                 return Result<Plan>::failure("invalid", g.describeNode(n->id) + ": top_k = "
                                                             + std::to_string(t.config.topK)
                                                             + " exceeds the vocabulary ("
                                                             + std::to_string(vocab) + ")");
         }
-        if (entry->needsHidden) {
+        if (entry->kind->needsHidden) {
             const int sl = int(g.paramInt(n->id, "student_layer"));
             const int tl = int(g.paramInt(n->id, "teacher_layer"));
             // Sizes on each side before projection, to resolve out_dim = 0.
@@ -311,6 +311,7 @@ Result<Plan> compilePlan(const Graph &g)
                                                  + ": 'student_hidden' must come from the "
                                                    "Student and 'teacher_hidden' from a Teacher");
         }
+        t.loss = entry;
         p.terms.push_back(t);
     }
     if (p.terms.empty())

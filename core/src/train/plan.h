@@ -53,6 +53,10 @@ struct TermPlan
     NodeId node = kInvalidNode;
     std::string label; // unique, used in metric keys: train/term/<label>
     std::string kind;
+    const losses::LossEntry *loss = nullptr; // the function and its row of the loss-kind table
+    const LossKind &needs() const { return *loss->kind; }
+    // TAID carries a coefficient from step to step (TrainingState).
+    bool isTaid() const { return kind == "taid"; }
     losses::LossConfig config;
     Schedule weight;
     Schedule temperature;

@@ -21,13 +21,18 @@ struct BenchOptions
     // Run the frozen teacher's forward for the next batch on a second core while the student
     // trains on the current one (the trainer's default on CPU with 2+ threads).
     bool overlapTeacher = true;
+    std::string workDir; // where the temporary run store goes; default: the system temp dir
 };
 
+// The workload trained by the real trainer (runExperiment) for warmupSteps + steps student
+// steps; the times are the trainer's own per-step measurements (perf/* series), medians over
+// the steps after the warm-up.
 struct BenchResult
 {
     int steps = 0;
     int warmupSteps = 0;
-    std::string threads;        // thread settings in force
+    std::string blas;           // the BLAS kernels in use and how they were chosen
+    std::string threads;        // thread settings of the student phase (run_meta "threads")
     double tokensPerSecond = 0; // B*T / median step time
     double msPerStep = 0;       // median
     double meanMsPerStep = 0;
@@ -36,10 +41,13 @@ struct BenchResult
     double gemmPeakGflops = 0;  // fp32 GEMM 2048x1024x1024 on all threads, same process
     double gemmOneThreadGflops = 0; // the same GEMM on one thread
     bool overlapTeacher = false;    // whether the teacher ran beside the student
-    // Median milliseconds per phase. With overlap the teacher's time is hidden behind the
-    // student's except for teacherWaitMs, the time the student waited for it.
-    double teacherMs = 0, studentForwardMs = 0, backwardMs = 0, optimizerMs = 0,
-           teacherWaitMs = 0;
+    // Median milliseconds per part of a step: the teacher pass's own compute (on the helper
+    // thread when overlapped), the time the step waited for it, the student's forward with the
+    // loss, the backward pass with the gradient norm, the optimizer.
+    double teacherMs = 0, teacherWaitMs = 0, studentForwardMs = 0, backwardMs = 0, optimizerMs = 0;
+    // Phases of the whole run, in seconds: from the start to the first student step (data,
+    // models, teacher), the student steps, and the end (evaluation and checkpoint).
+    double setupSeconds = 0, studentSeconds = 0, runSeconds = 0;
 };
 
 Result<BenchResult> runBenchmark(const BenchOptions &options, const ProgressCallback &progress = {});

@@ -1,8 +1,9 @@
 #pragma once
 
-// The distillation losses as the GUI and the CLI see them: descriptions of every loss kind and
-// the loss inspector, which evaluates one term on a single position. LibTorch-free.
+// The loss inspector, which evaluates one term on a single position, as the GUI and the CLI see
+// it (what each kind is and needs: losskinds.h). LibTorch-free.
 
+#include "distillery/core/losskinds.h"
 #include "distillery/core/result.h"
 
 #include <map>
@@ -10,20 +11,6 @@
 #include <vector>
 
 namespace distillery::core {
-
-struct LossDescription
-{
-    std::string name; // e.g. "forward-kl"
-    std::string formula; // the per-position loss, e.g. "τ²·KL(p_T^τ ‖ p_S^τ), p^τ = softmax(z/τ)"
-    std::string reference; // the paper it comes from
-    bool needsTeacherLogits = false;
-    bool needsLabels = false;
-    bool needsHidden = false;
-    bool needsTopk = false;
-};
-
-// Every loss kind, in the registry's order.
-std::vector<LossDescription> lossDescriptions();
 
 struct LossInspection
 {

@@ -30,4 +30,22 @@ double forwardFlopsPerToken(const ModelShape &shape, std::int64_t seqLen);
 // "1.2M params, 3.4 MFLOP/token"
 std::string describeModel(const ModelShape &shape, std::int64_t seqLen);
 
+// What any model the engine runs says about itself (models/causallm.h). Fields a model cannot
+// tell (a TorchScript module's insides) are -1 or empty.
+struct ModelInfo
+{
+    std::string architecture; // "gpt" (the built-in Transformer), "torchscript"
+    std::int64_t vocab = 0;
+    std::int64_t layers = -1;
+    std::int64_t hidden = -1;  // width of the hidden states (d_model)
+    std::int64_t heads = -1;   // query heads
+    std::int64_t kvHeads = -1; // key/value heads (= heads without grouped-query attention)
+    std::int64_t ffn = -1;
+    std::int64_t maxLength = 0; // longest input; 0 = no limit known
+    std::string norm;           // "layernorm" | "rmsnorm"
+    std::string positions;      // "learned" | "rotary"
+    std::string activation;     // "gelu" (exact) | "gelu_tanh" | "swiglu"
+    bool tiedHead = false;      // output head shares the token embedding
+};
+
 } // namespace distillery::core

@@ -26,12 +26,16 @@ struct RunOptions
     std::optional<std::string> device; // auto | cpu | cuda
     std::optional<int> threads;        // 0 = one per core
     std::optional<std::int64_t> seed;
+    // Run the frozen teacher's pass for the next batch beside the student's step (the default
+    // on CPU with two or more threads); false: teacher and student in turn.
+    std::optional<bool> overlapTeacher;
     std::string artifactsDir;          // default: <storePath>.artifacts
 };
 
 struct Progress
 {
-    std::string phase; // "teacher 'name'", "cache", "student", "eval"
+    RunId runId = 0;   // the run this is about
+    std::string phase; // "teacher 'name'", "top-k cache", "student", "paused"
     std::int64_t step = 0;
     std::int64_t totalSteps = 0;
     double loss = 0;

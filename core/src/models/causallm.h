@@ -1,0 +1,88 @@
+#pragma once
+
+// One interface for every causal language model the engine trains or distils from: the
+// built-in Transformer (transformer.h), TorchScript modules (torchscript.cpp), and the place
+// where Hugging Face checkpoints (GPT-2, the Llama family) plug in. The trainer, the
+// diagnostics and the export see only this.
+
+#include "distillery/core/models.h"
+#include "distillery/core/result.h"
+
+#include <torch/torch.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace distillery::core::models {
+
+struct ForwardOptions
+{
+    bool hidden = false;    // every layer's hidden states
+    bool attention = false; // every block's attention probabilities, where the model has them
+};
+
+struct LmOutput
+{
+    torch::Tensor logits;                 // [B,T,V]
+    std::vector<torch::Tensor> hidden;    // [B,T,D] each: embeddings, then every block's output
+    std::vector<torch::Tensor> attention; // [B,H,T,T] per block: softmax(q k^T / sqrt(d) + mask)
+};
+
+// Parameter subsets, for diagnostics that differentiate only part of a model.
+enum class ParameterScope {
+    Head,      // the output head and the final norm
+    LastBlock, // the last block, with the head
+    All,
+};
+
+class CausalLm
+{
+public:
+    virtual ~CausalLm() = default;
+
+    // tokens [B,T] int64 on the model's device, T <= info().maxLength when that is known.
+    virtual LmOutput forward(const torch::Tensor &tokens, const ForwardOptions &options = {}) = 0;
+
+    virtual const ModelInfo &info() const = 0;
+    // One line: architecture, sizes, parameters and FLOPs.
+    virtual std::string describe() const = 0;
+    // Forward FLOPs per token at context length seqLen; NaN when the model is opaque.
+    virtual double forwardFlopsPerToken(std::int64_t seqLen) const = 0;
+    std::int64_t parameterCount() const;
+
+    virtual void to(const torch::Device &device) = 0;
+    virtual void setTraining(bool on) = 0;
+    virtual bool isTraining() const = 0;
+    virtual std::vector<torch::Tensor> parameters() const = 0;
+    virtual std::vector<torch::Tensor> parameters(ParameterScope scope) const = 0;
+    // Frozen from now on: no gradients, evaluation mode.
+    void freeze();
+
+    // Whether the engine can train it: its weights go into training checkpoints.
+    virtual bool trainable() const { return false; }
+    // The weights as a sub-archive of a training checkpoint (trainable models only).
+    virtual void saveState(torch::serialize::OutputArchive &archive) const;
+    virtual void loadState(torch::serialize::InputArchive &archive);
+
+    // The model as a file that loadModelFile() reads back.
+    [[nodiscard]] virtual Status save(const std::string &path) const = 0;
+};
+
+// The built-in GPT-style Transformer with freshly initialised weights (transformer.h).
+std::unique_ptr<CausalLm> makeTransformer(const ModelShape &shape);
+
+// A built-in model checkpoint (written by CausalLm::save of a built-in model). Every problem
+// comes back as an Error naming the file.
+Result<std::unique_ptr<CausalLm>> loadCheckpoint(const std::string &path);
+
+// A TorchScript module whose forward(tokens [B,T] int64) returns logits [B,T,V] or a tuple
+// (logits, hidden...), checked with a probe forward: float logits of rank 3 with the expected
+// vocabulary (0 = any). Every problem comes back as an Error naming the file.
+Result<std::unique_ptr<CausalLm>> loadTorchScript(const std::string &path, std::int64_t expectedVocab,
+                                                  std::int64_t probeLength);
+
+// "[2,8,16]"
+std::string shapeString(const torch::Tensor &t);
+
+} // namespace distillery::core::models

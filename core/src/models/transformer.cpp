@@ -1,0 +1,277 @@
+#include "models/transformer.h"
+
+#include <cmath>
+#include <fstream>
+#include <limits>
+
+namespace distillery::core::models {
+
+BlockImpl::BlockImpl(std::int64_t dModel, std::int64_t heads, std::int64_t ffn)
+    : m_heads(heads)
+{
+    m_ln1 = register_module("ln1", torch::nn::LayerNorm(torch::nn::LayerNormOptions({dModel})));
+    m_qkv = register_module("qkv", torch::nn::Linear(dModel, 3 * dModel));
+    m_proj = register_module("proj", torch::nn::Linear(dModel, dModel));
+    m_ln2 = register_module("ln2", torch::nn::LayerNorm(torch::nn::LayerNormOptions({dModel})));
+    m_fc1 = register_module("fc1", torch::nn::Linear(dModel, ffn));
+    m_fc2 = register_module("fc2", torch::nn::Linear(ffn, dModel));
+}
+
+torch::Tensor BlockImpl::forward(const torch::Tensor &x, const torch::Tensor &causalMask,
+                                 torch::Tensor *attention)
+{
+    const auto B = x.size(0), T = x.size(1), D = x.size(2);
+    const auto hd = D / m_heads;
+    // [B,T,3D] -> [3,B,H,T,hd]
+    auto qkv = m_qkv->forward(m_ln1->forward(x)).view({B, T, 3, m_heads, hd}).permute({2, 0, 3, 1, 4});
+    auto q = qkv[0], k = qkv[1], v = qkv[2];
+    // softmax(q k^T / sqrt(hd) + mask) v, with the scale folded into baddbmm.
+    auto scores = torch::baddbmm(causalMask.slice(0, 0, T).slice(1, 0, T).unsqueeze(0),
+                                 q.reshape({B * m_heads, T, hd}),
+                                 k.reshape({B * m_heads, T, hd}).transpose(1, 2), 1.0,
+                                 1.0 / std::sqrt(double(hd)));
+    auto attn = torch::softmax(scores, -1);
+    if (attention)
+        *attention = attn.view({B, m_heads, T, T});
+    auto ctx = torch::bmm(attn, v.reshape({B * m_heads, T, hd}))
+                   .view({B, m_heads, T, hd})
+                   .transpose(1, 2)
+                   .reshape({B, T, D});
+    auto h = x + m_proj->forward(ctx);
+    return h + m_fc2->forward(torch::gelu(m_fc1->forward(m_ln2->forward(h))));
+}
+
+TransformerLMImpl::TransformerLMImpl(const ModelShape &shape)
+    : m_shape(shape)
+{
+    m_tok = register_module("tok", torch::nn::Embedding(shape.vocab, shape.dModel));
+    m_pos = register_module("pos", torch::nn::Embedding(shape.maxLen, shape.dModel));
+    for (std::int64_t i = 0; i < shape.layers; ++i)
+        m_blocks.push_back(register_module("block" + std::to_string(i),
+                                           Block(shape.dModel, shape.heads, shape.ffn)));
+    m_lnf = register_module("lnf",
+                            torch::nn::LayerNorm(torch::nn::LayerNormOptions({shape.dModel})));
+    m_head = register_module("head",
+                             torch::nn::Linear(torch::nn::LinearOptions(shape.dModel, shape.vocab)
+                                                   .bias(false)));
+    m_mask = register_buffer(
+        "mask", torch::full({shape.maxLen, shape.maxLen}, -std::numeric_limits<float>::infinity())
+                    .triu(1));
+
+    torch::NoGradGuard noGrad;
+    const double residualStd = 0.02 / std::sqrt(2.0 * double(std::max<std::int64_t>(1, shape.layers)));
+    for (auto &item : named_parameters()) {
+        const auto &name = item.key();
+        auto &p = item.value();
+        if (name.find("ln") != std::string::npos)
+            continue; // LayerNorm keeps weight 1, bias 0
+        if (name.size() >= 4 && name.compare(name.size() - 4, 4, "bias") == 0)
+            p.zero_();
+        else if (name.find(".proj.") != std::string::npos || name.find(".fc2.") != std::string::npos)
+            p.normal_(0.0, residualStd);
+        else
+            p.normal_(0.0, 0.02);
+    }
+}
+
+LmOutput TransformerLMImpl::forward(const torch::Tensor &tokens, const ForwardOptions &options)
+{
+    const auto T = tokens.size(1);
+    auto positions = torch::arange(T, tokens.options().dtype(torch::kLong));
+    auto x = m_tok->forward(tokens) + m_pos->forward(positions).unsqueeze(0);
+    LmOutput out;
+    if (options.hidden)
+        out.hidden.push_back(x);
+    for (auto &block : m_blocks) {
+        torch::Tensor attention;
+        x = block->forward(x, m_mask, options.attention ? &attention : nullptr);
+        if (options.hidden)
+            out.hidden.push_back(x);
+        if (options.attention)
+            out.attention.push_back(attention);
+    }
+    out.logits = m_head->forward(m_lnf->forward(x));
+    return out;
+}
+
+namespace {
+
+constexpr const char *kShapeKey = "distillery_shape";
+
+class BuiltinLm : public CausalLm
+{
+public:
+    explicit BuiltinLm(TransformerLM model)
+        : m_model(std::move(model))
+    {
+        const ModelShape &s = m_model->shape();
+        m_info.architecture = "gpt";
+        m_info.vocab = s.vocab;
+        m_info.layers = s.layers;
+        m_info.hidden = s.dModel;
+        m_info.heads = m_info.kvHeads = s.heads;
+        m_info.ffn = s.ffn;
+        m_info.maxLength = s.maxLen;
+        m_info.norm = "layernorm";
+        m_info.positions = "learned";
+        m_info.activation = "gelu";
+        m_info.tiedHead = false;
+    }
+    LmOutput forward(const torch::Tensor &tokens, const ForwardOptions &options) override
+    {
+        return m_model->forward(tokens, options);
+    }
+    const ModelInfo &info() const override { return m_info; }
+    std::string describe() const override
+    {
+        const auto &s = m_model->shape();
+        return "Transformer L" + std::to_string(s.layers) + " d" + std::to_string(s.dModel) + " h"
+               + std::to_string(s.heads) + " ffn" + std::to_string(s.ffn) + " ("
+               + describeModel(s, s.maxLen) + ")";
+    }
+    double forwardFlopsPerToken(std::int64_t seqLen) const override
+    {
+        return core::forwardFlopsPerToken(m_model->shape(), seqLen);
+    }
+    void to(const torch::Device &device) override { m_model->to(device); }
+    void setTraining(bool on) override { m_model->train(on); }
+    bool isTraining() const override { return m_model->is_training(); }
+    std::vector<torch::Tensor> parameters() const override { return m_model->parameters(); }
+    std::vector<torch::Tensor> parameters(ParameterScope scope) const override
+    {
+        const std::string lastBlock = "block" + std::to_string(m_model->shape().layers - 1) + ".";
+        std::vector<torch::Tensor> out;
+        for (const auto &item : m_model->named_parameters()) {
+            const std::string &name = item.key();
+            const bool head = name.rfind("head.", 0) == 0 || name.rfind("lnf.", 0) == 0;
+            if (scope == ParameterScope::All || head
+                || (scope == ParameterScope::LastBlock && name.rfind(lastBlock, 0) == 0))
+                out.push_back(item.value());
+        }
+        return out;
+    }
+    bool trainable() const override { return true; }
+    void saveState(torch::serialize::OutputArchive &archive) const override
+    {
+        m_model->save(archive);
+    }
+    void loadState(torch::serialize::InputArchive &archive) override { m_model->load(archive); }
+    Status save(const std::string &path) const override
+    {
+        try {
+            torch::serialize::OutputArchive archive;
+            const auto &s = m_model->shape();
+            archive.write(kShapeKey, torch::tensor({s.vocab, s.layers, s.dModel, s.heads, s.ffn, s.maxLen},
+                                                   torch::kLong));
+            m_model->save(archive);
+            const std::string tmp = path + ".tmp";
+            archive.save_to(tmp);
+            if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+                std::remove(tmp.c_str());
+                return Status::failure("io", path + ": cannot replace the file");
+            }
+            return okStatus();
+        } catch (const std::exception &e) {
+            return Status::failure("io", path + ": cannot save the model: " + e.what());
+        }
+    }
+    TransformerLM module() const { return m_model; }
+
+private:
+    TransformerLM m_model;
+    ModelInfo m_info;
+};
+
+// Every parameter and buffer of `module` must be in `archive` with the same shape: a header
+// that disagrees with the tensors (or tensors that were cut) is refused before loading.
+std::string checkAgainst(torch::nn::Module &module, torch::serialize::InputArchive &archive,
+                         const std::string &prefix)
+{
+    auto check = [&](const std::string &name, const torch::Tensor &expected,
+                     bool isBuffer) -> std::string {
+        torch::Tensor stored;
+        if (!archive.try_read(name, stored, isBuffer))
+            return "tensor '" + prefix + name + "' is missing";
+        if (stored.sizes() != expected.sizes())
+            return "tensor '" + prefix + name + "' has shape " + shapeString(stored)
+                   + ", the header's shape needs " + shapeString(expected);
+        return {};
+    };
+    for (const auto &p : module.named_parameters(false))
+        if (auto e = check(p.key(), p.value(), false); !e.empty())
+            return e;
+    for (const auto &b : module.named_buffers(false))
+        if (auto e = check(b.key(), b.value(), true); !e.empty())
+            return e;
+    for (const auto &child : module.named_children()) {
+        torch::serialize::InputArchive sub;
+        if (!archive.try_read(child.key(), sub))
+            return "module '" + prefix + child.key() + "' is missing";
+        if (auto e = checkAgainst(*child.value(), sub, prefix + child.key() + "."); !e.empty())
+            return e;
+    }
+    return {};
+}
+
+} // namespace
+
+std::unique_ptr<CausalLm> makeTransformer(const ModelShape &shape)
+{
+    return std::make_unique<BuiltinLm>(TransformerLM(shape));
+}
+
+TransformerLM builtinModule(const CausalLm &model)
+{
+    if (const auto *b = dynamic_cast<const BuiltinLm *>(&model))
+        return b->module();
+    return nullptr;
+}
+
+Result<std::unique_ptr<CausalLm>> loadCheckpoint(const std::string &path)
+{
+    using R = Result<std::unique_ptr<CausalLm>>;
+    if (!std::ifstream(path).good())
+        return R::failure("missing-file", path + ": checkpoint file not found or unreadable");
+    try {
+        torch::serialize::InputArchive archive;
+        archive.load_from(path);
+        torch::Tensor shapeTensor;
+        if (!archive.try_read(kShapeKey, shapeTensor) || shapeTensor.numel() != 6)
+            return R::failure("bad-checkpoint",
+                              path + ": not a Distillery model checkpoint (no model shape)");
+        auto v = shapeTensor.to(torch::kLong);
+        ModelShape s{v[0].item<std::int64_t>(), v[1].item<std::int64_t>(), v[2].item<std::int64_t>(),
+                     v[3].item<std::int64_t>(), v[4].item<std::int64_t>(), v[5].item<std::int64_t>()};
+        // The header decides what is built: every field must be sane before anything is.
+        struct Field
+        {
+            const char *name;
+            std::int64_t value, max;
+        };
+        for (const Field &f : {Field{"vocab", s.vocab, 1 << 22}, Field{"layers", s.layers, 4096},
+                               Field{"d_model", s.dModel, 1 << 16}, Field{"heads", s.heads, 1024},
+                               Field{"ffn", s.ffn, 1 << 18}, Field{"max_len", s.maxLen, 1 << 20}})
+            if (f.value < 1 || f.value > f.max)
+                return R::failure("bad-checkpoint", path + ": the model shape says " + f.name + " = "
+                                                        + std::to_string(f.value) + ", expected 1.."
+                                                        + std::to_string(f.max));
+        if (s.dModel % s.heads != 0)
+            return R::failure("bad-checkpoint", path + ": the model shape says d_model = "
+                                                    + std::to_string(s.dModel) + " with "
+                                                    + std::to_string(s.heads)
+                                                    + " heads, which do not divide it");
+        TransformerLM model(s);
+        if (auto problem = checkAgainst(*model, archive, ""); !problem.empty())
+            return R::failure("bad-checkpoint", path + ": " + problem);
+        torch::serialize::InputArchive extra;
+        if (archive.try_read("block" + std::to_string(s.layers), extra))
+            return R::failure("bad-checkpoint", path + ": holds more blocks than the shape's layers = "
+                                                    + std::to_string(s.layers));
+        model->load(archive);
+        return R(std::unique_ptr<CausalLm>(std::make_unique<BuiltinLm>(model)));
+    } catch (const std::exception &e) {
+        return R::failure("bad-checkpoint", path + ": cannot load the checkpoint: " + e.what());
+    }
+}
+
+} // namespace distillery::core::models

@@ -1,0 +1,36 @@
+#pragma once
+
+// The run's teachers: loaded from files and checked against the data before the run exists,
+// trained in-graph when their source is `train`, and (for top-k terms) read once into a cache.
+
+#include "data/data.h"
+#include "models/causallm.h"
+#include "train/plan.h"
+#include "train/runcontext.h"
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+namespace distillery::core::train {
+
+struct Teacher
+{
+    TeacherPlan plan;
+    std::unique_ptr<models::CausalLm> model; // empty until trained for source = train
+};
+
+// Checkpoint and TorchScript teachers, each checked against the dataset (vocabulary, length,
+// hidden states when a hidden-state term reads them). Errors name the teacher and the file.
+Result<std::vector<Teacher>> loadTeachers(const Plan &plan, const data::Dataset &data);
+
+// Source = train: next-token cross-entropy on the training split with AdamW, warm-up and
+// cosine decay, then frozen and saved with the run (teachertraining.cpp). A resumed run reuses
+// the teacher its first attempt saved. Returns false when cancelled.
+bool trainTeacher(const RunContext &ctx, Teacher &teacher);
+
+// The teacher's top-k log-probabilities of every training row for the first top-k term
+// (topkcache.cpp); nullopt when no term needs one or when cancelled.
+std::optional<data::TopKCache> buildTopkCache(const RunContext &ctx, std::vector<Teacher> &teachers);
+
+} // namespace distillery::core::train
