@@ -2,7 +2,8 @@
 
 // The SQLite run store. One RunWriter per training process (WAL, synchronous=NORMAL, batched
 // transactions); any number of StoreReader connections opened read-only, also from other
-// processes, for live tails and comparisons. Schema: docs/store-schema.md.
+// processes, for live tails and comparisons. Schema: docs/store-schema.md. Inside (core/src/store):
+// SQLite helpers, schema and migrations, run rows, the writer, the reader, maintenance.
 
 #include "distillery/core/result.h"
 
@@ -12,9 +13,6 @@
 #include <optional>
 #include <string>
 #include <vector>
-
-struct sqlite3;
-struct sqlite3_stmt;
 
 namespace distillery::core {
 
@@ -121,63 +119,12 @@ public:
 
     // Rows (of any kind) and status changes waiting for the next flush.
     std::size_t pendingCount() const;
-    const std::string &path() const { return m_path; }
+    const std::string &path() const;
 
 private:
-    RunWriter() = default;
-    struct Pending
-    {
-        RunId run;
-        std::string key;
-        std::int64_t step;
-        double wallTime;
-        double value;
-    };
-    struct PendingDiagnostic
-    {
-        RunId run;
-        std::int64_t step;
-        int sample;
-        std::string quantity;
-        std::vector<float> values;
-    };
-    struct PendingSample
-    {
-        RunId run;
-        std::int64_t step;
-        int idx;
-        std::string text;
-    };
-    struct PendingMeta
-    {
-        RunId run;
-        std::string key;
-        std::string value;
-    };
-    struct PendingFinish
-    {
-        RunId run;
-        RunStatus status;
-        std::string error;
-        double finishedAt;
-    };
-    Status flushLocked(double now);
-    sqlite3_stmt *statement(const char *sql);
-    std::string sqlError(const std::string &what) const;
-
-    sqlite3 *m_db = nullptr;
-    std::string m_path;
-    std::vector<Pending> m_pending;
-    std::vector<PendingDiagnostic> m_pendingDiagnostics;
-    std::vector<PendingSample> m_pendingSamples;
-    std::vector<CheckpointInfo> m_pendingCheckpoints;
-    std::vector<PendingMeta> m_pendingMeta;
-    std::vector<PendingFinish> m_pendingFinishes;
-    std::map<RunId, std::int64_t> m_lastSteps;
-    std::vector<RunId> m_openRuns;
-    double m_lastFlush = 0; // steady-clock seconds
-    std::map<std::string, std::int64_t> m_keyIds;
-    std::map<const char *, sqlite3_stmt *> m_statements; // prepared once, by SQL literal
+    struct Impl; // SQLite stays out of this header (store/writer.cpp)
+    explicit RunWriter(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> m_impl;
 };
 
 // A read-only connection. Safe to use while a writer (in this or another process) works.
@@ -213,9 +160,9 @@ public:
     int schemaVersion() const;
 
 private:
-    StoreReader() = default;
-    sqlite3 *m_db = nullptr;
-    std::string m_path;
+    struct Impl; // store/reader.cpp
+    explicit StoreReader(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> m_impl;
 };
 
 // Marks runs whose writer died as interrupted in the file (needs write access). Returns the ids.

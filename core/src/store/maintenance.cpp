@@ -1,0 +1,126 @@
+// Changes to a store outside a run: marking dead writers' runs interrupted, renaming and
+// deleting runs. Each opens its own connection and changes the file in one transaction.
+
+#include "distillery/core/store.h"
+
+#include "store/runrow.h"
+#include "store/schema.h"
+#include "store/sqlite.h"
+
+namespace distillery::core {
+
+using namespace store;
+
+Result<std::vector<RunId>> markInterruptedRuns(const std::string &path, double staleSeconds)
+{
+    auto opened = openWritable(path, false);
+    if (!opened)
+        return opened.error();
+    sqlite3 *db = opened.value().get();
+    Transaction tx(db);
+    if (!tx.began())
+        return sqlFailure(db, path, "cannot start a write transaction");
+    std::vector<RunInfo> gone;
+    {
+        const std::string sql = std::string("SELECT ") + kRunColumns + " FROM runs WHERE status = 'running'";
+        Statement query(db, sql.c_str());
+        if (!query.ok())
+            return sqlFailure(db, path, "cannot list running runs");
+        const double now = unixNow();
+        int rc;
+        while ((rc = sqlite3_step(query.get())) == SQLITE_ROW) {
+            RunInfo info = readRun(query.get());
+            if (writerGone(info, staleSeconds, now))
+                gone.push_back(std::move(info));
+        }
+        if (rc != SQLITE_DONE)
+            return sqlFailure(db, path, "cannot list running runs");
+    }
+    std::vector<RunId> ids;
+    Statement update(db, "UPDATE runs SET status = 'interrupted', error = ?2 "
+                         "WHERE id = ?1 AND status = 'running'");
+    if (!update.ok())
+        return sqlFailure(db, path, "cannot prepare the status update");
+    for (const RunInfo &info : gone) {
+        sqlite3_reset(update.get());
+        sqlite3_bind_int64(update.get(), 1, info.id);
+        bindText(update.get(), 2, interruptedMessage(info));
+        if (sqlite3_step(update.get()) != SQLITE_DONE)
+            return sqlFailure(db, path, "cannot mark run " + std::to_string(info.id) + " interrupted");
+        ids.push_back(info.id);
+    }
+    if (!tx.commit())
+        return sqlFailure(db, path, "cannot commit interrupted runs");
+    return ids;
+}
+
+Status renameRun(const std::string &path, RunId run, const std::string &name)
+{
+    auto opened = openWritable(path, false);
+    if (!opened)
+        return opened.error();
+    sqlite3 *db = opened.value().get();
+    Statement update(db, "UPDATE runs SET name = ?2 WHERE id = ?1");
+    if (!update.ok())
+        return sqlFailure(db, path, "cannot prepare the rename");
+    sqlite3_bind_int64(update.get(), 1, run);
+    bindText(update.get(), 2, name);
+    if (sqlite3_step(update.get()) != SQLITE_DONE)
+        return sqlFailure(db, path, "cannot rename run " + std::to_string(run));
+    if (sqlite3_changes(db) == 0)
+        return noSuchRun(path, run);
+    return okStatus();
+}
+
+Status deleteRun(const std::string &path, RunId run, double staleSeconds)
+{
+    auto opened = openWritable(path, false);
+    if (!opened)
+        return opened.error();
+    sqlite3 *db = opened.value().get();
+    // IMMEDIATE: no writer can flush (and refresh the heartbeat) between the check and the delete.
+    Transaction tx(db);
+    if (!tx.began())
+        return sqlFailure(db, path, "cannot start a write transaction");
+    {
+        const std::string sql = std::string("SELECT ") + kRunColumns + " FROM runs WHERE id = ?1";
+        Statement query(db, sql.c_str());
+        if (!query.ok())
+            return sqlFailure(db, path, "cannot read run " + std::to_string(run));
+        sqlite3_bind_int64(query.get(), 1, run);
+        const int rc = sqlite3_step(query.get());
+        if (rc == SQLITE_DONE)
+            return noSuchRun(path, run);
+        if (rc != SQLITE_ROW)
+            return sqlFailure(db, path, "cannot read run " + std::to_string(run));
+        const RunInfo info = readRun(query.get());
+        if (info.status == RunStatus::Running && !writerGone(info, staleSeconds, unixNow()))
+            return Error{"store.run_active",
+                         path + ": run " + std::to_string(run) + " ('" + info.name +
+                             "') is still running (writer pid " + std::to_string(info.pid) +
+                             (info.host.empty() ? std::string() : " on " + info.host) +
+                             "); stop it before deleting it"};
+    }
+    static const char *const statements[] = {
+        "DELETE FROM scalars WHERE run = ?1",
+        "DELETE FROM latest WHERE run = ?1",
+        "DELETE FROM checkpoints WHERE run = ?1",
+        "DELETE FROM run_meta WHERE run = ?1",
+        "DELETE FROM token_diagnostics WHERE run = ?1",
+        "DELETE FROM samples WHERE run = ?1",
+        "DELETE FROM runs WHERE id = ?1",
+    };
+    for (const char *sql : statements) {
+        Statement del(db, sql);
+        if (!del.ok())
+            return sqlFailure(db, path, "cannot prepare the delete of run " + std::to_string(run));
+        sqlite3_bind_int64(del.get(), 1, run);
+        if (sqlite3_step(del.get()) != SQLITE_DONE)
+            return sqlFailure(db, path, "cannot delete run " + std::to_string(run));
+    }
+    if (!tx.commit())
+        return sqlFailure(db, path, "cannot commit the delete of run " + std::to_string(run));
+    return okStatus();
+}
+
+} // namespace distillery::core

@@ -1,0 +1,260 @@
+// Read-only connections to the run store: run lists, series tails, metadata, token
+// diagnostics and samples. Safe beside a writer in this or another process (WAL).
+
+#include "distillery/core/store.h"
+
+#include "store/runrow.h"
+#include "store/schema.h"
+#include "store/sqlite.h"
+
+namespace distillery::core {
+
+using namespace store;
+
+struct StoreReader::Impl
+{
+    Connection db;
+    std::string path;
+};
+
+StoreReader::StoreReader(std::unique_ptr<Impl> impl)
+    : m_impl(std::move(impl))
+{}
+
+StoreReader::~StoreReader() = default;
+
+Result<std::unique_ptr<StoreReader>> StoreReader::open(const std::string &path)
+{
+    if (!fileExists(path))
+        return Error{"store.not_found", path + ": run store not found"};
+    auto opened = openChecked(path, SQLITE_OPEN_READONLY, "reading");
+    if (!opened)
+        return opened.error();
+    const int version = opened.value().second;
+    if (version < kStoreSchemaVersion) {
+        if (version == 0)
+            return Error{"store.not_a_store",
+                         path + ": not a Distillery run store (schema version 0, no tables)"};
+        return Error{"store.older_schema", path + ": run store schema version " +
+                                               std::to_string(version) + " is older than " +
+                                               std::to_string(kStoreSchemaVersion) +
+                                               "; open it for writing once to upgrade it"};
+    }
+    auto impl = std::make_unique<Impl>(Impl{std::move(opened.value().first), path});
+    return std::unique_ptr<StoreReader>(new StoreReader(std::move(impl)));
+}
+
+
+Result<std::vector<RunInfo>> StoreReader::runs(double staleSeconds) const
+{
+    const std::string sql =
+        std::string("SELECT ") + kRunColumns + " FROM runs ORDER BY created_at DESC, id DESC";
+    Statement query(m_impl->db.get(), sql.c_str());
+    if (!query.ok())
+        return sqlFailure(m_impl->db.get(), m_impl->path, "cannot list runs");
+    std::vector<RunInfo> result;
+    const double now = unixNow();
+    int rc;
+    while ((rc = sqlite3_step(query.get())) == SQLITE_ROW) {
+        RunInfo info = readRun(query.get());
+        if (writerGone(info, staleSeconds, now))
+            info.status = RunStatus::Interrupted;
+        result.push_back(std::move(info));
+    }
+    if (rc != SQLITE_DONE)
+        return sqlFailure(m_impl->db.get(), m_impl->path, "cannot list runs");
+    return result;
+}
+
+Result<RunInfo> StoreReader::run(RunId id, double staleSeconds) const
+{
+    const std::string sql = std::string("SELECT ") + kRunColumns + " FROM runs WHERE id = ?1";
+    Statement query(m_impl->db.get(), sql.c_str());
+    if (!query.ok())
+        return sqlFailure(m_impl->db.get(), m_impl->path, "cannot read run " + std::to_string(id));
+    sqlite3_bind_int64(query.get(), 1, id);
+    const int rc = sqlite3_step(query.get());
+    if (rc == SQLITE_DONE)
+        return noSuchRun(m_impl->path, id);
+    if (rc != SQLITE_ROW)
+        return sqlFailure(m_impl->db.get(), m_impl->path, "cannot read run " + std::to_string(id));
+    RunInfo info = readRun(query.get());
+    if (writerGone(info, staleSeconds, unixNow()))
+        info.status = RunStatus::Interrupted;
+    return info;
+}
+
+Result<std::vector<std::string>> StoreReader::keys(RunId run) const
+{
+    Statement query(m_impl->db.get(), "SELECT k.name FROM latest l JOIN keys k ON k.id = l.key "
+                      "WHERE l.run = ?1 ORDER BY k.name");
+    if (!query.ok())
+        return sqlFailure(m_impl->db.get(), m_impl->path, "cannot list series names");
+    sqlite3_bind_int64(query.get(), 1, run);
+    std::vector<std::string> result;
+    int rc;
+    while ((rc = sqlite3_step(query.get())) == SQLITE_ROW)
+        result.push_back(columnText(query.get(), 0));
+    if (rc != SQLITE_DONE)
+        return sqlFailure(m_impl->db.get(), m_impl->path, "cannot list series names");
+    return result;
+}
+
+Result<std::vector<ScalarPoint>> StoreReader::scalars(RunId run, const std::string &key,
+                                                      std::int64_t afterStep) const
+{
+    Statement query(m_impl->db.get(), "SELECT s.step, s.wall_time, s.value FROM scalars s "
+                      "JOIN keys k ON k.id = s.key "
+                      "WHERE k.name = ?2 AND s.run = ?1 AND s.step > ?3 ORDER BY s.step");
+    if (!query.ok())
+        return sqlFailure(m_impl->db.get(), m_impl->path, "cannot read series '" + key + "'");
+    sqlite3_bind_int64(query.get(), 1, run);
+    bindText(query.get(), 2, key);
+    sqlite3_bind_int64(query.get(), 3, afterStep);
+    std::vector<ScalarPoint> result;
+    int rc;
+    while ((rc = sqlite3_step(query.get())) == SQLITE_ROW) {
+        result.push_back(ScalarPoint{sqlite3_column_int64(query.get(), 0),
+                                     sqlite3_column_double(query.get(), 1),
+                                     columnValue(query.get(), 2)});
+    }
+    if (rc != SQLITE_DONE)
+        return sqlFailure(m_impl->db.get(), m_impl->path, "cannot read series '" + key + "'");
+    return result;
+}
+
+Result<std::map<std::string, ScalarPoint>> StoreReader::latest(RunId run) const
+{
+    Statement query(m_impl->db.get(), "SELECT k.name, l.step, l.wall_time, l.value FROM latest l "
+                      "JOIN keys k ON k.id = l.key WHERE l.run = ?1");
+    if (!query.ok())
+        return sqlFailure(m_impl->db.get(), m_impl->path, "cannot read the latest values");
+    sqlite3_bind_int64(query.get(), 1, run);
+    std::map<std::string, ScalarPoint> result;
+    int rc;
+    while ((rc = sqlite3_step(query.get())) == SQLITE_ROW) {
+        result[columnText(query.get(), 0)] =
+            ScalarPoint{sqlite3_column_int64(query.get(), 1), sqlite3_column_double(query.get(), 2),
+                        columnValue(query.get(), 3)};
+    }
+    if (rc != SQLITE_DONE)
+        return sqlFailure(m_impl->db.get(), m_impl->path, "cannot read the latest values");
+    return result;
+}
+
+Result<std::vector<CheckpointInfo>> StoreReader::checkpoints(RunId run) const
+{
+    Statement query(m_impl->db.get(), "SELECT run, step, path, kind, created_at FROM checkpoints "
+                      "WHERE run = ?1 ORDER BY step, kind");
+    if (!query.ok())
+        return sqlFailure(m_impl->db.get(), m_impl->path, "cannot list checkpoints");
+    sqlite3_bind_int64(query.get(), 1, run);
+    std::vector<CheckpointInfo> result;
+    int rc;
+    while ((rc = sqlite3_step(query.get())) == SQLITE_ROW) {
+        CheckpointInfo info;
+        info.run = sqlite3_column_int64(query.get(), 0);
+        info.step = sqlite3_column_int64(query.get(), 1);
+        info.path = columnText(query.get(), 2);
+        info.kind = columnText(query.get(), 3);
+        info.createdAt = sqlite3_column_double(query.get(), 4);
+        result.push_back(std::move(info));
+    }
+    if (rc != SQLITE_DONE)
+        return sqlFailure(m_impl->db.get(), m_impl->path, "cannot list checkpoints");
+    return result;
+}
+
+Result<std::map<std::string, std::string>> StoreReader::runMeta(RunId run) const
+{
+    Statement query(m_impl->db.get(), "SELECT key, value FROM run_meta WHERE run = ?1");
+    if (!query.ok())
+        return sqlFailure(m_impl->db.get(), m_impl->path, "cannot read run metadata");
+    sqlite3_bind_int64(query.get(), 1, run);
+    std::map<std::string, std::string> result;
+    int rc;
+    while ((rc = sqlite3_step(query.get())) == SQLITE_ROW)
+        result[columnText(query.get(), 0)] = columnText(query.get(), 1);
+    if (rc != SQLITE_DONE)
+        return sqlFailure(m_impl->db.get(), m_impl->path, "cannot read run metadata");
+    return result;
+}
+
+Result<std::vector<float>> StoreReader::tokenDiagnostic(RunId run, std::int64_t step, int sample,
+                                                        const std::string &quantity) const
+{
+    Statement query(m_impl->db.get(), "SELECT data FROM token_diagnostics "
+                      "WHERE run = ?1 AND step = ?2 AND sample = ?3 AND quantity = ?4");
+    if (!query.ok())
+        return sqlFailure(m_impl->db.get(), m_impl->path, "cannot read token diagnostic '" + quantity + "'");
+    sqlite3_bind_int64(query.get(), 1, run);
+    sqlite3_bind_int64(query.get(), 2, step);
+    sqlite3_bind_int(query.get(), 3, sample);
+    bindText(query.get(), 4, quantity);
+    const int rc = sqlite3_step(query.get());
+    if (rc == SQLITE_DONE)
+        return std::vector<float>();
+    if (rc != SQLITE_ROW)
+        return sqlFailure(m_impl->db.get(), m_impl->path, "cannot read token diagnostic '" + quantity + "'");
+    return blobToFloats(sqlite3_column_blob(query.get(), 0), sqlite3_column_bytes(query.get(), 0));
+}
+
+Result<std::vector<std::int64_t>>
+StoreReader::tokenDiagnosticSteps(RunId run, const std::string &quantity) const
+{
+    Statement query(m_impl->db.get(), "SELECT DISTINCT step FROM token_diagnostics "
+                      "WHERE run = ?1 AND quantity = ?2 ORDER BY step");
+    if (!query.ok())
+        return sqlFailure(m_impl->db.get(), m_impl->path, "cannot list token diagnostic steps");
+    sqlite3_bind_int64(query.get(), 1, run);
+    bindText(query.get(), 2, quantity);
+    std::vector<std::int64_t> result;
+    int rc;
+    while ((rc = sqlite3_step(query.get())) == SQLITE_ROW)
+        result.push_back(sqlite3_column_int64(query.get(), 0));
+    if (rc != SQLITE_DONE)
+        return sqlFailure(m_impl->db.get(), m_impl->path, "cannot list token diagnostic steps");
+    return result;
+}
+
+Result<std::vector<std::string>> StoreReader::samples(RunId run, std::int64_t step) const
+{
+    Statement query(m_impl->db.get(), "SELECT text FROM samples WHERE run = ?1 AND step = ?2 ORDER BY idx");
+    if (!query.ok())
+        return sqlFailure(m_impl->db.get(), m_impl->path, "cannot read text samples");
+    sqlite3_bind_int64(query.get(), 1, run);
+    sqlite3_bind_int64(query.get(), 2, step);
+    std::vector<std::string> result;
+    int rc;
+    while ((rc = sqlite3_step(query.get())) == SQLITE_ROW)
+        result.push_back(columnText(query.get(), 0));
+    if (rc != SQLITE_DONE)
+        return sqlFailure(m_impl->db.get(), m_impl->path, "cannot read text samples");
+    return result;
+}
+
+Result<std::string> StoreReader::integrityCheck() const
+{
+    Statement query(m_impl->db.get(), "PRAGMA integrity_check");
+    if (!query.ok())
+        return sqlFailure(m_impl->db.get(), m_impl->path, "cannot run the integrity check");
+    std::string report;
+    int rc;
+    while ((rc = sqlite3_step(query.get())) == SQLITE_ROW) {
+        if (!report.empty())
+            report += '\n';
+        report += columnText(query.get(), 0);
+    }
+    if (rc != SQLITE_DONE)
+        return sqlFailure(m_impl->db.get(), m_impl->path, "integrity check failed to run");
+    return report;
+}
+
+int StoreReader::schemaVersion() const
+{
+    auto version = readUserVersion(m_impl->db.get(), m_impl->path);
+    return version ? *version : -1;
+}
+
+
+} // namespace distillery::core
