@@ -3,6 +3,7 @@
 
 #include "distillery/core/bench.h"
 #include "distillery/core/blas.h"
+#include "distillery/core/errors.h"
 #include "distillery/core/graph.h"
 #include "distillery/core/losses.h"
 #include "distillery/core/store.h"
@@ -136,7 +137,7 @@ Result<RunId> resolveRun(const StoreReader &reader, const std::string &text)
         if (!runs.ok())
             return runs.error();
         if (runs.value().empty())
-            return Result<RunId>::failure("bad-input", "the store has no runs");
+            return Result<RunId>::failure(errc::kInvalidInput, "the store has no runs");
         return runs.value().front().id;
     }
     try {
@@ -146,7 +147,7 @@ Result<RunId> resolveRun(const StoreReader &reader, const std::string &text)
             return RunId(id);
     } catch (const std::exception &) {
     }
-    return Result<RunId>::failure("bad-input", "RUN must be a run id (a positive number) or "
+    return Result<RunId>::failure(errc::kInvalidInput, "RUN must be a run id (a positive number) or "
                                                "'last', got '" + text + "'");
 }
 
@@ -243,7 +244,10 @@ int cmdResume(const std::string &runText, const RunOptions &options)
     if (!id.ok())
         return badInput(id.error().message);
     reader.value().reset();
-    markInterruptedRuns(options.storePath);
+    // A dead writer's run becomes 'interrupted' in the file; when that fails (a busy store) the
+    // reader's heartbeat rule still tells it from a live one.
+    if (auto marked = markInterruptedRuns(options.storePath); !marked.ok())
+        std::cerr << "warning: " << marked.error().message << "\n";
     return runWithProgress(
         [&](const ProgressCallback &cb, RunControl *control) {
             return resumeRun(id.value(), options, cb, control);
@@ -383,11 +387,11 @@ Result<std::vector<double>> parseNumbers(const std::string &text, const std::str
             out.push_back(v);
         } catch (const std::exception &) {
             return Result<std::vector<double>>::failure(
-                "bad-input", option + ": '" + item + "' is not a number (expected a,b,c)");
+                errc::kInvalidInput, option + ": '" + item + "' is not a number (expected a,b,c)");
         }
     }
     if (out.empty())
-        return Result<std::vector<double>>::failure("bad-input",
+        return Result<std::vector<double>>::failure(errc::kInvalidInput,
                                                     option + ": expected comma-separated numbers");
     return out;
 }
@@ -557,7 +561,7 @@ int cmdBench(const BenchOptions &options)
     auto r = runBenchmark(options, [&](const Progress &p) { printer(p); });
     printer.finish();
     if (!r.ok()) {
-        if (r.error().code == "bad-input")
+        if (isInputError(r.error()))
             return badInput(r.error().message);
         std::cerr << "error: " << r.error().message << "\n";
         return kExitRunFailed;
@@ -593,7 +597,7 @@ int cmdDiagnosticsBench(const DiagnosticsBenchOptions &options)
     auto r = runDiagnosticsBenchmark(options, [&](const Progress &p) { printer(p); });
     printer.finish();
     if (!r.ok()) {
-        if (r.error().code == "bad-input")
+        if (isInputError(r.error()))
             return badInput(r.error().message);
         std::cerr << "error: " << r.error().message << "\n";
         return kExitRunFailed;

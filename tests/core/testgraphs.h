@@ -40,8 +40,8 @@ inline Graph tiny(const std::string &name, std::int64_t steps = 8)
            {{"layers", std::int64_t(1)}, {"d_model", std::int64_t(8)}, {"heads", std::int64_t(2)},
             {"ffn", std::int64_t(16)}});
     for (const Node *n : g.nodesOfKind("Loss"))
-        if (g.paramString(n->id, "kind") == "topk-kl")
-            g.setParam(n->id, "top_k", std::int64_t(4));
+        if (g.paramString(n->id, "kind") == "topk-kl" && !g.setParam(n->id, "top_k", std::int64_t(4)).ok())
+            qFatal("setParam Loss.top_k failed");
     return g;
 }
 

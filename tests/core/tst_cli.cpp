@@ -1,6 +1,7 @@
 // distillery-cli as a user runs it: commands, output, exit codes (0 ok, 1 run failed, 2 bad
 // input) and Ctrl-C ending a run as cancelled.
 
+#include "ensure.h"
 #include "distillery/core/graph.h"
 #include "distillery/core/store.h"
 
@@ -122,7 +123,7 @@ private Q_SLOTS:
         QVERIFY2(runBad.err.contains("malformed.json"), qPrintable(describe(runBad)));
 
         Graph g = tiny("classic-kd");
-        g.removeNode(g.nodesOfKind("Optimizer").front()->id);
+        ENSURE(g.removeNode(g.nodesOfKind("Optimizer").front()->id));
         auto invalid = cli({"validate", writeGraph("invalid.json", g)});
         QCOMPARE(invalid.code, 2);
         QVERIFY2(invalid.err.contains("Optimizer"), qPrintable(describe(invalid)));
@@ -199,8 +200,8 @@ private Q_SLOTS:
         Graph g = tiny("classic-kd");
         const NodeId t = g.nodesOfKind("Teacher").front()->id;
         if (what == "missing-teacher") {
-            g.setParam(t, "source", std::string("checkpoint"));
-            g.setParam(t, "path", path("no-such-teacher.pt").toStdString());
+            ENSURE(g.setParam(t, "source", std::string("checkpoint")));
+            ENSURE(g.setParam(t, "path", path("no-such-teacher.pt").toStdString()));
         } else if (what == "wrong-shape") {
             QProcess py;
             py.start(DISTILLERY_PYTHON,
@@ -208,15 +209,15 @@ private Q_SLOTS:
                       m_dir.path(), "16"});
             QVERIFY2(py.waitForFinished(120000) && py.exitCode() == 0,
                      py.readAllStandardError().constData());
-            g.setParam(t, "source", std::string("torchscript"));
-            g.setParam(t, "path", path("wrong_rank.pt").toStdString());
+            ENSURE(g.setParam(t, "source", std::string("torchscript")));
+            ENSURE(g.setParam(t, "path", path("wrong_rank.pt").toStdString()));
         } else {
             QFile f(path("empty.txt"));
             QVERIFY(f.open(QIODevice::WriteOnly));
             f.close();
             const NodeId d = g.nodesOfKind("Dataset").front()->id;
-            g.setParam(d, "source", std::string("text"));
-            g.setParam(d, "path", f.fileName().toStdString());
+            ENSURE(g.setParam(d, "source", std::string("text")));
+            ENSURE(g.setParam(d, "path", f.fileName().toStdString()));
         }
         auto r = cli({"run", writeGraph("bad.json", g), "--store", path("bad.sqlite")});
         QCOMPARE(r.code, 2);

@@ -425,7 +425,7 @@ void TestDiversity::powerLawFitEdgeCases()
 
     const auto mismatch = fitPowerLaw({1.0, 2.0}, {1.0});
     QVERIFY(!mismatch.ok());
-    QCOMPARE(QString::fromStdString(mismatch.error().code), QStringLiteral("invalid"));
+    QCOMPARE(QString::fromStdString(mismatch.error().code), QStringLiteral("input.invalid"));
 }
 
 void TestDiversity::teacherHacking_data()

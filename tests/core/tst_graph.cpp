@@ -1,3 +1,4 @@
+#include "ensure.h"
 #include "distillery/core/graph.h"
 
 #include <QtTest>
@@ -48,8 +49,8 @@ Graph fixture()
     g.addNode("Combine", 840, 160, "sum");
     g.addNode("Optimizer", 1080, 160);
     g.addNode("Settings", 0, 400);
-    g.setParam(Ce, "kind", std::string("cross-entropy"));
-    g.setParam(Teach, "layers", std::int64_t(2));
+    ENSURE(g.setParam(Ce, "kind", std::string("cross-entropy")));
+    ENSURE(g.setParam(Teach, "layers", std::int64_t(2)));
     const std::vector<Edge> edges = {
         {Data, "tokens", Teach, "tokens"}, {Data, "tokens", Stud, "tokens"},
         {Stud, "logits", Ce, "student"},   {Data, "labels", Ce, "labels"},
@@ -131,9 +132,9 @@ private Q_SLOTS:
         QCOMPARE(g.addNode("Settings"), kInvalidNode);             // singleton
         QCOMPARE(g.addNode("Student"), kInvalidNode);              // singleton
         QVERIFY(!g.insertNode(Node{Kd, "Combine", "", {}, 0, 0})); // id taken
-        QCOMPARE(q(g.insertNode(Node{42, "Teachr", "", {}, 0, 0}).error().code), "UnknownKind");
+        QCOMPARE(q(g.insertNode(Node{42, "Teachr", "", {}, 0, 0}).error().code), "graph.unknown_kind");
         const auto second = g.insertNode(Node{42, "Settings", "", {}, 0, 0});
-        QCOMPARE(q(second.error().code), "Singleton");
+        QCOMPARE(q(second.error().code), "graph.singleton");
         QVERIFY2(q(second.error().message).contains("node 8 (Settings)"),
                  second.error().message.c_str());
         QCOMPARE(q(graphToJson(g)), q(before));
@@ -151,7 +152,7 @@ private Q_SLOTS:
         QCOMPARE(g.edges().size(), edgeCount - 3);
         for (const auto &e : g.edges())
             QVERIFY(e.fromNode != Stud && e.toNode != Stud);
-        QCOMPARE(q(g.removeNode(Stud).error().code), "NotFound");
+        QCOMPARE(q(g.removeNode(Stud).error().code), "graph.not_found");
         QVERIFY(g.addNode("Student") != kInvalidNode); // the singleton slot is free again
     }
 
@@ -180,41 +181,41 @@ private Q_SLOTS:
 
         // Extra nodes: 9 and 10 Combine (9 -> 10), 11 and 12 Projection (11 -> 12).
         QTest::newRow("missing from") << 99 << "logits" << int(Kd) << "teacher"
-                                      << "NotFound"
+                                      << "graph.not_found"
                                       << "node 99 does not exist";
         QTest::newRow("missing to") << int(Teach) << "logits" << 99 << "teacher"
-                                    << "NotFound"
+                                    << "graph.not_found"
                                     << "node 99 does not exist";
         QTest::newRow("unknown output") << int(Teach) << "logitz" << int(Ce) << "teacher"
-                                        << "UnknownPort"
+                                        << "graph.unknown_port"
                                         << "node 2 (Teacher 'teacher'): no output port 'logitz' "
                                            "(outputs: logits, hidden)";
         QTest::newRow("input used as output") << int(Ce) << "student" << 9 << "terms"
-                                              << "UnknownPort"
+                                              << "graph.unknown_port"
                                               << "no output port 'student'";
         QTest::newRow("unknown input") << int(Teach) << "logits" << int(Ce) << "teachr"
-                                       << "UnknownPort"
+                                       << "graph.unknown_port"
                                        << "node 4 (Loss 'ce'): no input port";
         QTest::newRow("types differ")
             << int(Teach) << "hidden" << int(Ce) << "teacher"
-            << "IncompatiblePorts"
+            << "graph.incompatible_ports"
             << "node 4 (Loss 'ce'): input port 'teacher' expects Logits, got Hidden from node 2 "
                "(Teacher 'teacher') port 'hidden'";
         QTest::newRow("duplicate") << int(Teach) << "logits" << int(Kd) << "teacher"
-                                   << "DuplicateEdge"
+                                   << "graph.duplicate_edge"
                                    << "already connected";
         QTest::newRow("single input taken")
             << int(Stud) << "logits" << int(Kd) << "teacher"
-            << "InputAlreadyConnected"
+            << "graph.input_already_connected"
             << "already connected to node 2 (Teacher 'teacher') port 'logits'";
         QTest::newRow("self loop") << 11 << "hidden" << 11 << "hidden"
-                                   << "Cycle"
+                                   << "graph.cycle"
                                    << "itself";
         QTest::newRow("cycle of combines") << 10 << "loss" << 9 << "terms"
-                                           << "Cycle"
+                                           << "graph.cycle"
                                            << "would create a cycle";
         QTest::newRow("cycle of projections") << 12 << "hidden" << 11 << "hidden"
-                                              << "Cycle"
+                                              << "graph.cycle"
                                               << "would create a cycle";
     }
 
@@ -260,7 +261,7 @@ private Q_SLOTS:
         QVERIFY(g.disconnect(edge));
         QVERIFY(!g.source(9, "teacher"));
         const std::string before = graphToJson(g);
-        QCOMPARE(q(g.disconnect(edge).error().code), "NotFound");
+        QCOMPARE(q(g.disconnect(edge).error().code), "graph.not_found");
         QCOMPARE(q(graphToJson(g)), q(before));
         QVERIFY(g.connect(edge)); // the port is free again
     }
@@ -280,9 +281,9 @@ private Q_SLOTS:
         QTest::newRow("int from integral double")
             << int(Stud) << "layers" << ParamValue(4.0) << "" << ParamValue(I(4));
         QTest::newRow("int from fraction")
-            << int(Stud) << "layers" << ParamValue(2.5) << "ParamType" << none;
+            << int(Stud) << "layers" << ParamValue(2.5) << "graph.param_type" << none;
         QTest::newRow("int from text")
-            << int(Stud) << "layers" << ParamValue(S("2")) << "ParamType" << none;
+            << int(Stud) << "layers" << ParamValue(S("2")) << "graph.param_type" << none;
         QTest::newRow("float") << int(Kd) << "temperature" << ParamValue(2.5) << ""
                                << ParamValue(2.5);
         QTest::newRow("float from int stored as double")
@@ -290,24 +291,24 @@ private Q_SLOTS:
         QTest::newRow("float out of range is kept")
             << int(Kd) << "temperature" << ParamValue(1000.0) << "" << ParamValue(1000.0);
         QTest::newRow("float from bool")
-            << int(Kd) << "temperature" << ParamValue(true) << "ParamType" << none;
+            << int(Kd) << "temperature" << ParamValue(true) << "graph.param_type" << none;
         QTest::newRow("enum") << int(Kd) << "kind" << ParamValue(S("reverse-kl")) << ""
                               << ParamValue(S("reverse-kl"));
         QTest::newRow("enum not a choice")
-            << int(Kd) << "kind" << ParamValue(S("kl")) << "ParamType" << none;
+            << int(Kd) << "kind" << ParamValue(S("kl")) << "graph.param_type" << none;
         QTest::newRow("enum from int")
-            << int(Kd) << "kind" << ParamValue(I(1)) << "ParamType" << none;
+            << int(Kd) << "kind" << ParamValue(I(1)) << "graph.param_type" << none;
         QTest::newRow("bool") << 9 << "bias" << ParamValue(false) << "" << ParamValue(false);
-        QTest::newRow("bool from int") << 9 << "bias" << ParamValue(I(0)) << "ParamType" << none;
+        QTest::newRow("bool from int") << 9 << "bias" << ParamValue(I(0)) << "graph.param_type" << none;
         QTest::newRow("string") << int(Data) << "text_field" << ParamValue(S("body")) << ""
                                 << ParamValue(S("body"));
         QTest::newRow("string from number")
-            << int(Data) << "text_field" << ParamValue(1.0) << "ParamType" << none;
+            << int(Data) << "text_field" << ParamValue(1.0) << "graph.param_type" << none;
         QTest::newRow("path") << int(Teach) << "path" << ParamValue(S("t.pt")) << ""
                               << ParamValue(S("t.pt"));
         QTest::newRow("unknown param")
-            << int(Kd) << "temprature" << ParamValue(2.0) << "UnknownParam" << none;
-        QTest::newRow("missing node") << 99 << "weight" << ParamValue(1.0) << "NotFound" << none;
+            << int(Kd) << "temprature" << ParamValue(2.0) << "graph.unknown_param" << none;
+        QTest::newRow("missing node") << 99 << "weight" << ParamValue(1.0) << "graph.not_found" << none;
     }
 
     void setParam()
@@ -350,7 +351,7 @@ private Q_SLOTS:
                  "node 5 (Loss 'kd'): parameter 'kind' expects one of cross-entropy, forward-kl, "
                  "reverse-kl, gjsd, skew-kl, skew-reverse-kl, tvd, logit-mse, taid, hidden-mse, "
                  "hidden-cosine, topk-kl, got 'kl'");
-        QCOMPARE(q(g.resetParam(Kd, "nope").error().code), "UnknownParam");
+        QCOMPARE(q(g.resetParam(Kd, "nope").error().code), "graph.unknown_param");
         QVERIFY(g.resetParam(Kd, "weight")); // known and unset: nothing to do
         // A wrongly typed value from a file reads as the default.
         setRawParam(g, Stud, "layers", "two");
@@ -373,10 +374,10 @@ private Q_SLOTS:
         using S = std::string;
         using I = std::int64_t;
         auto toHiddenMse = [](Graph &g) {
-            g.setParam(Kd, "kind", S("hidden-mse"));
-            g.disconnect({Stud, "logits", Kd, "student"});
-            g.disconnect({Teach, "logits", Kd, "teacher"});
-            g.connect({Teach, "hidden", Kd, "teacher_hidden"});
+            ENSURE(g.setParam(Kd, "kind", S("hidden-mse")));
+            ENSURE(g.disconnect({Stud, "logits", Kd, "student"}));
+            ENSURE(g.disconnect({Teach, "logits", Kd, "teacher"}));
+            ENSURE(g.connect({Teach, "hidden", Kd, "teacher_hidden"}));
         };
 
         QTest::newRow("unknown param")
@@ -395,13 +396,13 @@ private Q_SLOTS:
             << "kind"
             << "expects one of cross-entropy";
         QTest::newRow("out of range")
-            << Mutation([](Graph &g) { g.setParam(Kd, "temperature", 1000.0); })
+            << Mutation([](Graph &g) { ENSURE(g.setParam(Kd, "temperature", 1000.0)); })
             << "ParamOutOfRange" << int(Kd) << ""
             << "temperature"
             << "node 5 (Loss 'kd'): parameter 'temperature' = 1000 is out of range (minimum "
                "0.05, maximum 100)";
         QTest::newRow("int out of range")
-            << Mutation([](Graph &g) { g.setParam(Teach, "layers", I(0)); }) << "ParamOutOfRange"
+            << Mutation([](Graph &g) { ENSURE(g.setParam(Teach, "layers", I(0))); }) << "ParamOutOfRange"
             << int(Teach) << ""
             << "layers"
             << "minimum 1, maximum 64";
@@ -425,7 +426,7 @@ private Q_SLOTS:
                "(Teacher 'teacher') port 'hidden'";
         QTest::newRow("cycle") << Mutation([](Graph &g) {
             g.addNode("Combine");
-            g.connect({Sum, "loss", 9, "terms"});
+            ENSURE(g.connect({Sum, "loss", 9, "terms"}));
             addRawEdge(g, {9, "loss", Sum, "terms"});
         }) << "Cycle" << int(Sum)
                                << "terms"
@@ -444,17 +445,17 @@ private Q_SLOTS:
             << ""
             << "takes one edge, but another one comes from node 3 (Student 'student')";
         QTest::newRow("required input") << Mutation([](Graph &g) {
-            g.disconnect({Data, "tokens", Stud, "tokens"});
+            ENSURE(g.disconnect({Data, "tokens", Stud, "tokens"}));
         }) << "MissingInput" << int(Stud)
                                         << "tokens"
                                         << ""
                                         << "node 3 (Student 'student'): required input 'tokens'";
         QTest::newRow("no settings")
-            << Mutation([](Graph &g) { g.removeNode(Run); }) << "MissingNode" << -1 << ""
+            << Mutation([](Graph &g) { ENSURE(g.removeNode(Run)); }) << "MissingNode" << -1 << ""
             << ""
             << "no Settings node";
         QTest::newRow("no student")
-            << Mutation([](Graph &g) { g.removeNode(Stud); }) << "MissingNode" << -1 << ""
+            << Mutation([](Graph &g) { ENSURE(g.removeNode(Stud)); }) << "MissingNode" << -1 << ""
             << ""
             << "no Student node";
         QTest::newRow("second singleton") << Mutation([](Graph &g) {
@@ -467,58 +468,58 @@ private Q_SLOTS:
                                           << ""
                                           << "node 8 (Settings) is one";
         QTest::newRow("heads divide d_model")
-            << Mutation([](Graph &g) { g.setParam(Teach, "heads", I(5)); }) << "Invalid"
+            << Mutation([](Graph &g) { ENSURE(g.setParam(Teach, "heads", I(5))); }) << "Invalid"
             << int(Teach) << ""
             << "heads"
             << "heads = 5 must divide d_model = 128";
         QTest::newRow("student vocab")
-            << Mutation([](Graph &g) { g.setParam(Stud, "vocab", I(100)); }) << "VocabularyMismatch"
+            << Mutation([](Graph &g) { ENSURE(g.setParam(Stud, "vocab", I(100))); }) << "VocabularyMismatch"
             << int(Stud) << ""
             << "vocab"
             << "vocab = 100 differs from the vocabulary of node 1 (Dataset 'data'), 64";
         QTest::newRow("teacher vocab on a byte corpus") << Mutation([](Graph &g) {
-            g.setParam(Data, "source", S("text"));
-            g.setParam(Data, "path", S("corpus.txt"));
-            g.setParam(Teach, "vocab", I(64));
+            ENSURE(g.setParam(Data, "source", S("text")));
+            ENSURE(g.setParam(Data, "path", S("corpus.txt")));
+            ENSURE(g.setParam(Teach, "vocab", I(64)));
         }) << "VocabularyMismatch" << int(Teach) << ""
                                                         << "vocab"
                                                         << "vocab = 64 differs from the "
                                                            "vocabulary of node 1 (Dataset "
                                                            "'data'), 256";
         QTest::newRow("teacher file")
-            << Mutation([](Graph &g) { g.setParam(Teach, "source", S("torchscript")); })
+            << Mutation([](Graph &g) { ENSURE(g.setParam(Teach, "source", S("torchscript"))); })
             << "Invalid" << int(Teach) << ""
             << "path"
             << "source 'torchscript' needs a file";
         QTest::newRow("corpus file")
-            << Mutation([](Graph &g) { g.setParam(Data, "source", S("jsonl")); }) << "Invalid"
+            << Mutation([](Graph &g) { ENSURE(g.setParam(Data, "source", S("jsonl"))); }) << "Invalid"
             << int(Data) << ""
             << "path"
             << "source 'jsonl' needs a corpus file";
         QTest::newRow("divergence needs teacher") << Mutation([](Graph &g) {
-            g.disconnect({Teach, "logits", Kd, "teacher"});
+            ENSURE(g.disconnect({Teach, "logits", Kd, "teacher"}));
         }) << "MissingInput" << int(Kd) << "teacher"
                                                   << ""
                                                   << "a forward-kl loss needs input 'teacher'";
         QTest::newRow("cross-entropy needs labels") << Mutation([](Graph &g) {
-            g.disconnect({Data, "labels", Ce, "labels"});
+            ENSURE(g.disconnect({Data, "labels", Ce, "labels"}));
         }) << "MissingInput" << int(Ce) << "labels"
                                                     << ""
                                                     << "a cross-entropy loss needs input 'labels'";
         QTest::newRow("hidden loss needs hidden inputs")
-            << Mutation([](Graph &g) { g.setParam(Kd, "kind", S("hidden-cosine")); })
+            << Mutation([](Graph &g) { ENSURE(g.setParam(Kd, "kind", S("hidden-cosine"))); })
             << "MissingInput" << int(Kd) << "student_hidden"
             << ""
             << "hidden-cosine";
         QTest::newRow("teacher input from the student") << Mutation([](Graph &g) {
-            g.disconnect({Teach, "logits", Kd, "teacher"});
-            g.connect({Stud, "logits", Kd, "teacher"});
+            ENSURE(g.disconnect({Teach, "logits", Kd, "teacher"}));
+            ENSURE(g.connect({Stud, "logits", Kd, "teacher"}));
         }) << "Invalid" << int(Kd) << "teacher"
                                                         << ""
                                                         << "must come from the Teacher";
         QTest::newRow("hidden sizes") << Mutation([=](Graph &g) {
             toHiddenMse(g);
-            g.connect({Stud, "hidden", Kd, "student_hidden"});
+            ENSURE(g.connect({Stud, "hidden", Kd, "student_hidden"}));
         }) << "HiddenSizeMismatch" << int(Kd)
                                       << "student_hidden"
                                       << ""
@@ -527,27 +528,27 @@ private Q_SLOTS:
         QTest::newRow("projection of the wrong size") << Mutation([=](Graph &g) {
             toHiddenMse(g);
             g.addNode("Projection");
-            g.setParam(9, "out_dim", I(96));
-            g.connect({Stud, "hidden", 9, "hidden"});
-            g.connect({9, "hidden", Kd, "student_hidden"});
+            ENSURE(g.setParam(9, "out_dim", I(96)));
+            ENSURE(g.connect({Stud, "hidden", 9, "hidden"}));
+            ENSURE(g.connect({9, "hidden", Kd, "student_hidden"}));
         }) << "HiddenSizeMismatch" << int(Kd) << "student_hidden"
                                                       << ""
                                                       << "size 96 differs";
         QTest::newRow("top-k with a temperature ramp") << Mutation([](Graph &g) {
-            g.setParam(Kd, "kind", S("topk-kl"));
-            g.setParam(Kd, "temperature_schedule", S("linear"));
+            ENSURE(g.setParam(Kd, "kind", S("topk-kl")));
+            ENSURE(g.setParam(Kd, "temperature_schedule", S("linear")));
         }) << "Invalid" << int(Kd) << ""
                                                        << "temperature_schedule"
                                                        << "constant temperature";
         QTest::newRow("loss output unconnected")
             << Mutation([](Graph &g) {
-                   g.disconnect({Kd, "loss", Sum, "terms"});
+                   ENSURE(g.disconnect({Kd, "loss", Sum, "terms"}));
                })
             << "Invalid" << int(Kd) << "loss"
             << ""
             << "node 5 (Loss 'kd'): its output is not connected; it does not train anything";
         QTest::newRow("loss not reaching the optimizer") << Mutation([](Graph &g) {
-            g.disconnect({Sum, "loss", Opt, "loss"});
+            ENSURE(g.disconnect({Sum, "loss", Opt, "loss"}));
         }) << "Invalid" << int(Ce) << "loss"
                                                          << ""
                                                          << "does not reach the Optimizer";
@@ -747,115 +748,115 @@ private Q_SLOTS:
         QTest::addColumn<QString>("message");
 
         QTest::newRow("not json") << QByteArray(R"({"format": "distillery.graph",)")
-                                  << "InvalidJson"
+                                  << "graph.invalid_json"
                                   << "bad.json: not valid JSON: parse error at line 1";
-        QTest::newRow("empty") << QByteArray() << "InvalidJson"
+        QTest::newRow("empty") << QByteArray() << "graph.invalid_json"
                                << "bad.json: not valid JSON";
-        QTest::newRow("top level array") << QByteArray("[]") << "InvalidGraph"
+        QTest::newRow("top level array") << QByteArray("[]") << "graph.malformed"
                                          << "bad.json: expected a JSON object at the top level";
         QTest::newRow("no format")
-            << QByteArray(R"({"version": 1, "nodes": [], "edges": []})") << "UnsupportedFormat"
+            << QByteArray(R"({"version": 1, "nodes": [], "edges": []})") << "graph.unsupported_format"
             << "bad.json: not a Distillery graph: \"format\" is missing";
         QTest::newRow("wrong format")
             << QByteArray(R"({"format": "other", "version": 1, "nodes": [], "edges": []})")
-            << "UnsupportedFormat"
+            << "graph.unsupported_format"
             << "bad.json: format: not a Distillery graph";
         QTest::newRow("no version")
             << QByteArray(R"({"format": "distillery.graph", "nodes": [], "edges": []})")
-            << "UnsupportedVersion"
+            << "graph.unsupported_version"
             << "bad.json: version: missing (supported versions: 1)";
         QTest::newRow("newer version")
             << QByteArray(R"({"format": "distillery.graph", "version": 2, "nodes": []})")
-            << "UnsupportedVersion"
+            << "graph.unsupported_version"
             << "bad.json: version: graph format version 2 is not supported (supported versions: "
                "1); the file was written by a newer Distillery";
         QTest::newRow("version as text")
             << QByteArray(R"({"format": "distillery.graph", "version": "1"})")
-            << "UnsupportedVersion"
+            << "graph.unsupported_version"
             << "version \"1\" is not supported";
         QTest::newRow("meta not object")
             << QByteArray(R"({"format": "distillery.graph", "version": 1, "meta": [],
                               "nodes": [], "edges": []})")
-            << "InvalidGraph"
+            << "graph.malformed"
             << "bad.json: meta: expected an object, got an array";
         QTest::newRow("nodes not array")
             << QByteArray(R"({"format": "distillery.graph", "version": 1, "nodes": {},
                               "edges": []})")
-            << "InvalidGraph"
+            << "graph.malformed"
             << "bad.json: nodes: expected an array, got an object";
         QTest::newRow("edges missing")
             << QByteArray(R"({"format": "distillery.graph", "version": 1, "nodes": []})")
-            << "InvalidGraph"
+            << "graph.malformed"
             << "bad.json: edges: missing";
-        QTest::newRow("edges not array") << doc("[]", "3") << "InvalidGraph"
+        QTest::newRow("edges not array") << doc("[]", "3") << "graph.malformed"
                                          << "bad.json: edges: expected an array, got a number";
-        QTest::newRow("node not object") << doc("[1]") << "InvalidGraph"
+        QTest::newRow("node not object") << doc("[1]") << "graph.malformed"
                                          << "bad.json: nodes[0]: expected an object, got a number";
-        QTest::newRow("node without id") << doc(R"([{"kind": "Dataset"}])") << "InvalidGraph"
+        QTest::newRow("node without id") << doc(R"([{"kind": "Dataset"}])") << "graph.malformed"
                                          << "bad.json: nodes[0].id: missing";
-        QTest::newRow("id as text") << doc(R"([{"id": "1", "kind": "Dataset"}])") << "InvalidGraph"
+        QTest::newRow("id as text") << doc(R"([{"id": "1", "kind": "Dataset"}])") << "graph.malformed"
                                     << "bad.json: nodes[0].id: expected a node id (a positive "
                                        "integer), got a string";
         QTest::newRow("fractional id")
-            << doc(R"([{"id": 1.5, "kind": "Dataset"}])") << "InvalidGraph"
+            << doc(R"([{"id": 1.5, "kind": "Dataset"}])") << "graph.malformed"
             << "nodes[0].id: expected a node id";
-        QTest::newRow("zero id") << doc(R"([{"id": 0, "kind": "Dataset"}])") << "InvalidGraph"
+        QTest::newRow("zero id") << doc(R"([{"id": 0, "kind": "Dataset"}])") << "graph.malformed"
                                  << "nodes[0].id: expected a node id (a positive integer), got 0";
-        QTest::newRow("node without kind") << doc(R"([{"id": 1}])") << "InvalidGraph"
+        QTest::newRow("node without kind") << doc(R"([{"id": 1}])") << "graph.malformed"
                                            << "bad.json: nodes[0].kind: missing";
         QTest::newRow("kind as number")
-            << doc(R"([{"id": 1, "kind": 7}])") << "InvalidGraph"
+            << doc(R"([{"id": 1, "kind": 7}])") << "graph.malformed"
             << "bad.json: nodes[0].kind: expected a string, got a number";
         QTest::newRow("duplicate ids")
             << doc(R"([{"id": 1, "kind": "Dataset"}, {"id": 1, "kind": "Student"}])")
-            << "InvalidGraph"
+            << "graph.malformed"
             << "bad.json: nodes[1].id: duplicate node id 1 (also used by nodes[0])";
         QTest::newRow("unknown kind")
             << doc(R"([{"id": 1, "kind": "Dataset"}, {"id": 2, "kind": "Teachr"}])")
-            << "UnknownKind"
+            << "graph.unknown_kind"
             << "bad.json: nodes[1].kind: unknown node kind 'Teachr' (known: Dataset, Teacher, "
                "Student, Projection, Loss, Combine, Optimizer, Settings, Diagnostics)";
         QTest::newRow("title as number")
-            << doc(R"([{"id": 1, "kind": "Dataset", "title": 3}])") << "InvalidGraph"
+            << doc(R"([{"id": 1, "kind": "Dataset", "title": 3}])") << "graph.malformed"
             << "bad.json: nodes[0].title: expected a string";
         QTest::newRow("x as text")
-            << doc(R"([{"id": 1, "kind": "Dataset", "x": "left"}])") << "InvalidGraph"
+            << doc(R"([{"id": 1, "kind": "Dataset", "x": "left"}])") << "graph.malformed"
             << "bad.json: nodes[0].x: expected a number";
         QTest::newRow("params as array")
-            << doc(R"([{"id": 1, "kind": "Dataset", "params": []}])") << "InvalidGraph"
+            << doc(R"([{"id": 1, "kind": "Dataset", "params": []}])") << "graph.malformed"
             << "bad.json: nodes[0].params: expected an object";
         QTest::newRow("float param as array")
             << doc(R"([{"id": 1, "kind": "Dataset"},
                        {"id": 2, "kind": "Loss", "params": {"temperature": [2]}}])")
-            << "InvalidGraph"
+            << "graph.malformed"
             << "bad.json: nodes[1].params.temperature: expected a number, got an array";
         QTest::newRow("enum param as object")
-            << doc(R"([{"id": 1, "kind": "Loss", "params": {"kind": {}}}])") << "InvalidGraph"
+            << doc(R"([{"id": 1, "kind": "Loss", "params": {"kind": {}}}])") << "graph.malformed"
             << "bad.json: nodes[0].params.kind: expected a string, got an object";
         QTest::newRow("bool param as null")
             << doc(R"([{"id": 1, "kind": "Projection", "params": {"bias": null}}])")
-            << "InvalidGraph"
+            << "graph.malformed"
             << "bad.json: nodes[0].params.bias: expected true or false, got null";
         QTest::newRow("unknown param as null")
             << doc(R"([{"id": 1, "kind": "Projection", "params": {"colour": null}}])")
-            << "InvalidGraph"
+            << "graph.malformed"
             << "nodes[0].params.colour: expected a boolean, number or string";
-        QTest::newRow("edge not object") << doc("[]", R"(["1->2"])") << "InvalidGraph"
+        QTest::newRow("edge not object") << doc("[]", R"(["1->2"])") << "graph.malformed"
                                          << "bad.json: edges[0]: expected an object, got a string";
         QTest::newRow("edge to missing node")
             << doc(R"([{"id": 1, "kind": "Dataset"}])",
                    R"([{"from": 1, "from_port": "tokens", "to": 9, "to_port": "tokens"}])")
-            << "InvalidGraph"
+            << "graph.malformed"
             << "bad.json: edges[0].to: no node with id 9";
         QTest::newRow("edge without from")
             << doc(R"([{"id": 1, "kind": "Dataset"}])",
                    R"([{"from_port": "tokens", "to": 1, "to_port": "tokens"}])")
-            << "InvalidGraph"
+            << "graph.malformed"
             << "bad.json: edges[0].from: missing";
         QTest::newRow("edge port as number")
             << doc(R"([{"id": 1, "kind": "Dataset"}, {"id": 2, "kind": "Student"}])",
                    R"([{"from": 1, "from_port": 0, "to": 2, "to_port": "tokens"}])")
-            << "InvalidGraph"
+            << "graph.malformed"
             << "bad.json: edges[0].from_port: expected a string, got a number";
     }
 

@@ -1,6 +1,7 @@
 // End-to-end training through the public API: every template runs, the store receives what it
 // should, resume equals an uninterrupted run, cancel/pause, failures and bad input.
 
+#include "ensure.h"
 #include "distillery/core/graph.h"
 #include "distillery/core/store.h"
 #include "distillery/core/trainer.h"
@@ -460,19 +461,19 @@ private Q_SLOTS:
         o.storePath = store("bad.sqlite");
         if (what == "missing-teacher") {
             const NodeId t = g.nodesOfKind("Teacher").front()->id;
-            g.setParam(t, "source", std::string("checkpoint"));
-            g.setParam(t, "path", m_dir.filePath("no-such-teacher.pt").toStdString());
+            ENSURE(g.setParam(t, "source", std::string("checkpoint")));
+            ENSURE(g.setParam(t, "path", m_dir.filePath("no-such-teacher.pt").toStdString()));
         } else if (what == "empty-corpus") {
             QFile f(m_dir.filePath("empty.txt"));
             QVERIFY(f.open(QIODevice::WriteOnly));
             f.close();
             const NodeId d = g.nodesOfKind("Dataset").front()->id;
-            g.setParam(d, "source", std::string("text"));
-            g.setParam(d, "path", f.fileName().toStdString());
+            ENSURE(g.setParam(d, "source", std::string("text")));
+            ENSURE(g.setParam(d, "path", f.fileName().toStdString()));
             for (const Node *n : g.nodesOfKind("Teacher"))
-                g.setParam(n->id, "vocab", std::int64_t(0));
+                ENSURE(g.setParam(n->id, "vocab", std::int64_t(0)));
         } else if (what == "invalid") {
-            g.removeNode(g.nodesOfKind("Optimizer").front()->id);
+            ENSURE(g.removeNode(g.nodesOfKind("Optimizer").front()->id));
         } else if (what == "cuda") {
             if (cudaAvailable())
                 QSKIP("this machine has CUDA");

@@ -1,6 +1,7 @@
 // The inspector: editors that follow the document (also through undo), type-fitting editors,
 // and the loss inspector agreeing with core's inspectLoss.
 
+#include "ensure.h"
 #include "document/graphdocument.h"
 #include "inspector/inspector.h"
 
@@ -45,7 +46,7 @@ private Q_SLOTS:
         inspector.setNode(proj);
         QVERIFY(qobject_cast<QCheckBox *>(inspector.editor("bias")));
         QVERIFY(!inspector.editor("steps"));
-        doc.requestRemoveNodes({proj});
+        ENSURE(doc.requestRemoveNodes({proj}));
         QCOMPARE(inspector.node(), core::kInvalidNode);
     }
 
@@ -54,9 +55,9 @@ private Q_SLOTS:
         GraphDocument doc;
         Inspector inspector(&doc);
         const auto loss = doc.requestAddNode("Loss", {}).value();
-        doc.requestSetParam(loss, "kind", std::string("gjsd"));
-        doc.requestSetParam(loss, "beta", 0.3);
-        doc.requestSetParam(loss, "temperature", 2.0);
+        ENSURE(doc.requestSetParam(loss, "kind", std::string("gjsd")));
+        ENSURE(doc.requestSetParam(loss, "beta", 0.3));
+        ENSURE(doc.requestSetParam(loss, "temperature", 2.0));
         inspector.setNode(loss);
         auto *w = inspector.lossInspector();
         QVERIFY(w->isVisibleTo(&inspector));
@@ -71,7 +72,7 @@ private Q_SLOTS:
         QVERIFY(w->resultText().contains(QString::number(expected.value().value, 'g', 6)));
 
         // A parameter change in the document updates the inspector at once.
-        doc.requestSetParam(loss, "beta", 0.9);
+        ENSURE(doc.requestSetParam(loss, "beta", 0.9));
         auto after = core::inspectLoss("gjsd", {{"beta", 0.9}, {"temperature", 2.0}}, {1, 0.5, -1}, {0, 0, 2});
         QVERIFY(std::abs(w->gradient()[0] - after.value().gradient[0]) < 1e-12);
 

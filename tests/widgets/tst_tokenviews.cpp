@@ -3,6 +3,7 @@
 //
 // Set DISTILLERY_TEST_RENDER_DIR to keep the heatmap rendered by heatmapHasAStepPerRow().
 
+#include "ensure.h"
 #include "plots/alignmentview.h"
 #include "plots/tokenview.h"
 
@@ -74,9 +75,9 @@ private Q_SLOTS:
         r.name = "no-diagnostics";
         m_empty = m_writer->createRun(r).value();
         // Token ids 10..16: position t predicts token 11 + t.
-        m_writer->setRunMeta(m_run, "probe/0/tokens", "10,11,12,13,14,15,16");
-        m_writer->setRunMeta(m_run, "probe/1/tokens", "20,21,22,23,24,25,26");
-        m_writer->setRunMeta(m_run, "probe/token_format", "ids");
+        ENSURE(m_writer->setRunMeta(m_run, "probe/0/tokens", "10,11,12,13,14,15,16"));
+        ENSURE(m_writer->setRunMeta(m_run, "probe/1/tokens", "20,21,22,23,24,25,26"));
+        ENSURE(m_writer->setRunMeta(m_run, "probe/token_format", "ids"));
         const std::vector<float> cos0{-0.95f, 0.05f, 0.99f, NAN, 0.5f, -0.25f};
         const std::vector<float> right0{1, 0, 1, 1, 0, 0};
         const std::vector<float> cos1{0.3f, 0.3f, 0.3f, 0.3f, 0.3f, 0.3f};
@@ -140,8 +141,8 @@ private Q_SLOTS:
         r.name = "text";
         const core::RunId run = m_writer->createRun(r).value();
         // "a b\n—x": space, newline, a three-byte UTF-8 character, and a stray byte 0xff.
-        m_writer->setRunMeta(run, "probe/0/tokens", "97,32,98,10,226,128,148,120,255");
-        m_writer->setRunMeta(run, "probe/token_format", "bytes");
+        ENSURE(m_writer->setRunMeta(run, "probe/0/tokens", "97,32,98,10,226,128,148,120,255"));
+        ENSURE(m_writer->setRunMeta(run, "probe/token_format", "bytes"));
         m_writer->addTokenDiagnostic(run, 5, 0, "kl", std::vector<float>(8, 0.5f));
         QVERIFY(m_writer->flush().ok());
         TokenView view;

@@ -421,12 +421,15 @@ std::string GraphDocument::copyFragment(const QList<NodeId> &nodes) const
 {
     core::Graph fragment;
     std::set<NodeId> ids(nodes.begin(), nodes.end());
+    std::set<NodeId> copied;
     for (NodeId id : ids)
-        if (const Node *n = m_graph.node(id))
-            fragment.insertNode(*n);
+        if (const Node *n = m_graph.node(id); n && fragment.insertNode(*n).ok())
+            copied.insert(id);
+    // Edges between copied nodes were valid in the document, so they are in the fragment; one
+    // that is refused is left out of the clipboard rather than half-copied.
     for (const Edge &e : m_graph.edges())
-        if (ids.count(e.fromNode) && ids.count(e.toNode))
-            fragment.connect(e);
+        if (copied.count(e.fromNode) && copied.count(e.toNode) && !fragment.connect(e).ok())
+            continue;
     return core::graphToJson(fragment);
 }
 

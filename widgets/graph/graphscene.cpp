@@ -449,8 +449,8 @@ void GraphScene::beginConnect(PortItem *port, QPointF scenePos)
         }
     }
     core::Graph base = m_doc->graph();
-    if (drag.pickedUp)
-        base.disconnect(*drag.pickedUp);
+    if (drag.pickedUp && !base.disconnect(*drag.pickedUp).ok())
+        drag.pickedUp.reset(); // not in the document after all: nothing was picked up
     for (NodeItem *n : std::as_const(m_nodes)) {
         for (PortItem *p : n->ports()) {
             if (p == drag.anchor)

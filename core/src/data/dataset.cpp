@@ -1,4 +1,5 @@
 #include "data/data.h"
+#include "distillery/core/errors.h"
 
 #include <nlohmann/json.hpp>
 
@@ -41,32 +42,32 @@ Result<std::string> readCorpusFile(const std::string &path)
     namespace fs = std::filesystem;
     std::error_code ec;
     if (path.empty())
-        return Result<std::string>::failure("invalid", "dataset: no corpus file given (path is "
+        return Result<std::string>::failure(errc::kDataInvalid, "dataset: no corpus file given (path is "
                                                        "empty)");
     if (!fs::exists(path, ec))
-        return Result<std::string>::failure("not_found", path + ": corpus file not found");
+        return Result<std::string>::failure(errc::kDataNotFound, path + ": corpus file not found");
     if (fs::is_directory(path, ec))
-        return Result<std::string>::failure("io", path + ": is a directory, expected a UTF-8 "
+        return Result<std::string>::failure(errc::kDataIo, path + ": is a directory, expected a UTF-8 "
                                                          "text file");
     std::ifstream in(path, std::ios::binary);
     if (!in)
-        return Result<std::string>::failure("io", path + ": cannot be opened for reading "
+        return Result<std::string>::failure(errc::kDataIo, path + ": cannot be opened for reading "
                                                          "(check the file's permissions)");
     std::ostringstream buffer;
     buffer << in.rdbuf();
     if (in.bad())
-        return Result<std::string>::failure("io", path + ": read error");
+        return Result<std::string>::failure(errc::kDataIo, path + ": read error");
     std::string text = buffer.str();
     if (text.empty())
-        return Result<std::string>::failure("empty", path + ": the corpus file is empty (0 "
+        return Result<std::string>::failure(errc::kDataEmpty, path + ": the corpus file is empty (0 "
                                                             "bytes)");
     if (onlyWhitespace(text))
-        return Result<std::string>::failure("empty", path + ": the corpus file contains only "
+        return Result<std::string>::failure(errc::kDataEmpty, path + ": the corpus file contains only "
                                                             "whitespace");
     std::size_t offset = 0;
     if (!isValidUtf8(text, &offset))
         return Result<std::string>::failure(
-            "invalid_utf8", path + ":" + std::to_string(lineOf(text, offset)) +
+            "data.invalid_utf8", path + ":" + std::to_string(lineOf(text, offset)) +
                                 ": not valid UTF-8 (byte offset " + std::to_string(offset) + ")");
     return text;
 }
@@ -128,16 +129,16 @@ Result<std::string> readJsonLines(const std::string &path, const std::string &fi
             value = nlohmann::json::parse(line);
         } catch (const nlohmann::json::exception &e) {
             return Result<std::string>::failure(
-                "parse", where + "invalid JSON: " + parseErrorText(e.what()));
+                errc::kDataParse, where + "invalid JSON: " + parseErrorText(e.what()));
         }
         if (!value.is_object())
-            return Result<std::string>::failure("parse", where + "expected a JSON object, found " +
+            return Result<std::string>::failure(errc::kDataParse, where + "expected a JSON object, found " +
                                                              withArticle(value));
         const auto it = value.find(field);
         if (it == value.end())
-            return Result<std::string>::failure("parse", where + "field '" + field + "' missing");
+            return Result<std::string>::failure(errc::kDataParse, where + "field '" + field + "' missing");
         if (!it->is_string())
-            return Result<std::string>::failure("parse", where + "field '" + field + "' is " +
+            return Result<std::string>::failure(errc::kDataParse, where + "field '" + field + "' is " +
                                                              withArticle(*it) +
                                                              ", expected a string");
         if (documents++ > 0)
@@ -145,7 +146,7 @@ Result<std::string> readJsonLines(const std::string &path, const std::string &fi
         joined += it->get<std::string>();
     }
     if (onlyWhitespace(joined))
-        return Result<std::string>::failure("empty", path + ": every '" + field +
+        return Result<std::string>::failure(errc::kDataEmpty, path + ": every '" + field +
                                                          "' field is empty or whitespace");
     return joined;
 }
@@ -161,7 +162,7 @@ DatasetResult byteDataset(const std::string &label, const std::string &path,
     const std::int64_t windows = std::int64_t(bytes.size()) / window;
     if (windows < 1)
         return DatasetResult::failure(
-            "too_small",
+            "data.too_small",
             path + ": the corpus has " + std::to_string(bytes.size()) +
                 " bytes, but one training sequence needs seq_len + 1 = " + std::to_string(window) +
                 " bytes; use a larger corpus or a shorter sequence length");
@@ -203,28 +204,28 @@ DatasetResult byteDataset(const std::string &label, const std::string &path,
 DatasetResult oracleDataset(const DatasetConfig &config)
 {
     if (config.vocab < 2 || config.vocab > 65536)
-        return DatasetResult::failure("invalid", "dataset: vocab must be in [2, 65536], got " +
+        return DatasetResult::failure(errc::kDataInvalid, "dataset: vocab must be in [2, 65536], got " +
                                                      std::to_string(config.vocab));
     if (config.hiddenStates < 1 || config.hiddenStates > 4096)
-        return DatasetResult::failure("invalid",
+        return DatasetResult::failure(errc::kDataInvalid,
                                       "dataset: hidden_states must be in [1, 4096], got " +
                                           std::to_string(config.hiddenStates));
     if (!(config.concentration > 0) || !std::isfinite(config.concentration))
-        return DatasetResult::failure("invalid", "dataset: concentration must be a positive "
+        return DatasetResult::failure(errc::kDataInvalid, "dataset: concentration must be a positive "
                                                  "number, got " +
                                                      std::to_string(config.concentration));
     if (config.trainSequences < 1)
-        return DatasetResult::failure("invalid",
+        return DatasetResult::failure(errc::kDataInvalid,
                                       "dataset: train_sequences must be at least 1, got " +
                                           std::to_string(config.trainSequences));
     if (config.validationSequences < 0)
-        return DatasetResult::failure("invalid", "dataset: validation_sequences must not be "
+        return DatasetResult::failure(errc::kDataInvalid, "dataset: validation_sequences must not be "
                                                  "negative, got " +
                                                      std::to_string(config.validationSequences));
     const std::int64_t window = config.seqLen + 1;
     if ((config.trainSequences + config.validationSequences) > kMaxTokens / window)
         return DatasetResult::failure(
-            "invalid", "dataset: " + std::to_string(config.trainSequences) + " + " +
+            errc::kDataInvalid, "dataset: " + std::to_string(config.trainSequences) + " + " +
                            std::to_string(config.validationSequences) + " sequences of " +
                            std::to_string(window) + " tokens exceed the limit of " +
                            std::to_string(kMaxTokens) + " tokens");
@@ -353,17 +354,17 @@ std::string Dataset::decode(const std::vector<std::int64_t> &tokens) const
 DatasetResult makeDataset(const DatasetConfig &config)
 {
     if (config.seqLen < 1 || config.seqLen > (1 << 20))
-        return DatasetResult::failure("invalid", "dataset: seq_len must be in [1, 1048576], got " +
+        return DatasetResult::failure(errc::kDataInvalid, "dataset: seq_len must be in [1, 1048576], got " +
                                                      std::to_string(config.seqLen));
     try {
         if (config.source == "oracle-hmm")
             return oracleDataset(config);
         if (config.source != "text" && config.source != "jsonl")
-            return DatasetResult::failure("invalid", "dataset: unknown source '" + config.source +
+            return DatasetResult::failure(errc::kDataInvalid, "dataset: unknown source '" + config.source +
                                                          "', expected oracle-hmm, text or "
                                                          "jsonl");
         if (!(config.validationFraction >= 0 && config.validationFraction < 1))
-            return DatasetResult::failure("invalid",
+            return DatasetResult::failure(errc::kDataInvalid,
                                           "dataset: validation_fraction must be in [0, 1), got " +
                                               std::to_string(config.validationFraction));
         if (config.source == "text") {
@@ -373,20 +374,20 @@ DatasetResult makeDataset(const DatasetConfig &config)
             return byteDataset("text", config.path, text.value(), config);
         }
         if (config.textField.empty())
-            return DatasetResult::failure("invalid", "dataset: text_field is empty; name the "
+            return DatasetResult::failure(errc::kDataInvalid, "dataset: text_field is empty; name the "
                                                      "JSON field that holds each document");
         auto text = readJsonLines(config.path, config.textField);
         if (!text.ok())
             return text.error();
         return byteDataset("jsonl", config.path, text.value(), config);
     } catch (const std::bad_alloc &) {
-        return DatasetResult::failure("memory", "dataset: out of memory while building " +
+        return DatasetResult::failure(errc::kOutOfMemory, "dataset: out of memory while building " +
                                                     config.source + " data");
     } catch (const c10::Error &e) {
-        return DatasetResult::failure("internal",
+        return DatasetResult::failure(errc::kInternal,
                                       std::string("dataset: ") + e.what_without_backtrace());
     } catch (const std::exception &e) {
-        return DatasetResult::failure("internal", std::string("dataset: ") + e.what());
+        return DatasetResult::failure(errc::kInternal, std::string("dataset: ") + e.what());
     }
 }
 

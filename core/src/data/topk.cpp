@@ -1,4 +1,5 @@
 #include "data/data.h"
+#include "distillery/core/errors.h"
 
 #include <filesystem>
 
@@ -56,7 +57,7 @@ std::string checkCache(const TopKCache &cache)
 Status saveTopKCache(const TopKCache &cache, const std::string &path)
 {
     if (auto problem = checkCache(cache); !problem.empty())
-        return Status::failure("invalid", path + ": cannot save the top-k cache: " + problem);
+        return Status::failure(errc::kDataInvalid, path + ": cannot save the top-k cache: " + problem);
     try {
         torch::serialize::OutputArchive archive;
         archive.write(kVersionKey, c10::IValue(kVersion));
@@ -66,7 +67,7 @@ Status saveTopKCache(const TopKCache &cache, const std::string &path)
         archive.write("temperature", c10::IValue(cache.temperature));
         archive.save_to(path);
     } catch (const std::exception &e) {
-        return Status::failure("io",
+        return Status::failure(errc::kDataIo,
                                path + ": could not write the top-k cache: " + shortMessage(e));
     }
     return okStatus();
@@ -77,35 +78,35 @@ Result<TopKCache> loadTopKCache(const std::string &path)
     using R = Result<TopKCache>;
     std::error_code ec;
     if (!std::filesystem::exists(path, ec))
-        return R::failure("not_found", path + ": top-k cache file not found");
+        return R::failure(errc::kDataNotFound, path + ": top-k cache file not found");
     TopKCache cache;
     try {
         torch::serialize::InputArchive archive;
         archive.load_from(path);
         c10::IValue version, k, temperature;
         if (!archive.try_read(kVersionKey, version) || !version.isInt())
-            return R::failure("format",
+            return R::failure(errc::kDataFormat,
                               path + ": not a top-k cache (no '" + kVersionKey + "' entry)");
         if (version.toInt() != kVersion)
-            return R::failure("format",
+            return R::failure(errc::kDataFormat,
                               path + ": top-k cache version " + std::to_string(version.toInt()) +
                                   " is not supported (expected " + std::to_string(kVersion) + ")");
         if (!archive.try_read("logProbs", cache.logProbs) ||
             !archive.try_read("indices", cache.indices))
-            return R::failure("format", path + ": top-k cache lacks its 'logProbs' or 'indices' "
+            return R::failure(errc::kDataFormat, path + ": top-k cache lacks its 'logProbs' or 'indices' "
                                                "tensor");
         if (!archive.try_read("k", k) || !k.isInt() ||
             !archive.try_read("temperature", temperature) || !temperature.isDouble())
-            return R::failure("format",
+            return R::failure(errc::kDataFormat,
                               path + ": top-k cache lacks its 'k' or 'temperature' entry");
         cache.k = int(k.toInt());
         cache.temperature = temperature.toDouble();
     } catch (const std::exception &e) {
-        return R::failure("format",
+        return R::failure(errc::kDataFormat,
                           path + ": not a readable top-k cache (" + shortMessage(e) + ")");
     }
     if (auto problem = checkCache(cache); !problem.empty())
-        return R::failure("format", path + ": inconsistent top-k cache: " + problem);
+        return R::failure(errc::kDataFormat, path + ": inconsistent top-k cache: " + problem);
     return cache;
 }
 

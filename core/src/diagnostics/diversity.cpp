@@ -1,4 +1,5 @@
 #include "distillery/core/diversity.h"
+#include "distillery/core/errors.h"
 
 #include <algorithm>
 #include <cmath>
@@ -260,7 +261,7 @@ Result<PowerLawFit> fitPowerLaw(const std::vector<double> &x, const std::vector<
 {
     if (x.size() != y.size())
         return Result<PowerLawFit>::failure(
-            "invalid", "power-law fit: x has " + std::to_string(x.size()) + " values, y has " +
+            errc::kInvalidInput, "power-law fit: x has " + std::to_string(x.size()) + " values, y has " +
                            std::to_string(y.size()) + "; expected the same number");
     std::vector<double> lx, ly;
     for (std::size_t i = 0; i < x.size(); ++i) {
@@ -311,27 +312,27 @@ Result<TeacherHackingReport> detectTeacherHacking(const std::vector<std::int64_t
 {
     using R = Result<TeacherHackingReport>;
     if (window < 1)
-        return R::failure("invalid", "teacher hacking: window must be at least 1, got " +
+        return R::failure(errc::kInvalidInput, "teacher hacking: window must be at least 1, got " +
                                          std::to_string(window));
     if (oracleKl.size() != steps.size() || teacherKl.size() != steps.size())
-        return R::failure("invalid", "teacher hacking: " + std::to_string(steps.size()) +
+        return R::failure(errc::kInvalidInput, "teacher hacking: " + std::to_string(steps.size()) +
                                          " steps, " + std::to_string(oracleKl.size()) +
                                          " oracle KL values and " +
                                          std::to_string(teacherKl.size()) +
                                          " teacher KL values; expected the same number");
     for (std::size_t i = 1; i < steps.size(); ++i) {
         if (steps[i] <= steps[i - 1])
-            return R::failure("invalid", "teacher hacking: steps must increase, but step " +
+            return R::failure(errc::kInvalidInput, "teacher hacking: steps must increase, but step " +
                                              std::to_string(steps[i]) + " (index " +
                                              std::to_string(i) + ") follows step " +
                                              std::to_string(steps[i - 1]));
     }
     std::size_t bad = 0;
     if (!allFinite(oracleKl, &bad))
-        return R::failure("invalid", "teacher hacking: oracle KL at step " +
+        return R::failure(errc::kInvalidInput, "teacher hacking: oracle KL at step " +
                                          std::to_string(steps[bad]) + " is not finite");
     if (!allFinite(teacherKl, &bad))
-        return R::failure("invalid", "teacher hacking: teacher KL at step " +
+        return R::failure(errc::kInvalidInput, "teacher hacking: teacher KL at step " +
                                          std::to_string(steps[bad]) + " is not finite");
 
     TeacherHackingReport report;

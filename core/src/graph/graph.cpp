@@ -2,8 +2,10 @@
 // checks pass, so a failed request leaves it exactly as it was.
 
 #include "graphprivate.h"
+#include "distillery/core/errors.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <stdexcept>
@@ -44,6 +46,22 @@ std::string paramTypeName(ParamType type)
         return "Path";
     }
     return "?";
+}
+
+std::string issueErrorCode(IssueCode code)
+{
+    // "UnknownKind" -> "graph.unknown_kind"
+    std::string out = "graph.";
+    for (char c : issueCodeName(code)) {
+        if (std::isupper(static_cast<unsigned char>(c))) {
+            if (out.size() > 6)
+                out += '_';
+            out += char(std::tolower(static_cast<unsigned char>(c)));
+        } else {
+            out += c;
+        }
+    }
+    return out;
 }
 
 std::string issueCodeName(IssueCode code)
@@ -131,7 +149,7 @@ Result<ParamValue> coerceParamValue(const ParamSpec &spec, const ParamValue &val
     auto fail = [&](const std::string &expected) {
         const std::string got =
             isText ? "'" + std::get<std::string>(value) + "'" : paramValueToString(value);
-        return Result<ParamValue>::failure(issueCodeName(IssueCode::ParamType),
+        return Result<ParamValue>::failure(issueErrorCode(IssueCode::ParamType),
                                            "expects " + expected + ", got " + got);
     };
     switch (spec.type) {
@@ -193,12 +211,12 @@ namespace {
 
 Status failure(IssueCode code, std::string message)
 {
-    return Status::failure(issueCodeName(code), std::move(message));
+    return Status::failure(issueErrorCode(code), std::move(message));
 }
 
 Status noSuchNode(NodeId id)
 {
-    return Status::failure("NotFound", "node " + std::to_string(id) + " does not exist");
+    return Status::failure(errc::kGraphNotFound, "node " + std::to_string(id) + " does not exist");
 }
 
 template <typename Nodes> auto findIn(Nodes &nodes, NodeId id) -> decltype(&nodes.front())
@@ -320,7 +338,7 @@ Status Graph::disconnect(const Edge &edge)
     const auto it = std::find(m_edges.begin(), m_edges.end(), edge);
     if (it == m_edges.end())
         return Status::failure(
-            "NotFound", "no edge from " + describeNode(edge.fromNode) + " port '" + edge.fromPort +
+            errc::kGraphNotFound, "no edge from " + describeNode(edge.fromNode) + " port '" + edge.fromPort +
                             "' to " + describeNode(edge.toNode) + " port '" + edge.toPort + "'");
     m_edges.erase(it);
     return okStatus();

@@ -6,6 +6,7 @@
 // keeps what validation can report (unknown parameters, values out of range, bad edges).
 
 #include "graphprivate.h"
+#include "distillery/core/errors.h"
 
 #include <nlohmann/json.hpp>
 
@@ -82,7 +83,7 @@ public:
             const auto start = what.find("] ");
             fail({},
                  "not valid JSON: " + (start == std::string::npos ? what : what.substr(start + 2)),
-                 "InvalidJson");
+                 "graph.invalid_json");
         }
         if (!root.is_object())
             fail({}, "expected a JSON object at the top level, got " + describeJson(root));
@@ -106,7 +107,7 @@ public:
 
 private:
     [[noreturn]] void fail(const std::string &place, const std::string &what,
-                           const char *code = "InvalidGraph") const
+                           const char *code = "graph.malformed") const
     {
         throw LoadError{code, m_source + ": " + (place.empty() ? "" : place + ": ") + what};
     }
@@ -118,24 +119,24 @@ private:
             fail({},
                  std::string("not a Distillery graph: \"format\" is missing (expected \"") +
                      kFormatName + "\")",
-                 "UnsupportedFormat");
+                 "graph.unsupported_format");
         if (*format != kFormatName)
             fail("format",
                  "not a Distillery graph: expected \"" + std::string(kFormatName) + "\", got " +
                      format->dump(),
-                 "UnsupportedFormat");
+                 "graph.unsupported_format");
         const std::string supported =
             " (supported versions: " + std::to_string(kGraphFormatVersion) + ")";
         const auto version = root.find("version");
         if (version == root.end())
-            fail("version", "missing" + supported, "UnsupportedVersion");
+            fail("version", "missing" + supported, "graph.unsupported_version");
         if (*version != kGraphFormatVersion)
             fail("version",
                  "graph format version " + version->dump() + " is not supported" + supported +
                      (version->is_number_integer() && *version > kGraphFormatVersion
                           ? "; the file was written by a newer Distillery"
                           : ""),
-                 "UnsupportedVersion");
+                 "graph.unsupported_version");
     }
 
     const Json &member(const Json &object, const std::string &key, const std::string &place) const
@@ -224,7 +225,7 @@ private:
         if (!spec)
             fail(place + ".kind",
                  "unknown node kind '" + n.kind + "' (known: " + knownKindNames() + ")",
-                 "UnknownKind");
+                 "graph.unknown_kind");
         if (const auto title = json.find("title"); title != json.end())
             n.title = string(*title, place + ".title");
         if (const auto x = json.find("x"); x != json.end())
@@ -264,7 +265,7 @@ private:
 
 Status fileError(const std::string &message)
 {
-    return Status::failure("FileError", message);
+    return Status::failure(errc::kGraphFile, message);
 }
 
 } // namespace
@@ -321,13 +322,13 @@ Result<Graph> loadGraphFile(const std::string &path)
 {
     std::error_code ec;
     if (!std::filesystem::exists(path, ec))
-        return Result<Graph>::failure("FileError", path + ": no such file");
+        return Result<Graph>::failure(errc::kGraphFile, path + ": no such file");
     if (std::filesystem::is_directory(path, ec))
-        return Result<Graph>::failure("FileError", path + ": is a directory, not a graph file");
+        return Result<Graph>::failure(errc::kGraphFile, path + ": is a directory, not a graph file");
     std::ifstream in(path, std::ios::binary);
     std::ostringstream text;
     if (!in || !(text << in.rdbuf()))
-        return Result<Graph>::failure("FileError",
+        return Result<Graph>::failure(errc::kGraphFile,
                                       path + ": cannot read the file: " + std::strerror(errno));
     return graphFromJson(text.str(), path);
 }

@@ -1,6 +1,7 @@
 // Example experiments shipped as graph files, one per distillation method.
 
 #include "graphprivate.h"
+#include "distillery/core/errors.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -43,7 +44,7 @@ Result<Graph> loadTemplate(const std::string &name)
     const std::vector<std::string> names = templateNames();
     if (std::find(names.begin(), names.end(), name) == names.end())
         return Result<Graph>::failure(
-            "NotFound", "unknown template '" + name + "' in " + templatesDir() + " (available: " +
+            errc::kGraphNotFound, "unknown template '" + name + "' in " + templatesDir() + " (available: " +
                             (names.empty() ? "none" : graphdetail::joined(names)) + ")");
     return loadGraphFile((fs::path(templatesDir()) / (name + ".json")).string());
 }

@@ -1,4 +1,5 @@
 #include "distillery/core/losses.h"
+#include "distillery/core/errors.h"
 
 #include "losses/losses.h"
 
@@ -21,7 +22,7 @@ std::string number(double v)
 
 R badParam(const std::string &message)
 {
-    return R::failure("bad-param", message);
+    return R::failure(errc::kBadParam, message);
 }
 
 std::string knownKinds()
@@ -66,7 +67,7 @@ Result<LossInspection> inspectLoss(const std::string &kind,
 {
     const auto *entry = losses::find(kind);
     if (!entry)
-        return R::failure("unknown-kind",
+        return R::failure(errc::kUnknownLoss,
                           "loss kind '" + kind + "' is unknown; expected one of: " + knownKinds());
     const LossKind &needs = *entry->kind;
 
@@ -173,9 +174,9 @@ Result<LossInspection> inspectLoss(const std::string &kind,
         }
         return out;
     } catch (const c10::Error &e) {
-        return R::failure("loss-failed", kind + ": " + e.what_without_backtrace());
+        return R::failure(errc::kLossFailed, kind + ": " + e.what_without_backtrace());
     } catch (const std::exception &e) {
-        return R::failure("loss-failed", kind + ": " + e.what());
+        return R::failure(errc::kLossFailed, kind + ": " + e.what());
     }
 }
 

@@ -2,6 +2,7 @@
 // logits, or a tuple (logits, hidden...). Opaque inside: no attention maps, no FLOP count.
 
 #include "models/causallm.h"
+#include "distillery/core/errors.h"
 
 #include <torch/script.h>
 
@@ -55,7 +56,7 @@ public:
             m_module.save(path);
             return okStatus();
         } catch (const std::exception &e) {
-            return Status::failure("io", path + ": cannot save the TorchScript module: " + e.what());
+            return Status::failure(errc::kIoWrite, path + ": cannot save the TorchScript module: " + e.what());
         }
     }
 
@@ -122,12 +123,12 @@ Result<std::unique_ptr<CausalLm>> loadTorchScript(const std::string &path,
 {
     using R = Result<std::unique_ptr<CausalLm>>;
     if (!std::ifstream(path).good())
-        return R::failure("missing-file", path + ": TorchScript teacher not found or unreadable");
+        return R::failure(errc::kModelNotFound, path + ": TorchScript teacher not found or unreadable");
     torch::jit::Module module;
     try {
         module = torch::jit::load(path, torch::kCPU);
     } catch (const std::exception &e) {
-        return R::failure("bad-teacher", path + ": not a loadable TorchScript module: "
+        return R::failure(errc::kBadTeacher, path + ": not a loadable TorchScript module: "
                                              + conciseError(e.what()));
     }
     module.eval();
@@ -138,26 +139,26 @@ Result<std::unique_ptr<CausalLm>> loadTorchScript(const std::string &path,
         torch::NoGradGuard noGrad;
         out = ScriptLm::unpack(module.forward({probe}), true);
     } catch (const std::exception &e) {
-        return R::failure("bad-teacher", path + ": forward(tokens [B,T] int64) failed: "
+        return R::failure(errc::kBadTeacher, path + ": forward(tokens [B,T] int64) failed: "
                                              + conciseError(e.what()));
     }
     const auto &logits = out.logits;
     if (logits.dim() != 3 || logits.size(0) != 2 || logits.size(1) != T)
-        return R::failure("bad-teacher", path + ": expected logits of shape [B,T,V] = [2," + std::to_string(T)
+        return R::failure(errc::kBadTeacher, path + ": expected logits of shape [B,T,V] = [2," + std::to_string(T)
                                              + ",V] for a probe of tokens [2," + std::to_string(T)
                                              + "], got " + shapeString(logits));
     if (!logits.is_floating_point())
-        return R::failure("bad-teacher", path + ": expected floating-point logits, got "
+        return R::failure(errc::kBadTeacher, path + ": expected floating-point logits, got "
                                              + std::string(c10::toString(logits.scalar_type())));
     if (expectedVocab > 0 && logits.size(2) != expectedVocab)
-        return R::failure("vocab-mismatch",
+        return R::failure(errc::kVocabMismatch,
                           path + ": the teacher's vocabulary is " + std::to_string(logits.size(2))
                               + " but the dataset's is " + std::to_string(expectedVocab));
     std::int64_t hidden = -1;
     if (!out.hidden.empty()) {
         const auto &h = out.hidden.back();
         if (h.dim() != 3 || h.size(0) != 2 || h.size(1) != T)
-            return R::failure("bad-teacher", path + ": expected hidden states of shape [B,T,D], got "
+            return R::failure(errc::kBadTeacher, path + ": expected hidden states of shape [B,T,D], got "
                                                  + shapeString(h));
         hidden = h.size(2);
     }

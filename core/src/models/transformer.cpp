@@ -1,4 +1,5 @@
 #include "models/transformer.h"
+#include "distillery/core/errors.h"
 
 #include <cmath>
 #include <fstream>
@@ -168,11 +169,11 @@ public:
             archive.save_to(tmp);
             if (std::rename(tmp.c_str(), path.c_str()) != 0) {
                 std::remove(tmp.c_str());
-                return Status::failure("io", path + ": cannot replace the file");
+                return Status::failure(errc::kIoWrite, path + ": cannot replace the file");
             }
             return okStatus();
         } catch (const std::exception &e) {
-            return Status::failure("io", path + ": cannot save the model: " + e.what());
+            return Status::failure(errc::kIoWrite, path + ": cannot save the model: " + e.what());
         }
     }
     TransformerLM module() const { return m_model; }
@@ -231,13 +232,13 @@ Result<std::unique_ptr<CausalLm>> loadCheckpoint(const std::string &path)
 {
     using R = Result<std::unique_ptr<CausalLm>>;
     if (!std::ifstream(path).good())
-        return R::failure("missing-file", path + ": checkpoint file not found or unreadable");
+        return R::failure(errc::kModelNotFound, path + ": checkpoint file not found or unreadable");
     try {
         torch::serialize::InputArchive archive;
         archive.load_from(path);
         torch::Tensor shapeTensor;
         if (!archive.try_read(kShapeKey, shapeTensor) || shapeTensor.numel() != 6)
-            return R::failure("bad-checkpoint",
+            return R::failure(errc::kBadCheckpoint,
                               path + ": not a Distillery model checkpoint (no model shape)");
         auto v = shapeTensor.to(torch::kLong);
         ModelShape s{v[0].item<std::int64_t>(), v[1].item<std::int64_t>(), v[2].item<std::int64_t>(),
@@ -252,25 +253,25 @@ Result<std::unique_ptr<CausalLm>> loadCheckpoint(const std::string &path)
                                Field{"d_model", s.dModel, 1 << 16}, Field{"heads", s.heads, 1024},
                                Field{"ffn", s.ffn, 1 << 18}, Field{"max_len", s.maxLen, 1 << 20}})
             if (f.value < 1 || f.value > f.max)
-                return R::failure("bad-checkpoint", path + ": the model shape says " + f.name + " = "
+                return R::failure(errc::kBadCheckpoint, path + ": the model shape says " + f.name + " = "
                                                         + std::to_string(f.value) + ", expected 1.."
                                                         + std::to_string(f.max));
         if (s.dModel % s.heads != 0)
-            return R::failure("bad-checkpoint", path + ": the model shape says d_model = "
+            return R::failure(errc::kBadCheckpoint, path + ": the model shape says d_model = "
                                                     + std::to_string(s.dModel) + " with "
                                                     + std::to_string(s.heads)
                                                     + " heads, which do not divide it");
         TransformerLM model(s);
         if (auto problem = checkAgainst(*model, archive, ""); !problem.empty())
-            return R::failure("bad-checkpoint", path + ": " + problem);
+            return R::failure(errc::kBadCheckpoint, path + ": " + problem);
         torch::serialize::InputArchive extra;
         if (archive.try_read("block" + std::to_string(s.layers), extra))
-            return R::failure("bad-checkpoint", path + ": holds more blocks than the shape's layers = "
+            return R::failure(errc::kBadCheckpoint, path + ": holds more blocks than the shape's layers = "
                                                     + std::to_string(s.layers));
         model->load(archive);
         return R(std::unique_ptr<CausalLm>(std::make_unique<BuiltinLm>(model)));
     } catch (const std::exception &e) {
-        return R::failure("bad-checkpoint", path + ": cannot load the checkpoint: " + e.what());
+        return R::failure(errc::kBadCheckpoint, path + ": cannot load the checkpoint: " + e.what());
     }
 }
 

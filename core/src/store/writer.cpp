@@ -83,7 +83,7 @@ struct RunWriter::Impl
         , path(std::move(file))
     {}
 
-    Error failure(const std::string &what) const { return sqlFailure(db.get(), path, what); }
+    Error storeError(const std::string &what) const { return sqlFailure(db.get(), path, what); }
     bool isOpen(RunId run) const
     {
         return std::find(openRuns.begin(), openRuns.end(), run) != openRuns.end();
@@ -139,7 +139,7 @@ std::optional<Error> RunWriter::Impl::writeScalars()
     for (const PendingScalar &p : scalars) {
         auto key = keyId(p.key);
         if (!key)
-            return failure("cannot intern series name '" + p.key + "'");
+            return storeError("cannot intern series name '" + p.key + "'");
         sqlite3_stmt *insert = statements.get(
             "INSERT OR REPLACE INTO scalars (run, key, step, wall_time, value) "
             "VALUES (?1, ?2, ?3, ?4, ?5)");
@@ -149,7 +149,7 @@ std::optional<Error> RunWriter::Impl::writeScalars()
             "step = excluded.step, wall_time = excluded.wall_time, value = excluded.value "
             "WHERE excluded.step >= latest.step");
         if (!insert || !latest)
-            return failure("cannot prepare the scalar insert");
+            return storeError("cannot prepare the scalar insert");
         for (sqlite3_stmt *stmt : {insert, latest}) {
             sqlite3_bind_int64(stmt, 1, p.run);
             sqlite3_bind_int64(stmt, 2, *key);
@@ -158,9 +158,9 @@ std::optional<Error> RunWriter::Impl::writeScalars()
             sqlite3_bind_double(stmt, 5, p.value);
         }
         if (!stepDone(insert))
-            return failure("cannot write scalar '" + p.key + "'");
+            return storeError("cannot write scalar '" + p.key + "'");
         if (!stepDone(latest))
-            return failure("cannot update the latest value of '" + p.key + "'");
+            return storeError("cannot update the latest value of '" + p.key + "'");
     }
     return std::nullopt;
 }
@@ -172,7 +172,7 @@ std::optional<Error> RunWriter::Impl::writeDiagnostics()
             "INSERT OR REPLACE INTO token_diagnostics (run, step, sample, quantity, data, mean) "
             "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
         if (!insert)
-            return failure("cannot prepare the token diagnostic insert");
+            return storeError("cannot prepare the token diagnostic insert");
         const std::string blob = floatsToBlob(d.values);
         double sum = 0;
         for (float v : d.values)
@@ -187,7 +187,7 @@ std::optional<Error> RunWriter::Impl::writeDiagnostics()
         else
             sqlite3_bind_double(insert, 6, sum / static_cast<double>(d.values.size()));
         if (!stepDone(insert))
-            return failure("cannot write token diagnostic '" + d.quantity + "'");
+            return storeError("cannot write token diagnostic '" + d.quantity + "'");
     }
     return std::nullopt;
 }
@@ -198,13 +198,13 @@ std::optional<Error> RunWriter::Impl::writeSamples()
         sqlite3_stmt *insert = statements.get(
             "INSERT OR REPLACE INTO samples (run, step, idx, text) VALUES (?1, ?2, ?3, ?4)");
         if (!insert)
-            return failure("cannot prepare the sample insert");
+            return storeError("cannot prepare the sample insert");
         sqlite3_bind_int64(insert, 1, s.run);
         sqlite3_bind_int64(insert, 2, s.step);
         sqlite3_bind_int(insert, 3, s.idx);
         bindText(insert, 4, s.text);
         if (!stepDone(insert))
-            return failure("cannot write a text sample");
+            return storeError("cannot write a text sample");
     }
     return std::nullopt;
 }
@@ -216,14 +216,14 @@ std::optional<Error> RunWriter::Impl::writeCheckpoints()
             "INSERT OR REPLACE INTO checkpoints (run, step, kind, path, created_at) "
             "VALUES (?1, ?2, ?3, ?4, ?5)");
         if (!insert)
-            return failure("cannot prepare the checkpoint insert");
+            return storeError("cannot prepare the checkpoint insert");
         sqlite3_bind_int64(insert, 1, c.run);
         sqlite3_bind_int64(insert, 2, c.step);
         bindText(insert, 3, c.kind);
         bindText(insert, 4, c.path);
         sqlite3_bind_double(insert, 5, c.createdAt);
         if (!stepDone(insert))
-            return failure("cannot record checkpoint '" + c.path + "'");
+            return storeError("cannot record checkpoint '" + c.path + "'");
     }
     return std::nullopt;
 }
@@ -234,12 +234,12 @@ std::optional<Error> RunWriter::Impl::writeMeta()
         sqlite3_stmt *insert =
             statements.get("INSERT OR REPLACE INTO run_meta (run, key, value) VALUES (?1, ?2, ?3)");
         if (!insert)
-            return failure("cannot prepare the run metadata insert");
+            return storeError("cannot prepare the run metadata insert");
         sqlite3_bind_int64(insert, 1, m.run);
         bindText(insert, 2, m.key);
         bindText(insert, 3, m.value);
         if (!stepDone(insert))
-            return failure("cannot write run metadata '" + m.key + "'");
+            return storeError("cannot write run metadata '" + m.key + "'");
     }
     return std::nullopt;
 }
@@ -250,27 +250,27 @@ std::optional<Error> RunWriter::Impl::writeRunRows(double now)
     for (const auto &[runId, step] : lastSteps) {
         sqlite3_stmt *update = statements.get("UPDATE runs SET last_step = ?2 WHERE id = ?1");
         if (!update)
-            return failure("cannot prepare the progress update");
+            return storeError("cannot prepare the progress update");
         sqlite3_bind_int64(update, 1, runId);
         sqlite3_bind_int64(update, 2, step);
         if (!stepDone(update))
-            return failure("cannot update the progress of run " + std::to_string(runId));
+            return storeError("cannot update the progress of run " + std::to_string(runId));
     }
     for (RunId runId : openRuns) {
         sqlite3_stmt *update = statements.get("UPDATE runs SET heartbeat_at = ?2 WHERE id = ?1");
         if (!update)
-            return failure("cannot prepare the heartbeat update");
+            return storeError("cannot prepare the heartbeat update");
         sqlite3_bind_int64(update, 1, runId);
         sqlite3_bind_double(update, 2, now);
         if (!stepDone(update))
-            return failure("cannot update the heartbeat of run " + std::to_string(runId));
+            return storeError("cannot update the heartbeat of run " + std::to_string(runId));
     }
     for (const PendingFinish &f : finishes) {
         sqlite3_stmt *update = statements.get(
             "UPDATE runs SET status = ?2, finished_at = ?3, error = ?4, heartbeat_at = ?5 "
             "WHERE id = ?1");
         if (!update)
-            return failure("cannot prepare the status update");
+            return storeError("cannot prepare the status update");
         sqlite3_bind_int64(update, 1, f.run);
         bindText(update, 2, runStatusName(f.status));
         if (f.status == RunStatus::Running)
@@ -280,7 +280,7 @@ std::optional<Error> RunWriter::Impl::writeRunRows(double now)
         bindOptionalText(update, 4, f.error);
         sqlite3_bind_double(update, 5, now);
         if (!stepDone(update))
-            return failure("cannot set the status of run " + std::to_string(f.run));
+            return storeError("cannot set the status of run " + std::to_string(f.run));
     }
     return std::nullopt;
 }
@@ -312,7 +312,7 @@ Status RunWriter::Impl::flush(double now)
     newKeys.clear();
     Transaction tx(db.get());
     if (!tx.began())
-        return failure("cannot start a write transaction");
+        return storeError("cannot start a write transaction");
     for (auto write : {&Impl::writeScalars, &Impl::writeDiagnostics, &Impl::writeSamples,
                        &Impl::writeCheckpoints, &Impl::writeMeta})
         if (auto error = (this->*write)())
@@ -320,7 +320,7 @@ Status RunWriter::Impl::flush(double now)
     if (auto error = writeRunRows(now))
         return *error;
     if (!tx.commit())
-        return failure("cannot commit buffered rows");
+        return storeError("cannot commit buffered rows");
     forgetWritten();
     return okStatus();
 }
@@ -365,7 +365,7 @@ Result<RunId> RunWriter::createRun(const NewRun &run)
         "steps_total, last_step, created_at, finished_at, heartbeat_at, pid, host, error) "
         "VALUES (?1, 'running', ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, NULL, ?8, ?9, ?10, NULL)");
     if (!stmt)
-        return d.failure("cannot prepare the run insert");
+        return d.storeError("cannot prepare the run insert");
     bindText(stmt, 1, run.name);
     bindText(stmt, 2, run.templateName);
     bindText(stmt, 3, run.graphJson);
@@ -377,7 +377,7 @@ Result<RunId> RunWriter::createRun(const NewRun &run)
     sqlite3_bind_int64(stmt, 9, static_cast<std::int64_t>(getpid()));
     bindText(stmt, 10, hostName());
     if (!stepDone(stmt))
-        return d.failure("cannot create run '" + run.name + "'");
+        return d.storeError("cannot create run '" + run.name + "'");
     const RunId id = sqlite3_last_insert_rowid(d.db.get());
     d.openRuns.push_back(id);
     d.lastSteps[id] = 0;
@@ -391,26 +391,26 @@ Status RunWriter::reopenRun(RunId run)
     {
         Statement query(d.db.get(), "SELECT last_step FROM runs WHERE id = ?1");
         if (!query.ok())
-            return d.failure("cannot read run " + std::to_string(run));
+            return d.storeError("cannot read run " + std::to_string(run));
         sqlite3_bind_int64(query.get(), 1, run);
         const int rc = sqlite3_step(query.get());
         if (rc == SQLITE_DONE)
             return noSuchRun(d.path, run);
         if (rc != SQLITE_ROW)
-            return d.failure("cannot read run " + std::to_string(run));
+            return d.storeError("cannot read run " + std::to_string(run));
         lastStep = sqlite3_column_int64(query.get(), 0);
     }
     sqlite3_stmt *stmt = d.statements.get(
         "UPDATE runs SET status = 'running', error = NULL, finished_at = NULL, pid = ?2, "
         "host = ?3, heartbeat_at = ?4 WHERE id = ?1");
     if (!stmt)
-        return d.failure("cannot prepare the run update");
+        return d.storeError("cannot prepare the run update");
     sqlite3_bind_int64(stmt, 1, run);
     sqlite3_bind_int64(stmt, 2, static_cast<std::int64_t>(getpid()));
     bindText(stmt, 3, hostName());
     sqlite3_bind_double(stmt, 4, unixNow());
     if (!stepDone(stmt))
-        return d.failure("cannot reopen run " + std::to_string(run));
+        return d.storeError("cannot reopen run " + std::to_string(run));
     // A finish still pending from before would close the run again at the next flush.
     d.finishes.erase(std::remove_if(d.finishes.begin(), d.finishes.end(),
                                     [run](const PendingFinish &f) { return f.run == run; }),
@@ -495,7 +495,7 @@ Status RunWriter::discardAfter(RunId run, std::int64_t step, const std::string &
     Impl &d = *m_impl;
     Transaction tx(d.db.get());
     if (!tx.began())
-        return d.failure("cannot start a write transaction");
+        return d.storeError("cannot start a write transaction");
     static const char *statements[] = {
         "DELETE FROM scalars WHERE run = ?1 AND step > ?2 AND key NOT IN "
         "(SELECT id FROM keys WHERE ?3 <> '' AND substr(name, 1, length(?3)) = ?3)",
@@ -512,18 +512,18 @@ Status RunWriter::discardAfter(RunId run, std::int64_t step, const std::string &
     for (const char *sql : statements) {
         Statement query(d.db.get(), sql);
         if (!query.ok())
-            return d.failure("cannot prepare the resume cleanup");
+            return d.storeError("cannot prepare the resume cleanup");
         sqlite3_bind_int64(query.get(), 1, run);
         if (sqlite3_bind_parameter_count(query.get()) >= 2)
             sqlite3_bind_int64(query.get(), 2, step);
         if (sqlite3_bind_parameter_count(query.get()) >= 3)
             bindText(query.get(), 3, keepPrefix);
         if (sqlite3_step(query.get()) != SQLITE_DONE)
-            return d.failure("cannot discard the rows of run " + std::to_string(run) + " after step "
+            return d.storeError("cannot discard the rows of run " + std::to_string(run) + " after step "
                              + std::to_string(step));
     }
     if (!tx.commit())
-        return d.failure("cannot commit the resume cleanup");
+        return d.storeError("cannot commit the resume cleanup");
     if (d.lastSteps.count(run))
         d.lastSteps[run] = step;
     return okStatus();

@@ -2,6 +2,7 @@
 // trainer's own per-step measurements, beside the GEMM peak of the same process.
 
 #include "distillery/core/bench.h"
+#include "distillery/core/errors.h"
 #include "distillery/core/blas.h"
 #include "distillery/core/models.h"
 
@@ -61,16 +62,16 @@ Result<BenchResult> runBenchmark(const BenchOptions &options, const ProgressCall
 {
     using R = Result<BenchResult>;
     if (options.steps < 1)
-        return R::failure("bad-input", "--steps must be at least 1");
+        return R::failure(errc::kInvalidInput, "--steps must be at least 1");
     if (options.warmupSteps < 0)
-        return R::failure("bad-input", "--warmup must be 0 or more");
+        return R::failure(errc::kInvalidInput, "--warmup must be 0 or more");
     std::error_code ec;
     const fs::path dir = fs::path(options.workDir.empty() ? fs::temp_directory_path(ec).string()
                                                           : options.workDir)
                          / ("distillery-bench-" + std::to_string(::getpid()));
     fs::create_directories(dir, ec);
     if (ec)
-        return R::failure("io", "cannot create " + dir.string() + ": " + ec.message());
+        return R::failure(errc::kIoWrite, "cannot create " + dir.string() + ": " + ec.message());
     struct Cleanup
     {
         fs::path dir;
@@ -92,7 +93,7 @@ Result<BenchResult> runBenchmark(const BenchOptions &options, const ProgressCall
         r.gemmOneThreadGflops = gemmGflops(1);
         r.gemmPeakGflops = gemmGflops(threads.total);
     } catch (const std::exception &e) {
-        return R::failure("bench", std::string("GEMM benchmark failed: ") + e.what());
+        return R::failure(errc::kRunFailed, std::string("GEMM benchmark failed: ") + e.what());
     }
 
     train::WorkloadOptions wo;
@@ -121,7 +122,7 @@ Result<BenchResult> runBenchmark(const BenchOptions &options, const ProgressCall
     if (!result.ok())
         return result.error();
     if (result.value().status != RunStatus::Finished)
-        return R::failure("run-failed", "benchmark run failed: " + result.value().error);
+        return R::failure(errc::kRunFailed, "benchmark run failed: " + result.value().error);
     r.runSeconds = std::chrono::duration<double>(Clock::now() - start).count();
 
     auto reader = StoreReader::open(ro.storePath);
@@ -132,7 +133,7 @@ Result<BenchResult> runBenchmark(const BenchOptions &options, const ProgressCall
     const int from = options.warmupSteps;
     const auto steps = after(store, run, "perf/step_ms", from);
     if (steps.empty())
-        return R::failure("bench", "the benchmark run stored no step times (perf/step_ms)");
+        return R::failure(errc::kRunFailed, "the benchmark run stored no step times (perf/step_ms)");
     const auto allSteps = after(store, run, "perf/step_ms", 0);
     r.studentSeconds = std::accumulate(allSteps.begin(), allSteps.end(), 0.0) / 1e3;
     if (firstStep)

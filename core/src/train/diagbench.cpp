@@ -2,6 +2,7 @@
 // Diagnostics node, alternating, to measure what the diagnostics add to the training time.
 
 #include "distillery/core/bench.h"
+#include "distillery/core/errors.h"
 #include "train/median.h"
 #include "train/workload.h"
 #include "distillery/core/graph.h"
@@ -28,7 +29,7 @@ Result<DiagnosticsBenchResult> runDiagnosticsBenchmark(const DiagnosticsBenchOpt
 {
     if (options.steps < 1 || options.rounds < 1 || options.evalInterval < 1)
         return Result<DiagnosticsBenchResult>::failure(
-            "bad-input", "--steps, --rounds and --eval-interval must be at least 1");
+            errc::kInvalidInput, "--steps, --rounds and --eval-interval must be at least 1");
     std::error_code ec;
     const fs::path dir = fs::path(options.workDir.empty() ? fs::temp_directory_path(ec).string()
                                                           : options.workDir)
@@ -36,7 +37,7 @@ Result<DiagnosticsBenchResult> runDiagnosticsBenchmark(const DiagnosticsBenchOpt
     fs::create_directories(dir, ec);
     if (ec)
         return Result<DiagnosticsBenchResult>::failure(
-            "io", "cannot create " + dir.string() + ": " + ec.message());
+            errc::kIoWrite, "cannot create " + dir.string() + ": " + ec.message());
     const std::string store = (dir / "runs.sqlite").string();
 
     DiagnosticsBenchResult r;
@@ -74,7 +75,7 @@ Result<DiagnosticsBenchResult> runDiagnosticsBenchmark(const DiagnosticsBenchOpt
                 return Result<DiagnosticsBenchResult>(result.error());
             if (result.value().status != RunStatus::Finished)
                 return Result<DiagnosticsBenchResult>::failure(
-                    "run-failed", "benchmark run failed: " + result.value().error);
+                    errc::kRunFailed, "benchmark run failed: " + result.value().error);
             const double seconds =
                 std::chrono::duration<double>(Clock::now() - start.value_or(Clock::now())).count();
             (with ? r.secondsWith : r.secondsWithout).push_back(seconds);

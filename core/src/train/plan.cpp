@@ -1,4 +1,5 @@
 #include "train/plan.h"
+#include "distillery/core/errors.h"
 
 #include <algorithm>
 #include <cmath>
@@ -66,7 +67,7 @@ Result<Graph> applyOverrides(const Graph &graph, const RunOptions &options)
     auto set = [&](const std::string &name, const ParamValue &value) -> Status {
         auto st = g.setParam(id, name, value);
         if (!st.ok())
-            return Status::failure("bad-option", "--" + name + ": " + st.error().message);
+            return Status::failure(errc::kBadOption, "--" + name + ": " + st.error().message);
         return okStatus();
     };
     if (options.steps) {
@@ -115,7 +116,7 @@ Result<HiddenSource> traceHidden(const Graph &g, NodeId loss, const std::string 
     h.layer = layer;
     const Node *src = g.source(loss, port);
     if (!src)
-        return Result<HiddenSource>::failure("invalid", g.describeNode(loss) + ": input '" + port
+        return Result<HiddenSource>::failure(errc::kInvalidInput, g.describeNode(loss) + ": input '" + port
                                                             + "' is not connected");
     if (src->kind == "Projection") {
         h.projection = src->id;
@@ -125,12 +126,12 @@ Result<HiddenSource> traceHidden(const Graph &g, NodeId loss, const std::string 
             h.projectionOut = otherSize;
         src = g.source(src->id, "hidden");
         if (!src)
-            return Result<HiddenSource>::failure("invalid",
+            return Result<HiddenSource>::failure(errc::kInvalidInput,
                                                  g.describeNode(h.projection)
                                                      + ": input 'hidden' is not connected");
     }
     if (src->kind != "Student" && src->kind != "Teacher")
-        return Result<HiddenSource>::failure("invalid", g.describeNode(loss) + ": input '" + port
+        return Result<HiddenSource>::failure(errc::kInvalidInput, g.describeNode(loss) + ": input '" + port
                                                             + "' must come from a Student or "
                                                               "Teacher (through at most one "
                                                               "Projection)");
@@ -149,7 +150,7 @@ Result<Plan> compilePlan(const Graph &g)
                           + (issues.size() > 1 ? "s" : "") + "):";
         for (const auto &i : issues)
             msg += "\n  - " + i.message;
-        return Result<Plan>::failure("invalid-graph", msg);
+        return Result<Plan>::failure(errc::kGraphInvalid, msg);
     }
     Plan p;
     auto tmpl = g.meta.find("template");
@@ -169,7 +170,7 @@ Result<Plan> compilePlan(const Graph &g)
     p.promptLen = g.paramInt(settings, "prompt_len");
     p.sampleTemperature = g.paramFloat(settings, "sample_temperature");
     if (p.onPolicyFraction > 0 && p.promptLen >= p.seqLen)
-        return Result<Plan>::failure("invalid", g.describeNode(settings)
+        return Result<Plan>::failure(errc::kInvalidInput, g.describeNode(settings)
                                                     + ": prompt_len must be shorter than seq_len "
                                                       "for on-policy sampling");
 
@@ -272,17 +273,17 @@ Result<Plan> compilePlan(const Graph &g)
 
         const auto *entry = losses::find(t.kind);
         if (!entry)
-            return Result<Plan>::failure("invalid", g.describeNode(n->id) + ": unknown loss kind '"
+            return Result<Plan>::failure(errc::kInvalidInput, g.describeNode(n->id) + ": unknown loss kind '"
                                                         + t.kind + "'");
         if (entry->kind->needsTeacherLogits || entry->kind->needsTopk) {
             const Node *teacher = g.source(n->id, "teacher");
             if (!teacher || teacher->kind != "Teacher")
-                return Result<Plan>::failure("invalid", g.describeNode(n->id)
+                return Result<Plan>::failure(errc::kInvalidInput, g.describeNode(n->id)
                                                             + ": input 'teacher' must come from "
                                                               "a Teacher");
             t.teacher = teacher->id;
             if (entry->kind->needsTopk && t.config.topK > vocab)
-                return Result<Plan>::failure("invalid", g.describeNode(n->id) + ": top_k = "
+                return Result<Plan>::failure(errc::kInvalidInput, g.describeNode(n->id) + ": top_k = "
                                                             + std::to_string(t.config.topK)
                                                             + " exceeds the vocabulary ("
                                                             + std::to_string(vocab) + ")");
@@ -306,7 +307,7 @@ Result<Plan> compilePlan(const Graph &g)
             t.studentHidden = sh.value();
             t.teacherHidden = th.value();
             if (!t.studentHidden.isStudent || t.teacherHidden.isStudent)
-                return Result<Plan>::failure("invalid",
+                return Result<Plan>::failure(errc::kInvalidInput,
                                              g.describeNode(n->id)
                                                  + ": 'student_hidden' must come from the "
                                                    "Student and 'teacher_hidden' from a Teacher");
@@ -315,7 +316,7 @@ Result<Plan> compilePlan(const Graph &g)
         p.terms.push_back(t);
     }
     if (p.terms.empty())
-        return Result<Plan>::failure("invalid", "the graph has no loss term connected to the "
+        return Result<Plan>::failure(errc::kInvalidInput, "the graph has no loss term connected to the "
                                                 "Optimizer");
     return p;
 }

@@ -4,6 +4,7 @@
 // training state); this file holds the order of things.
 
 #include "distillery/core/blas.h"
+#include "distillery/core/errors.h"
 #include "distillery/core/trainer.h"
 
 #include "train/diagnosticsrunner.h"
@@ -85,7 +86,7 @@ private:
 Status Trainer::prepare()
 {
     if (m_plan.device == "cuda" && !cudaAvailable())
-        return Status::failure("no-cuda", "device 'cuda' was requested but CUDA is not available "
+        return Status::failure(errc::kNoCuda, "device 'cuda' was requested but CUDA is not available "
                                           "in this build or on this machine (use auto or cpu)");
     if (m_plan.device == "cuda" || (m_plan.device == "auto" && cudaAvailable())) {
         m_device = torch::Device(torch::kCUDA, 0);
@@ -107,7 +108,7 @@ Status Trainer::prepare()
     m_teachers = std::move(teachers.value());
 
     if (m_options.storePath.empty())
-        return Status::failure("bad-option", "no run store given (--store FILE)");
+        return Status::failure(errc::kBadOption, "no run store given (--store FILE)");
     auto writer = RunWriter::open(m_options.storePath);
     if (!writer.ok())
         return writer.error();
@@ -423,10 +424,10 @@ Result<RunResult> resumeRun(RunId run, const RunOptions &options, const Progress
     if (!info.ok())
         return info.error();
     if (info.value().status == RunStatus::Finished)
-        return Result<RunResult>::failure("bad-input", "run " + std::to_string(run)
+        return Result<RunResult>::failure(errc::kInvalidInput, "run " + std::to_string(run)
                                                            + " is already finished");
     if (info.value().status == RunStatus::Running)
-        return Result<RunResult>::failure("bad-input", "run " + std::to_string(run)
+        return Result<RunResult>::failure(errc::kInvalidInput, "run " + std::to_string(run)
                                                            + " is still running in another process");
     auto graph = graphFromJson(info.value().graphJson, "run " + std::to_string(run));
     if (!graph.ok())

@@ -1,4 +1,5 @@
 #include "train/workload.h"
+#include "distillery/core/errors.h"
 
 #include <utility>
 #include <vector>
@@ -63,7 +64,7 @@ Result<Graph> standardWorkload(const WorkloadOptions &o)
     st.push_back(g.setParam(diag, "enabled", o.diagnostics));
     for (const auto &s : st)
         if (!s.ok())
-            return Result<Graph>::failure("bad-input", "benchmark graph: " + s.error().message);
+            return Result<Graph>::failure(errc::kInvalidInput, "benchmark graph: " + s.error().message);
     return g;
 }
 

@@ -109,7 +109,8 @@ enum class IssueCode {
     Singleton,
     Invalid,
 };
-std::string issueCodeName(IssueCode code);
+std::string issueCodeName(IssueCode code);   // "UnknownKind", as the problems panel shows it
+std::string issueErrorCode(IssueCode code);  // "graph.unknown_kind", the Error code (errors.h)
 
 // One validation problem. nodeId, port and param say where, for the canvas to mark it.
 struct ValidationIssue

@@ -18,7 +18,7 @@ struct Error
 
 // Value or Error, returned at module boundaries instead of throwing.
 template<typename T>
-class Result
+class [[nodiscard]] Result
 {
 public:
     Result(T value) : m_data(std::move(value)) {}

@@ -1,0 +1,3 @@
+// Found instead of LibTorch's <torch/script.h> in widgets/ and app/, which stop here: they use core's
+// LibTorch-free public API only (ARCHITECTURE.md, layers). LibTorch stays in core/src.
+#error "LibTorch is not part of distillery_core's interface: widgets/ and app/ cannot include <torch/script.h>"
