@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -388,6 +389,9 @@ private Q_SLOTS:
         QVERIFY2(meta.at("threads").find("overlapped") != std::string::npos, meta.at("threads").c_str());
     }
 
+    // The run trains on a worker thread; every check is made here, on the test's thread, from
+    // what the worker recorded (a failed check inside the worker would be lost). The worker is
+    // cancelled and joined on every way out of the test.
     void pauseHoldsAndCancelEnds()
     {
         RunControl control;
@@ -395,17 +399,28 @@ private Q_SLOTS:
         o.storePath = store("pause.sqlite");
         std::atomic<std::int64_t> lastStep{0};
         std::atomic<bool> sawPaused{false};
+        std::optional<Result<RunResult>> result;
         control.setPaused(true);
         std::thread worker([&] {
-            auto r = runExperiment(tiny("reverse-kl", 200), o, [&](const Progress &p) {
+            result = runExperiment(tiny("reverse-kl", 200), o, [&](const Progress &p) {
                 if (p.paused)
                     sawPaused = true;
                 if (p.phase == "student")
                     lastStep = p.step;
             }, &control);
-            QVERIFY(r.ok());
-            QCOMPARE(r.value().status, RunStatus::Cancelled);
         });
+        struct Joiner
+        {
+            RunControl &control;
+            std::thread &worker;
+            ~Joiner()
+            {
+                control.requestCancel();
+                if (worker.joinable())
+                    worker.join();
+            }
+        } joiner{control, worker};
+
         QTRY_VERIFY_WITH_TIMEOUT(sawPaused.load(), 10000);
         QTest::qWait(300);
         QCOMPARE(lastStep.load(), std::int64_t(0));
@@ -413,6 +428,10 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(lastStep.load() > 2, 20000);
         control.requestCancel();
         worker.join();
+        QVERIFY(result.has_value());
+        QVERIFY2(result->ok(), result->ok() ? "" : result->error().message.c_str());
+        QCOMPARE(result->value().status, RunStatus::Cancelled);
+        QVERIFY(result->value().steps > 2 && result->value().steps < 200);
         auto reader = StoreReader::open(o.storePath).value();
         auto runs = reader->runs().value();
         QCOMPARE(runs.front().status, RunStatus::Cancelled);

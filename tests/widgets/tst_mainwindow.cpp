@@ -75,13 +75,16 @@ private:
         mouse(w, QEvent::MouseButtonRelease, b, Qt::LeftButton, Qt::NoButton);
     }
 
-    // Selects a node and sets a parameter through its inspector editor.
-    void set(MainWindow &w, NodeId node, const char *param, const QVariant &value)
+    // Selects a node and sets a parameter through its inspector editor. Returns what went
+    // wrong (empty when it worked), for the test to check.
+    QString set(MainWindow &w, NodeId node, const char *param, const QVariant &value)
     {
         w.scene()->selectNode(node);
-        QCOMPARE(w.inspector()->node(), node);
+        if (w.inspector()->node() != node)
+            return QStringLiteral("the inspector does not show node %1").arg(node);
         QWidget *editor = w.inspector()->editor(param);
-        QVERIFY2(editor, param);
+        if (!editor)
+            return QStringLiteral("no editor for %1").arg(param);
         if (auto *spin = qobject_cast<QSpinBox *>(editor))
             spin->setValue(value.toInt());
         else if (auto *dspin = qobject_cast<QDoubleSpinBox *>(editor))
@@ -89,7 +92,8 @@ private:
         else if (auto *combo = qobject_cast<QComboBox *>(editor))
             combo->setCurrentText(value.toString());
         else
-            QFAIL(param);
+            return QStringLiteral("%1 has an editor of an unknown kind").arg(param);
+        return {};
     }
 
 private Q_SLOTS:
@@ -136,25 +140,25 @@ private Q_SLOTS:
         wire(w, sum, "loss", opt, "loss");
         QCOMPARE(int(w.document()->graph().edges().size()), 9);
 
-        set(w, ce, "kind", "cross-entropy");
-        set(w, kd, "temperature", 2.0);
-        set(w, settings, "steps", 20);
-        set(w, settings, "batch_size", 4);
-        set(w, settings, "seq_len", 16);
-        set(w, settings, "eval_interval", 10);
-        set(w, settings, "threads", 1);
-        set(w, data, "vocab", 16);
-        set(w, data, "hidden_states", 8);
-        set(w, data, "train_sequences", 64);
-        set(w, data, "validation_sequences", 8);
-        set(w, teacher, "train_steps", 5);
-        set(w, teacher, "d_model", 16);
-        set(w, teacher, "ffn", 32);
-        set(w, teacher, "heads", 2);
-        set(w, teacher, "layers", 1);
-        set(w, student, "d_model", 8);
-        set(w, student, "ffn", 16);
-        set(w, student, "heads", 2);
+        QCOMPARE(set(w, ce, "kind", "cross-entropy"), QString());
+        QCOMPARE(set(w, kd, "temperature", 2.0), QString());
+        QCOMPARE(set(w, settings, "steps", 20), QString());
+        QCOMPARE(set(w, settings, "batch_size", 4), QString());
+        QCOMPARE(set(w, settings, "seq_len", 16), QString());
+        QCOMPARE(set(w, settings, "eval_interval", 10), QString());
+        QCOMPARE(set(w, settings, "threads", 1), QString());
+        QCOMPARE(set(w, data, "vocab", 16), QString());
+        QCOMPARE(set(w, data, "hidden_states", 8), QString());
+        QCOMPARE(set(w, data, "train_sequences", 64), QString());
+        QCOMPARE(set(w, data, "validation_sequences", 8), QString());
+        QCOMPARE(set(w, teacher, "train_steps", 5), QString());
+        QCOMPARE(set(w, teacher, "d_model", 16), QString());
+        QCOMPARE(set(w, teacher, "ffn", 32), QString());
+        QCOMPARE(set(w, teacher, "heads", 2), QString());
+        QCOMPARE(set(w, teacher, "layers", 1), QString());
+        QCOMPARE(set(w, student, "d_model", 8), QString());
+        QCOMPARE(set(w, student, "ffn", 16), QString());
+        QCOMPARE(set(w, student, "heads", 2), QString());
         QCOMPARE(w.document()->graph().paramString(ce, "kind"), std::string("cross-entropy"));
         QCOMPARE(w.document()->graph().paramInt(settings, "steps"), std::int64_t(20));
         QVERIFY2(w.document()->isValid(),

@@ -29,6 +29,7 @@
 #include <QThread>
 #include <QTimer>
 #include <QtTest>
+#include <QSet>
 
 #include <numeric>
 
@@ -571,22 +572,61 @@ private Q_SLOTS:
         QCOMPARE(selection.last().first().value<QList<qint64>>(), QList<qint64>{});
     }
 
-    void runBrowserScreenshot()
+    // The run browser over a store of its own: what each row shows, the selection, and a
+    // screenshot that is more than an empty frame.
+    void runBrowserShowsItsRuns()
     {
+        const std::string path = store("browser.sqlite");
+        core::RunId finished = 0, failed = 0, cancelled = 0;
+        {
+            auto writer = core::RunWriter::open(path).value();
+            finished = writer->createRun(newRun("baseline", "classic-kd")).value();
+            writer->addScalar(finished, "eval/kl_teacher_student", 99, 0.1234);
+            writer->addScalar(finished, "eval/student_nll", 99, 3.2101);
+            writer->setLastStep(finished, 99);
+            QVERIFY(writer->finishRun(finished, core::RunStatus::Finished).ok());
+            failed = writer->createRun(newRun("lr sweep 3e-3", "classic-kd")).value();
+            QVERIFY(writer->finishRun(failed, core::RunStatus::Failed, "loss is nan at step 12").ok());
+            cancelled = writer->createRun(newRun("gkd try", "gkd")).value();
+            QVERIFY(writer->finishRun(cancelled, core::RunStatus::Cancelled).ok());
+        }
         RunBrowser browser;
         browser.resize(900, 300);
-        browser.setStorePath(m_dir.filePath("runs.sqlite"));
-        {
-            auto writer = core::RunWriter::open(store("runs.sqlite")).value();
-            const auto id = writer->createRun(newRun("lr sweep 3e-3", "classic-kd")).value();
-            QVERIFY(writer->finishRun(id, core::RunStatus::Failed, "loss is nan at step 12").ok());
-        }
+        browser.setStorePath(QString::fromStdString(path));
         browser.show();
         QVERIFY(QTest::qWaitForWindowExposed(&browser));
         browser.refresh();
-        QVERIFY(browser.model()->rowCount() >= 6);
-        browser.selectRuns({browser.model()->runIdAt(0)});
-        QVERIFY(browser.grab().save(QStringLiteral("/tmp/runbrowser.png")));
+        const RunTableModel *model = browser.model();
+        QCOMPARE(model->rowCount(), 3);
+        auto cell = [&](core::RunId run, int column, int role = Qt::DisplayRole) {
+            return model->data(model->index(model->rowForRun(run), column), role).toString();
+        };
+        QCOMPARE(cell(finished, RunTableModel::NameColumn), QStringLiteral("baseline"));
+        QCOMPARE(cell(finished, RunTableModel::StatusColumn), QStringLiteral("finished"));
+        QCOMPARE(cell(finished, RunTableModel::StepsColumn), QStringLiteral("100 / 100"));
+        QVERIFY2(cell(finished, RunTableModel::KlColumn).startsWith(QStringLiteral("0.123")),
+                 qPrintable(cell(finished, RunTableModel::KlColumn)));
+        QVERIFY2(cell(finished, RunTableModel::NllColumn).startsWith(QStringLiteral("3.21")),
+                 qPrintable(cell(finished, RunTableModel::NllColumn)));
+        QCOMPARE(cell(failed, RunTableModel::StatusColumn), QStringLiteral("failed"));
+        QCOMPARE(cell(failed, RunTableModel::StatusColumn, Qt::ToolTipRole),
+                 QStringLiteral("loss is nan at step 12"));
+        QCOMPARE(cell(cancelled, RunTableModel::TemplateColumn), QStringLiteral("gkd"));
+        // Newest first.
+        QCOMPARE(model->runIdAt(0), qint64(cancelled));
+
+        browser.selectRuns({failed});
+        const auto selected = browser.view()->selectionModel()->selectedRows();
+        QCOMPARE(selected.size(), 1);
+        QCOMPARE(selected.front().data(RunTableModel::RunIdRole).toLongLong(), qint64(failed));
+
+        const QImage shot = browser.grab().toImage();
+        QVERIFY(shot.save(m_dir.filePath("runbrowser.png")));
+        QSet<QRgb> colours;
+        for (int y = 0; y < shot.height(); y += 7)
+            for (int x = 0; x < shot.width(); x += 7)
+                colours.insert(shot.pixel(x, y));
+        QVERIFY2(colours.size() > 8, "the screenshot is nearly one colour");
     }
 };
 
