@@ -130,6 +130,9 @@ private Q_SLOTS:
         QVERIFY(r.value().finalMetrics.count("eval/kl_oracle_student"));
         QVERIFY(!seen.empty());
         QCOMPARE(seen.back().step, std::int64_t(8));
+        // Every report says which run it is about, teacher phase included.
+        for (const Progress &p : seen)
+            QCOMPARE(p.runId, r.value().runId);
 
         auto reader = StoreReader::open(o.storePath).value();
         auto info = reader->run(r.value().runId).value();

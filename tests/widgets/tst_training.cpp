@@ -166,7 +166,7 @@ private Q_SLOTS:
         QCOMPARE(finished.text, QStringLiteral("finished"));
         QVERIFY2(finished.error.isEmpty(), qPrintable(finished.error));
         QVERIFY(finished.runId > 0);
-        QCOMPARE(started.runId, finished.runId); // found in the store on the first progress
+        QCOMPARE(started.runId, finished.runId); // carried by the first progress report
         QCOMPARE(started.text, QStringLiteral("tiny classic"));
         const auto last = rec.of("progress").last().progress;
         QCOMPARE(last.phase, QStringLiteral("student"));

@@ -2,7 +2,6 @@
 
 #include "distillery/core/store.h"
 
-#include <QDateTime>
 
 #include <algorithm>
 #include <exception>
@@ -34,21 +33,13 @@ QString statusText(core::RunStatus status)
     }
 }
 
-// Newest run that this process is writing to `storePath` and that was created after `since`.
-core::RunInfo findOwnRun(const std::string &storePath, double since)
+// The display name of a run the core has just created (the job's name, or the template's).
+QString runName(const std::string &storePath, core::RunId run, const QString &fallback)
 {
-    auto reader = core::StoreReader::open(storePath);
-    if (!reader.ok())
-        return {};
-    auto runs = reader.value()->runs();
-    if (!runs.ok())
-        return {};
-    const std::int64_t pid = ::getpid();
-    for (const core::RunInfo &info : runs.value()) { // newest first
-        if (info.pid == pid && info.status == core::RunStatus::Running && info.createdAt >= since)
-            return info;
-    }
-    return {};
+    if (auto reader = core::StoreReader::open(storePath); reader.ok())
+        if (auto info = reader.value()->run(run); info.ok() && !info.value().name.empty())
+            return qs(info.value().name);
+    return fallback;
 }
 
 // The worker yields to the GUI thread when both want a core: Linux nice values are per
@@ -189,7 +180,6 @@ void TrainingController::workerLoop()
 
 void TrainingController::runJob(Job job, const std::shared_ptr<core::RunControl> &control)
 {
-    const double jobStart = double(QDateTime::currentMSecsSinceEpoch()) / 1000.0 - 1.0;
     const std::string storePath = job.options.storePath;
     bool started = false;
     qint64 knownId = 0;
@@ -210,10 +200,8 @@ void TrainingController::runJob(Job job, const std::shared_ptr<core::RunControl>
     };
 
     auto onProgress = [&](const core::Progress &p) {
-        if (!started) {
-            const core::RunInfo own = findOwnRun(storePath, jobStart);
-            announce(own.id, own.id > 0 ? qs(own.name) : (name.isEmpty() ? tr("run") : name));
-        }
+        if (!started)
+            announce(p.runId, runName(storePath, p.runId, name.isEmpty() ? tr("run") : name));
         TrainingProgress t;
         t.phase = qs(p.phase);
         t.step = p.step;

@@ -10,12 +10,11 @@
 // Only the destructor waits for the worker, after cancelling the current run and dropping the
 // queue.
 //
-// Run ids: core creates the run before its first progress report, so on the first progress
-// callback the worker reads the store (StoreReader::runs) and takes the newest run that is
-// running and was written by this process since the job began. runStarted() is emitted then,
-// just before the first progress(), with that id (0 if it could not be determined; the id in
-// runFinished() always comes from core's RunResult). A job the core refuses before creating a
-// run (bad input) emits only runRejected().
+// Run ids: core creates the run before its first progress report, and every report carries the
+// run's id (core::Progress::runId). runStarted() is emitted on the first report, just before
+// the first progress(), with that id and the run's name as stored; runFinished() has the id of
+// core's RunResult. A job the core refuses before creating a run (bad input) emits only
+// runRejected().
 
 #include "distillery/core/graph.h"
 #include "distillery/core/trainer.h"
