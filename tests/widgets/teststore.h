@@ -4,6 +4,7 @@
 // binary at once when the store cannot be used.
 
 #include "distillery/core/store.h"
+#include "plots/diagnosticview.h"
 
 #include <QString>
 #include <QtGlobal>
@@ -40,6 +41,15 @@ inline core::RunId createRun(core::RunWriter &writer, const std::string &name,
     if (!id.ok())
         qFatal("createRun: %s", id.error().message.c_str());
     return id.value();
+}
+
+// Points a diagnostics view at `reader` (kept alive by the test; null: no store) and refreshes
+// it with these runs.
+inline void refreshWith(DiagnosticView &view, const core::StoreReader *reader,
+                        const QList<core::RunId> &runs, const QHash<core::RunId, QString> &names)
+{
+    view.setStoreSource([reader] { return reader; });
+    view.refresh(runs, names);
 }
 
 } // namespace distillery::widgets::testing

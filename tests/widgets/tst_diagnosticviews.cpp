@@ -27,6 +27,7 @@ using namespace distillery::widgets;
 using distillery::widgets::testing::createRun;
 using distillery::widgets::testing::openReader;
 using distillery::widgets::testing::openWriter;
+using distillery::widgets::testing::refreshWith;
 
 namespace {
 
@@ -191,7 +192,7 @@ void TestDiagnosticViews::initTestCase()
 void TestDiagnosticViews::calibrationShowsBinsAtSelectedStep()
 {
     CalibrationView view;
-    view.refresh(m_reader.get(), {m_a}, m_names);
+    refreshWith(view, m_reader.get(), {m_a}, m_names);
     QVERIFY(view.hasData());
     QVERIFY(view.emptyText().isEmpty());
     QCOMPARE(view.referenceRun(), m_a);
@@ -252,7 +253,7 @@ void TestDiagnosticViews::calibrationShowsBinsAtSelectedStep()
 void TestDiagnosticViews::calibrationOverlaysRuns()
 {
     CalibrationView view;
-    view.refresh(m_reader.get(), {m_a, m_b}, m_names);
+    refreshWith(view, m_reader.get(), {m_a, m_b}, m_names);
     QCOMPARE(view.referenceRun(), m_a);
     QCOMPARE(view.stepSelector()->steps(), (std::vector<std::int64_t>{9, 19, 29}));
     QCOMPARE(view.curveCount(), 3); // A's student and teacher, B's student
@@ -282,7 +283,7 @@ void TestDiagnosticViews::calibrationOverlaysRuns()
     QCOMPARE(view.curveCount(), 2);
 
     // The first selected run with bins gives the steps.
-    view.refresh(m_reader.get(), {m_b, m_a}, m_names);
+    refreshWith(view, m_reader.get(), {m_b, m_a}, m_names);
     QCOMPARE(view.referenceRun(), m_b);
     QCOMPARE(view.stepSelector()->steps(), (std::vector<std::int64_t>{10, 25}));
     // The selection stays near step 9, where the user left it.
@@ -290,7 +291,7 @@ void TestDiagnosticViews::calibrationOverlaysRuns()
     QCOMPARE(view.curveStep(m_a, QStringLiteral("student")), std::int64_t(9));
     view.stepSelector()->setCurrentStep(25);
     QCOMPARE(view.curveStep(m_a, QStringLiteral("student")), std::int64_t(19));
-    view.refresh(m_reader.get(), {m_c, m_a}, m_names);
+    refreshWith(view, m_reader.get(), {m_c, m_a}, m_names);
     QCOMPARE(view.referenceRun(), m_a);
     QVERIFY(view.hasData());
 }
@@ -303,24 +304,24 @@ void TestDiagnosticViews::calibrationEmptyStates()
     QCOMPARE(view.csv(),
              QStringLiteral("run,who,step,bin,lower,upper,count,confidence,accuracy\n"));
 
-    view.refresh(nullptr, {m_a}, m_names);
+    refreshWith(view, nullptr, {m_a}, m_names);
     QVERIFY(!view.hasData());
     QVERIFY(view.emptyText().contains(QStringLiteral("not open")));
 
-    view.refresh(m_reader.get(), {}, m_names);
+    refreshWith(view, m_reader.get(), {}, m_names);
     QVERIFY(!view.hasData());
     QVERIFY(view.emptyText().contains(QStringLiteral("Select a run")));
 
-    view.refresh(m_reader.get(), {m_c}, m_names);
+    refreshWith(view, m_reader.get(), {m_c}, m_names);
     QVERIFY(!view.hasData());
     QVERIFY(view.stepSelector()->steps().empty());
     QCOMPARE(view.curveCount(), 0);
     QVERIFY(view.emptyText().contains(QStringLiteral("run-c")));
 
     // Data stays when the store cannot be read for a while; clear() forgets it.
-    view.refresh(m_reader.get(), {m_a}, m_names);
+    refreshWith(view, m_reader.get(), {m_a}, m_names);
     QVERIFY(view.hasData());
-    view.refresh(nullptr, {m_a}, m_names);
+    refreshWith(view, nullptr, {m_a}, m_names);
     QVERIFY(view.hasData());
     QVERIFY(view.emptyText().isEmpty());
     view.stepSelector()->setCurrentStep(9); // no reader: nothing to read, nothing breaks
@@ -341,13 +342,13 @@ void TestDiagnosticViews::calibrationFollowsLiveSteps()
     auto reader = openReader(path);
 
     CalibrationView view;
-    view.refresh(reader.get(), {run}, {{run, QStringLiteral("live")}});
+    refreshWith(view, reader.get(), {run}, {{run, QStringLiteral("live")}});
     QCOMPARE(view.stepSelector()->currentStep(), std::int64_t(0));
     QCOMPARE(view.curveCount(), 1);
 
     writeBins(*writer, run, 10, "student", makeBins(0.3));
     QVERIFY(writer->flush().ok());
-    view.refresh(reader.get(), {run}, {{run, QStringLiteral("live")}});
+    refreshWith(view, reader.get(), {run}, {{run, QStringLiteral("live")}});
     QCOMPARE(view.stepSelector()->currentStep(), std::int64_t(10));
     QVERIFY(std::abs(view.curveEce(run, QStringLiteral("student")) - eceOf(makeBins(0.3))) < 1e-6);
 
@@ -355,7 +356,7 @@ void TestDiagnosticViews::calibrationFollowsLiveSteps()
     view.stepSelector()->setCurrentStep(0);
     writeBins(*writer, run, 20, "student", makeBins(0.2));
     QVERIFY(writer->flush().ok());
-    view.refresh(reader.get(), {run}, {{run, QStringLiteral("live")}});
+    refreshWith(view, reader.get(), {run}, {{run, QStringLiteral("live")}});
     QCOMPARE(view.stepSelector()->steps().size(), std::size_t(3));
     QCOMPARE(view.stepSelector()->currentStep(), std::int64_t(0));
     QCOMPARE(view.curveStep(run, QStringLiteral("student")), std::int64_t(0));
@@ -365,7 +366,7 @@ void TestDiagnosticViews::calibrationExports()
 {
     CalibrationView view;
     view.resize(900, 500);
-    view.refresh(m_reader.get(), {m_a, m_b}, m_names);
+    refreshWith(view, m_reader.get(), {m_a, m_b}, m_names);
     QCOMPARE(view.exportName(), QStringLiteral("calibration"));
     QTemporaryDir dir;
     const QString png = dir.filePath(QStringLiteral("c.png"));
@@ -386,7 +387,7 @@ void TestDiagnosticViews::calibrationExports()
 void TestDiagnosticViews::diversityShowsSamples()
 {
     DiversityView view;
-    view.refresh(m_reader.get(), {m_a}, m_names);
+    refreshWith(view, m_reader.get(), {m_a}, m_names);
     QVERIFY(view.hasData());
     QVERIFY(view.emptyText().isEmpty());
     QCOMPARE(view.sampleRun(), m_a);
@@ -428,7 +429,7 @@ void TestDiagnosticViews::diversityShowsSamples()
 void TestDiagnosticViews::diversityFitsPowerLaws()
 {
     DiversityView view;
-    view.refresh(m_reader.get(), {m_a}, m_names);
+    refreshWith(view, m_reader.get(), {m_a}, m_names);
     QCOMPARE(view.klPointCount(m_a, QStringLiteral("oracle")), 7);
     QVERIFY(std::abs(view.fitExponent(m_a, QStringLiteral("oracle")) - (-0.5)) < 1e-6);
     QVERIFY(std::abs(view.fitExponent(m_a, QStringLiteral("teacher")) - (-0.8)) < 1e-6);
@@ -461,7 +462,7 @@ void TestDiagnosticViews::diversityFitsPowerLaws()
     QCOMPARE(oracle->data()->constBegin()->key, 10.0);
 
     // B has no oracle series: the plot says what it needs, and B gets no marker.
-    view.refresh(m_reader.get(), {m_b}, m_names);
+    refreshWith(view, m_reader.get(), {m_b}, m_names);
     QVERIFY(std::isnan(view.fitExponent(m_b, QStringLiteral("oracle"))));
     QVERIFY(std::abs(view.fitExponent(m_b, QStringLiteral("teacher")) - (-0.8)) < 1e-6);
     QCOMPARE(view.hackingEmptyText(),
@@ -473,7 +474,7 @@ void TestDiagnosticViews::diversityFitsPowerLaws()
 void TestDiagnosticViews::diversityOverlaysRuns()
 {
     DiversityView view;
-    view.refresh(m_reader.get(), {m_a, m_b}, m_names);
+    refreshWith(view, m_reader.get(), {m_a, m_b}, m_names);
     QCOMPARE(view.sampleRun(), m_a);
     // A: oracle, teacher and their fits; B: teacher and its fit.
     QCOMPARE(view.hackingPlot()->graphCount(), 6);
@@ -482,10 +483,10 @@ void TestDiagnosticViews::diversityOverlaysRuns()
     QVERIFY(view.hackingEmptyText().isEmpty());
 
     // Samples come from the first selected run that has them.
-    view.refresh(m_reader.get(), {m_b, m_a}, m_names);
+    refreshWith(view, m_reader.get(), {m_b, m_a}, m_names);
     QCOMPARE(view.sampleRun(), m_a);
     QCOMPARE(view.sampleCount(), 3);
-    view.refresh(m_reader.get(), {m_b}, m_names);
+    refreshWith(view, m_reader.get(), {m_b}, m_names);
     QCOMPARE(view.sampleRun(), core::RunId(0));
     QCOMPARE(view.sampleCount(), 0);
     QVERIFY(view.stepSelector()->steps().empty());
@@ -500,27 +501,27 @@ void TestDiagnosticViews::diversityEmptyStates()
     QVERIFY(!view.emptyText().isEmpty());
     QCOMPARE(view.csv(), QStringLiteral("run,series,step,index,value,text\n"));
 
-    view.refresh(nullptr, {m_a}, m_names);
+    refreshWith(view, nullptr, {m_a}, m_names);
     QVERIFY(!view.hasData());
     QVERIFY(view.emptyText().contains(QStringLiteral("not open")));
 
-    view.refresh(m_reader.get(), {}, m_names);
+    refreshWith(view, m_reader.get(), {}, m_names);
     QVERIFY(view.emptyText().contains(QStringLiteral("Select a run")));
 
-    view.refresh(m_reader.get(), {m_c}, m_names);
+    refreshWith(view, m_reader.get(), {m_c}, m_names);
     QVERIFY(!view.hasData());
     QVERIFY(view.emptyText().contains(QStringLiteral("run-c")));
     QCOMPARE(view.sampleCount(), 0);
     QVERIFY(!view.hackingEmptyText().isEmpty());
 
-    view.refresh(m_reader.get(), {m_a}, m_names);
+    refreshWith(view, m_reader.get(), {m_a}, m_names);
     QVERIFY(view.hasData());
-    view.refresh(nullptr, {m_a}, m_names);
+    refreshWith(view, nullptr, {m_a}, m_names);
     QVERIFY(view.hasData());
     QCOMPARE(view.sampleCount(), 3);
     view.stepSelector()->setCurrentStep(99); // no reader: read at the next refresh with one
     QCOMPARE(view.sampleCount(), 3);
-    view.refresh(m_reader.get(), {m_a}, m_names);
+    refreshWith(view, m_reader.get(), {m_a}, m_names);
     QCOMPARE(view.sampleCount(), 2);
     view.clear();
     QVERIFY(!view.hasData());
@@ -546,14 +547,14 @@ void TestDiagnosticViews::diversityFollowsLiveRows()
     evaluate(9);
     auto reader = openReader(path);
     DiversityView view;
-    view.refresh(reader.get(), {run}, names);
+    refreshWith(view, reader.get(), {run}, names);
     QCOMPARE(view.klPointCount(run, QStringLiteral("oracle")), 1);
     QVERIFY(std::isnan(view.fitExponent(run, QStringLiteral("oracle")))); // one point: no fit
     QVERIFY(view.samplesText().contains(QStringLiteral("sample at 9")));
 
     evaluate(99);
     evaluate(999);
-    view.refresh(reader.get(), {run}, names);
+    refreshWith(view, reader.get(), {run}, names);
     QCOMPARE(view.klPointCount(run, QStringLiteral("oracle")), 3);
     QVERIFY(std::abs(view.fitExponent(run, QStringLiteral("oracle")) - (-0.5)) < 1e-6);
     QCOMPARE(view.stepSelector()->currentStep(), std::int64_t(999));
@@ -564,7 +565,7 @@ void TestDiagnosticViews::diversityFollowsLiveRows()
     // The flag arrives with an evaluation.
     QVERIFY(writer->setRunMeta(run, "teacher_hacking_step", "1000").ok());
     evaluate(1999);
-    view.refresh(reader.get(), {run}, names);
+    refreshWith(view, reader.get(), {run}, names);
     QCOMPARE(view.hackingMarkerStep(run), std::int64_t(1000));
     QCOMPARE(view.klPointCount(run, QStringLiteral("teacher")), 4);
 }
@@ -573,7 +574,7 @@ void TestDiagnosticViews::diversityExports()
 {
     DiversityView view;
     view.resize(900, 500);
-    view.refresh(m_reader.get(), {m_a}, m_names);
+    refreshWith(view, m_reader.get(), {m_a}, m_names);
     QCOMPARE(view.exportName(), QStringLiteral("diversity"));
     QTemporaryDir dir;
     const QString png = dir.filePath(QStringLiteral("d.png"));
@@ -680,7 +681,7 @@ void TestDiagnosticViews::renderViews()
     calibration.resize(900, 500);
     calibration.show();
     QVERIFY(QTest::qWaitForWindowExposed(&calibration));
-    calibration.refresh(reader.get(), {first, second}, names);
+    refreshWith(calibration, reader.get(), {first, second}, names);
     calibration.stepSelector()->setCurrentStep(599);
     QTest::qWait(50);
     QVERIFY(calibration.hasData());
@@ -693,7 +694,7 @@ void TestDiagnosticViews::renderViews()
     diversity.resize(900, 500);
     diversity.show();
     QVERIFY(QTest::qWaitForWindowExposed(&diversity));
-    diversity.refresh(reader.get(), {first, second}, names);
+    refreshWith(diversity, reader.get(), {first, second}, names);
     QTest::qWait(50);
     QVERIFY(diversity.hasData());
     QCOMPARE(diversity.sampleCount(), 8);
@@ -722,13 +723,13 @@ void TestDiagnosticViews::renderViews()
     // Empty states, for a look.
     CalibrationView emptyCalibration;
     emptyCalibration.resize(900, 500);
-    emptyCalibration.refresh(reader.get(), {third}, names);
+    refreshWith(emptyCalibration, reader.get(), {third}, names);
     QVERIFY(!emptyCalibration.hasData());
     QVERIFY(emptyCalibration.grab().save(
         QDir(outDir).filePath(QStringLiteral("calibration-empty.png"))));
     DiversityView noOracle;
     noOracle.resize(900, 500);
-    noOracle.refresh(reader.get(), {third}, names);
+    refreshWith(noOracle, reader.get(), {third}, names);
     QVERIFY(noOracle.hasData());
     QVERIFY(!noOracle.hackingEmptyText().isEmpty());
     QVERIFY(noOracle.grab().save(QDir(outDir).filePath(QStringLiteral("diversity-no-oracle.png"))));

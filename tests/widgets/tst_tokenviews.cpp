@@ -95,7 +95,7 @@ private Q_SLOTS:
     {
         TokenView view;
         view.resize(900, 400);
-        view.refresh(m_reader.get(), {m_run}, m_names);
+        testing::refreshWith(view, m_reader.get(), {m_run}, m_names);
         QVERIFY(view.hasData());
         QCOMPARE(view.stepSelector()->steps(), (std::vector<std::int64_t>{9, 19}));
         QCOMPARE(view.stepSelector()->currentStep(), std::int64_t(19)); // follows the newest
@@ -146,14 +146,14 @@ private Q_SLOTS:
         m_writer->addTokenDiagnostic(run, 5, 0, "kl", std::vector<float>(8, 0.5f));
         QVERIFY(m_writer->flush().ok());
         TokenView view;
-        view.refresh(m_reader.get(), {run}, m_names);
+        testing::refreshWith(view, m_reader.get(), {run}, m_names);
         QCOMPARE(view.tokenLabels(), (QStringList{"a", "␣", "b", "↵", "—", "·", "·", "x", "\\xff"}));
     }
 
     void hoverShowsTopFiveWithTheTruthMarked()
     {
         TokenView view;
-        view.refresh(m_reader.get(), {m_run}, m_names);
+        testing::refreshWith(view, m_reader.get(), {m_run}, m_names);
         QVERIFY(view.tokenToolTip(0).contains(QStringLiteral("not predicted")));
         // Token 3 (t13) was predicted at position 2; the teacher's top token there is the truth.
         const QString tip = view.tokenToolTip(3);
@@ -170,7 +170,7 @@ private Q_SLOTS:
     void heatmapHasAStepPerRow()
     {
         TokenView view;
-        view.refresh(m_reader.get(), {m_run}, m_names);
+        testing::refreshWith(view, m_reader.get(), {m_run}, m_names);
         view.setMode(TokenView::Mode::Heatmap);
         QCOMPARE(view.heatmapSize(), QSize(T, 2));
         const QString csv = view.csv();
@@ -179,7 +179,7 @@ private Q_SLOTS:
         // A new evaluation arrives while the view is open.
         writeProbe(*m_writer, m_run, 29, 0, std::vector<float>(T, 0.f), std::vector<float>(T, 0.f));
         QVERIFY(m_writer->flush().ok());
-        view.refresh(m_reader.get(), {m_run}, m_names);
+        testing::refreshWith(view, m_reader.get(), {m_run}, m_names);
         QCOMPARE(view.heatmapSize(), QSize(T, 3));
         QTemporaryDir fallback;
         QString outDir = qEnvironmentVariable("DISTILLERY_TEST_RENDER_DIR");
@@ -196,7 +196,7 @@ private Q_SLOTS:
     void textCsvHasEveryQuantity()
     {
         TokenView view;
-        view.refresh(m_reader.get(), {m_run}, m_names);
+        testing::refreshWith(view, m_reader.get(), {m_run}, m_names);
         view.stepSelector()->setCurrentStep(19);
         const QStringList lines = view.csv().split(QLatin1Char('\n'), Qt::SkipEmptyParts);
         QCOMPARE(lines.size(), 1 + T);
@@ -212,17 +212,17 @@ private Q_SLOTS:
     void emptyStates()
     {
         TokenView view;
-        view.refresh(nullptr, {m_run}, m_names);
+        testing::refreshWith(view, nullptr, {m_run}, m_names);
         QVERIFY(!view.hasData());
-        view.refresh(m_reader.get(), {m_empty}, m_names);
+        testing::refreshWith(view, m_reader.get(), {m_empty}, m_names);
         QVERIFY(!view.hasData());
         QVERIFY(view.tokenValues().empty());
-        view.refresh(m_reader.get(), {}, m_names);
+        testing::refreshWith(view, m_reader.get(), {}, m_names);
         QVERIFY(!view.hasData());
         AlignmentView align;
-        align.refresh(m_reader.get(), {m_empty}, m_names);
+        testing::refreshWith(align, m_reader.get(), {m_empty}, m_names);
         QVERIFY(!align.hasData());
-        align.refresh(nullptr, {}, m_names);
+        testing::refreshWith(align, nullptr, {}, m_names);
         QVERIFY(!align.hasData());
     }
 
@@ -230,7 +230,7 @@ private Q_SLOTS:
     {
         AlignmentView view;
         view.resize(700, 400);
-        view.refresh(m_reader.get(), {m_run}, m_names);
+        testing::refreshWith(view, m_reader.get(), {m_run}, m_names);
         QVERIFY(view.hasData());
         view.stepSelector()->setCurrentStep(19);
         // Probe 0: right at −0.95 (bin 0), 0.99 (bin 19); NaN skipped; wrong at 0.05 (bin 10),

@@ -85,75 +85,35 @@ void AlignmentView::applyTheme()
 
 void AlignmentView::clear()
 {
-    m_reader = nullptr;
     m_run = 0;
-    m_loadedStep = -1;
     m_steps->setSteps({});
-    m_correct.assign(kBins, 0);
-    m_incorrect.assign(kBins, 0);
-    m_correctCount = m_incorrectCount = 0;
+    m_histogram = loadAlignmentHistogram(nullptr, 0, -1, kBins);
     redraw();
 }
 
-void AlignmentView::refresh(const core::StoreReader *reader, const QList<core::RunId> &runs,
-                            const QHash<core::RunId, QString> &names)
+void AlignmentView::refresh(const QList<core::RunId> &runs, const QHash<core::RunId, QString> &names)
 {
-    m_reader = reader;
     const core::RunId run = runs.isEmpty() ? 0 : runs.front();
     if (run != m_run) {
         m_run = run;
-        m_loadedStep = -1;
+        m_histogram.step = -1;
         m_steps->setSteps({});
     }
     m_runName = names.value(run, tr("run %1").arg(run));
+    const core::StoreReader *reader = store();
     if (!reader || run == 0) {
         if (run == 0)
             load();
         return;
     }
-    auto steps = reader->tokenDiagnosticSteps(run, "grad_cosine");
-    if (!steps.ok())
-        return;
-    m_steps->setSteps(steps.value());
-    if (m_loadedStep != m_steps->currentStep())
+    m_steps->setSteps(alignmentSteps(*reader, run));
+    if (m_histogram.step != m_steps->currentStep())
         load();
 }
 
 void AlignmentView::load()
 {
-    m_correct.assign(kBins, 0);
-    m_incorrect.assign(kBins, 0);
-    m_correctCount = m_incorrectCount = 0;
-    double correctSum = 0, incorrectSum = 0;
-    const std::int64_t step = m_steps->currentStep();
-    m_loadedStep = step;
-    if (m_reader && m_run != 0 && step >= 0) {
-        for (int sample = 0;; ++sample) {
-            auto cosine = m_reader->tokenDiagnostic(m_run, step, sample, "grad_cosine");
-            if (!cosine.ok() || cosine.value().empty())
-                break;
-            auto correct = m_reader->tokenDiagnostic(m_run, step, sample, "student_correct");
-            for (std::size_t t = 0; t < cosine.value().size(); ++t) {
-                const double c = cosine.value()[t];
-                if (!std::isfinite(c))
-                    continue;
-                const int bin = std::clamp(int(std::floor((c + 1.0) / 2.0 * kBins)), 0, kBins - 1);
-                const bool right = correct.ok() && t < correct.value().size() && correct.value()[t] > 0.5;
-                if (right) {
-                    ++m_correct[std::size_t(bin)];
-                    ++m_correctCount;
-                    correctSum += c;
-                } else {
-                    ++m_incorrect[std::size_t(bin)];
-                    ++m_incorrectCount;
-                    incorrectSum += c;
-                }
-            }
-        }
-    }
-    const double nan = std::numeric_limits<double>::quiet_NaN();
-    m_correctMean = m_correctCount ? correctSum / m_correctCount : nan;
-    m_incorrectMean = m_incorrectCount ? incorrectSum / m_incorrectCount : nan;
+    m_histogram = loadAlignmentHistogram(store(), m_run, m_steps->currentStep(), kBins);
     redraw();
 }
 
@@ -167,21 +127,22 @@ void AlignmentView::redraw()
                                      "evaluation of runs with a teacher (Diagnostics node)."));
     QVector<double> keys, right, wrong;
     int top = 1;
+    const auto &h = m_histogram;
     for (int b = 0; b < kBins; ++b) {
         keys.append(-1.0 + (b + 0.5) * 2.0 / kBins);
-        right.append(m_correct[std::size_t(b)]);
-        wrong.append(m_incorrect[std::size_t(b)]);
-        top = std::max({top, m_correct[std::size_t(b)], m_incorrect[std::size_t(b)]});
+        right.append(h.correct[std::size_t(b)]);
+        wrong.append(h.incorrect[std::size_t(b)]);
+        top = std::max({top, h.correct[std::size_t(b)], h.incorrect[std::size_t(b)]});
     }
     m_correctBars->setData(keys, right, true);
     m_incorrectBars->setData(keys, wrong, true);
     m_correctBars->setName(tr("student right (%1 tokens, mean %2)")
-                               .arg(m_correctCount)
-                               .arg(std::isfinite(m_correctMean) ? QString::number(m_correctMean, 'f', 3) : tr("–")));
+                               .arg(h.correctCount)
+                               .arg(std::isfinite(h.correctMean) ? QString::number(h.correctMean, 'f', 3) : tr("–")));
     m_incorrectBars->setName(tr("student wrong (%1 tokens, mean %2)")
-                                 .arg(m_incorrectCount)
-                                 .arg(std::isfinite(m_incorrectMean) ? QString::number(m_incorrectMean, 'f', 3) : tr("–")));
-    for (auto [line, mean] : {std::pair{m_correctLine, m_correctMean}, std::pair{m_incorrectLine, m_incorrectMean}}) {
+                                 .arg(h.incorrectCount)
+                                 .arg(std::isfinite(h.incorrectMean) ? QString::number(h.incorrectMean, 'f', 3) : tr("–")));
+    for (auto [line, mean] : {std::pair{m_correctLine, h.correctMean}, std::pair{m_incorrectLine, h.incorrectMean}}) {
         line->setVisible(std::isfinite(mean));
         if (std::isfinite(mean)) {
             line->point1->setCoords(mean, 0);
@@ -191,7 +152,7 @@ void AlignmentView::redraw()
     m_plot->yAxis->setRange(0, top * 1.15);
     m_title->setText(data ? tr("Per-token gradient alignment — %1, step %2, all probe sequences")
                                 .arg(m_runName)
-                                .arg(m_loadedStep)
+                                .arg(h.step)
                           : tr("Per-token gradient alignment"));
     m_plot->replot(QCustomPlot::rpQueuedReplot);
 }
@@ -202,11 +163,11 @@ QString AlignmentView::csv() const
     for (int b = 0; b < kBins; ++b)
         out += QStringLiteral("%1,%2,%3,%4,%5,%6\n")
                    .arg(m_run)
-                   .arg(m_loadedStep)
+                   .arg(m_histogram.step)
                    .arg(-1.0 + b * 2.0 / kBins, 0, 'g', 6)
                    .arg(-1.0 + (b + 1) * 2.0 / kBins, 0, 'g', 6)
-                   .arg(m_correct[std::size_t(b)])
-                   .arg(m_incorrect[std::size_t(b)]);
+                   .arg(m_histogram.correct[std::size_t(b)])
+                   .arg(m_histogram.incorrect[std::size_t(b)]);
     return out;
 }
 

@@ -4,6 +4,7 @@
 // logit gradient) over every position of every probe sequence at the selected step, split by
 // tokens the student predicts right and wrong, with each group's mean.
 
+#include "plots/alignmentdata.h"
 #include "plots/diagnosticview.h"
 
 #include <vector>
@@ -26,10 +27,9 @@ public:
     explicit AlignmentView(QWidget *parent = nullptr);
     ~AlignmentView() override;
 
-    void refresh(const core::StoreReader *reader, const QList<core::RunId> &runs,
-                 const QHash<core::RunId, QString> &names) override;
+    void refresh(const QList<core::RunId> &runs, const QHash<core::RunId, QString> &names) override;
     void clear() override;
-    bool hasData() const override { return m_correctCount + m_incorrectCount > 0; }
+    bool hasData() const override { return m_histogram.tokens() > 0; }
     QString csv() const override;
     QString exportName() const override { return QStringLiteral("alignment-histogram"); }
     bool savePng(const QString &path) override;
@@ -37,10 +37,10 @@ public:
 
     StepSelector *stepSelector() const { return m_steps; }
     // Counts per bin at the shown step, and the group means (NaN when a group is empty).
-    const std::vector<int> &correctCounts() const { return m_correct; }
-    const std::vector<int> &incorrectCounts() const { return m_incorrect; }
-    double correctMean() const { return m_correctMean; }
-    double incorrectMean() const { return m_incorrectMean; }
+    const std::vector<int> &correctCounts() const { return m_histogram.correct; }
+    const std::vector<int> &incorrectCounts() const { return m_histogram.incorrect; }
+    double correctMean() const { return m_histogram.correctMean; }
+    double incorrectMean() const { return m_histogram.incorrectMean; }
     QCustomPlot *chart() const { return m_plot; }
 
 protected:
@@ -50,13 +50,9 @@ private:
     void load();
     void redraw();
 
-    const core::StoreReader *m_reader = nullptr;
     core::RunId m_run = 0;
     QString m_runName;
-    std::int64_t m_loadedStep = -1;
-    std::vector<int> m_correct, m_incorrect;
-    int m_correctCount = 0, m_incorrectCount = 0;
-    double m_correctMean = 0, m_incorrectMean = 0;
+    AlignmentHistogram m_histogram; // at the shown step (step -1: none loaded)
 
     StepSelector *m_steps = nullptr;
     QLabel *m_empty = nullptr;

@@ -19,23 +19,6 @@ namespace {
 const QString kStudent = QStringLiteral("student");
 const QString kTeacher = QStringLiteral("teacher");
 
-std::string quantity(const QString &who, const char *what)
-{
-    return "calibration/" + who.toStdString() + "/" + what;
-}
-
-// Σ_b (n_b / N) |acc_b − conf_b| over the stored bins.
-double eceFromBins(const std::vector<float> &count, const std::vector<float> &confidence,
-                   const std::vector<float> &accuracy)
-{
-    double total = 0.0, weighted = 0.0;
-    for (std::size_t b = 0; b < count.size(); ++b) {
-        total += count[b];
-        weighted += double(count[b]) * std::abs(double(accuracy[b]) - double(confidence[b]));
-    }
-    return total > 0 ? weighted / total : 0.0;
-}
-
 // The teacher's shade of a run colour: the same hue, lighter and less saturated.
 QColor teacherColor(const QColor &run)
 {
@@ -98,7 +81,7 @@ CalibrationView::CalibrationView(QWidget *parent)
     m_plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignLeft);
 
     connect(m_steps, &StepSelector::stepChanged, this, [this] {
-        if (m_reader && loadCurves())
+        if (store() && loadCurves())
             rebuildChart();
     });
 
@@ -113,10 +96,9 @@ QString CalibrationView::runName(core::RunId run) const
     return name.isEmpty() ? tr("run %1").arg(run) : name;
 }
 
-void CalibrationView::refresh(const core::StoreReader *reader, const QList<core::RunId> &runs,
-                              const QHash<core::RunId, QString> &names)
+void CalibrationView::refresh(const QList<core::RunId> &runs, const QHash<core::RunId, QString> &names)
 {
-    m_reader = reader;
+    const core::StoreReader *reader = store();
     if (!reader) {
         // The store could not be opened: keep what is shown.
         if (!hasData()) {
@@ -141,9 +123,9 @@ void CalibrationView::refresh(const core::StoreReader *reader, const QList<core:
     core::RunId reference = 0;
     for (core::RunId run : m_runs) {
         RunState &state = m_state[run];
-        auto steps = reader->tokenDiagnosticSteps(run, quantity(kStudent, "count"));
-        if (steps.ok() && steps.value() != state.steps) {
-            state.steps = std::move(steps).value();
+        auto steps = calibrationSteps(*reader, run);
+        if (steps != state.steps) {
+            state.steps = std::move(steps);
             changed = true;
         }
         if (!reference && !state.steps.empty())
@@ -162,7 +144,6 @@ void CalibrationView::refresh(const core::StoreReader *reader, const QList<core:
 
 void CalibrationView::clear()
 {
-    m_reader = nullptr;
     m_runs.clear();
     m_names.clear();
     m_state.clear();
@@ -197,31 +178,8 @@ bool CalibrationView::loadCurve(core::RunId run, const QString &who, std::int64_
         return false;
     curve = Curve{};
     curve.step = step;
-    if (step < 0 || !m_reader)
-        return true;
-    auto read = [&](const char *what) {
-        auto values = m_reader->tokenDiagnostic(run, step, 0, quantity(who, what));
-        return values.ok() ? std::move(values).value() : std::vector<float>{};
-    };
-    curve.count = read("count");
-    curve.confidence = read("confidence");
-    curve.accuracy = read("accuracy");
-    if (curve.count.size() != std::size_t(kBins) || curve.confidence.size() != curve.count.size() ||
-        curve.accuracy.size() != curve.count.size()) {
-        curve.count.clear(); // a run without a teacher, or bins of another layout
-        curve.confidence.clear();
-        curve.accuracy.clear();
-        return true;
-    }
-    const std::string key = "eval/calibration/" + who.toStdString() + "/ece";
-    auto ece = m_reader->scalars(run, key, step - 1);
-    if (ece.ok() && !ece.value().empty() && ece.value().front().step == step &&
-        std::isfinite(ece.value().front().value)) {
-        curve.ece = ece.value().front().value;
-        curve.eceStored = true;
-    } else {
-        curve.ece = eceFromBins(curve.count, curve.confidence, curve.accuracy);
-    }
+    if (const core::StoreReader *reader = store(); reader && step >= 0)
+        static_cast<ReliabilityBins &>(curve) = loadReliabilityBins(*reader, run, who.toStdString(), step);
     return true;
 }
 
@@ -238,7 +196,7 @@ const CalibrationView::Curve *CalibrationView::curve(core::RunId run, const QStr
 
 QString CalibrationView::emptyMessage() const
 {
-    if (!m_reader && m_runs.isEmpty())
+    if (!store() && m_runs.isEmpty())
         return tr("The run store is not open.");
     if (m_runs.isEmpty())
         return tr("Select a run to see the calibration of its student and teacher.");

@@ -18,6 +18,7 @@
 // that has calibration bins. Other runs are overlaid at their latest evaluation at or before
 // the selected step.
 
+#include "plots/calibrationdata.h"
 #include "plots/diagnosticview.h"
 
 #include <QString>
@@ -36,15 +37,12 @@ class CalibrationView : public DiagnosticView
     Q_OBJECT
 
 public:
-    static constexpr int kBins = 15;
+    static constexpr int kBins = kCalibrationViewBins;
 
     explicit CalibrationView(QWidget *parent = nullptr);
     ~CalibrationView() override;
 
-    // Keeps `reader` for moves of the step selector until the next refresh() or clear(): the
-    // caller keeps it alive that long (PlotPanel's SeriesCache does).
-    void refresh(const core::StoreReader *reader, const QList<core::RunId> &runs,
-                 const QHash<core::RunId, QString> &names) override;
+    void refresh(const QList<core::RunId> &runs, const QHash<core::RunId, QString> &names) override;
     void clear() override;
     bool hasData() const override;
     // "run,who,step,bin,lower,upper,count,confidence,accuracy": all 15 bins of every curve
@@ -75,14 +73,9 @@ protected:
     void applyTheme() override;
 
 private:
-    struct Curve
+    struct Curve : ReliabilityBins
     {
-        std::int64_t step = -1; // -1: nothing loaded
-        std::vector<float> count, confidence, accuracy;
-        double ece = 0.0;
-        bool eceStored = false; // from the eval/calibration/<who>/ece scalar
         QString legend;
-        bool valid() const { return step >= 0 && count.size() == std::size_t(kBins); }
     };
     struct RunState
     {
@@ -105,7 +98,6 @@ private:
     QLabel *m_empty = nullptr;
     QStackedWidget *m_stack = nullptr;
 
-    const core::StoreReader *m_reader = nullptr; // of the last refresh()
     QList<core::RunId> m_runs;                   // selected runs, in order
     QHash<core::RunId, QString> m_names;
     std::map<core::RunId, RunState> m_state;

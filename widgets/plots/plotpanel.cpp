@@ -223,6 +223,11 @@ PlotPanel::PlotPanel(QWidget *parent)
             e.plot->setSmoothing(SmoothingMode::None, 0.0);
 
     connect(m_tabs, &QTabWidget::currentChanged, this, &PlotPanel::refreshViews);
+    // The views read through the cache's connection as it is when they read.
+    for (DiagnosticView *view : diagnosticViews())
+        view->setStoreSource([this]() -> const core::StoreReader * {
+            return m_cache.isOpen() ? m_cache.reader() : nullptr;
+        });
 
     m_timer = new QTimer(this);
     m_timer->setInterval(500);
@@ -481,7 +486,7 @@ void PlotPanel::refreshViews()
                                                       : tr("run %1").arg(run));
     }
     for (DiagnosticView *view : std::as_const(shown))
-        view->refresh(m_cache.reader(), m_runs, names);
+        view->refresh(m_runs, names);
 }
 
 } // namespace distillery::widgets

@@ -31,181 +31,12 @@ namespace {
 constexpr int kTop = 5; // TokenAlignment::kTopTokens
 const double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-QColor mix(const QColor &a, const QColor &b, double t)
-{
-    t = std::clamp(t, 0.0, 1.0);
-    return QColor::fromRgbF(float(a.redF() + (b.redF() - a.redF()) * t),
-                            float(a.greenF() + (b.greenF() - a.greenF()) * t),
-                            float(a.blueF() + (b.blueF() - a.blueF()) * t));
-}
-
-const QColor kNegative(0xd6, 0x60, 0x4d); // disagreeing gradients
-const QColor kPositive(0x43, 0x93, 0xc3); // agreeing gradients
-const QColor kSequential(0xe6, 0x55, 0x0d);
-const QColor kProbability(0x1b, 0x9e, 0x77);
-
 QString fmtValue(double v)
 {
     return std::isfinite(v) ? QString::number(v, 'g', 3) : QStringLiteral("–");
 }
 
 } // namespace
-
-QColor TokenScale::color(double value, const QColor &base) const
-{
-    if (!std::isfinite(value))
-        return base;
-    switch (kind) {
-    case Kind::Diverging: {
-        const double t = std::clamp(value / std::max(std::abs(min), std::abs(max)), -1.0, 1.0);
-        return t < 0 ? mix(base, kNegative, -t) : mix(base, kPositive, t);
-    }
-    case Kind::Probability:
-        return mix(base, kProbability, (value - min) / std::max(1e-12, max - min));
-    case Kind::Sequential:
-        break;
-    }
-    return mix(base, kSequential, std::pow(std::clamp((value - min) / std::max(1e-12, max - min), 0.0, 1.0), 0.8));
-}
-
-// ---------------------------------------------------------------------------------------------
-
-TokenStrip::TokenStrip(QWidget *parent)
-    : QWidget(parent)
-{
-    setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
-    setMouseTracking(true);
-    setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Preferred);
-}
-
-void TokenStrip::setTokens(const QStringList &labels, const std::vector<double> &values,
-                           const std::vector<bool> &newline, const TokenScale &scale)
-{
-    m_labels = labels;
-    m_values = values;
-    m_newline = newline;
-    m_values.resize(std::size_t(labels.size()), kNaN);
-    m_newline.resize(std::size_t(labels.size()), false);
-    m_scale = scale;
-    m_rects = layoutFor(width());
-    updateGeometry();
-    update();
-}
-
-std::vector<QRect> TokenStrip::layoutFor(int width) const
-{
-    const QFontMetrics fm(font());
-    const int pad = 3, gapX = 2, gapY = 4, margin = 6;
-    const int h = fm.height() + 4;
-    std::vector<QRect> rects;
-    int x = margin, y = margin;
-    for (int j = 0; j < m_labels.size(); ++j) {
-        const int w = fm.horizontalAdvance(m_labels[j]) + 2 * pad;
-        if (x > margin && x + w > width - margin) {
-            x = margin;
-            y += h + gapY;
-        }
-        rects.emplace_back(x, y, w, h);
-        x += w + gapX;
-        if (m_newline[std::size_t(j)]) {
-            x = margin;
-            y += h + gapY;
-        }
-    }
-    return rects;
-}
-
-int TokenStrip::heightForWidth(int width) const
-{
-    const auto rects = layoutFor(width);
-    return rects.empty() ? 40 : rects.back().bottom() + 8;
-}
-
-QSize TokenStrip::sizeHint() const
-{
-    return QSize(600, heightForWidth(600));
-}
-
-void TokenStrip::resizeEvent(QResizeEvent *event)
-{
-    QWidget::resizeEvent(event);
-    m_rects = layoutFor(width());
-    const int wanted = heightForWidth(width());
-    if (minimumHeight() != wanted)
-        setMinimumHeight(wanted);
-}
-
-int TokenStrip::tokenAt(const QPoint &pos) const
-{
-    for (std::size_t j = 0; j < m_rects.size(); ++j)
-        if (m_rects[j].contains(pos))
-            return int(j);
-    return -1;
-}
-
-QRect TokenStrip::tokenRect(int token) const
-{
-    return token >= 0 && token < int(m_rects.size()) ? m_rects[std::size_t(token)] : QRect();
-}
-
-void TokenStrip::setSelected(int token)
-{
-    if (token != m_selected) {
-        m_selected = token;
-        update();
-    }
-}
-
-void TokenStrip::mousePressEvent(QMouseEvent *event)
-{
-    const int j = tokenAt(event->pos());
-    if (j >= 0)
-        emit tokenClicked(j);
-    QWidget::mousePressEvent(event);
-}
-
-bool TokenStrip::event(QEvent *event)
-{
-    if (event->type() == QEvent::ToolTip) {
-        auto *help = static_cast<QHelpEvent *>(event);
-        const int j = tokenAt(help->pos());
-        if (j >= 0 && m_toolTip)
-            QToolTip::showText(help->globalPos(), m_toolTip(j), this, tokenRect(j));
-        else
-            QToolTip::hideText();
-        return true;
-    }
-    return QWidget::event(event);
-}
-
-void TokenStrip::paintEvent(QPaintEvent *)
-{
-    QPainter p(this);
-    p.setRenderHint(QPainter::Antialiasing, true);
-    const QColor base = palette().color(QPalette::Base);
-    p.fillRect(rect(), base);
-    QColor border = palette().color(QPalette::Text);
-    border.setAlpha(40);
-    for (std::size_t j = 0; j < m_rects.size(); ++j) {
-        const QRect r = m_rects[j];
-        const QColor fill = m_scale.color(m_values[j], base);
-        QPainterPath path;
-        path.addRoundedRect(QRectF(r).adjusted(0.5, 0.5, -0.5, -0.5), 3, 3);
-        p.fillPath(path, fill);
-        if (int(j) == m_selected)
-            p.setPen(QPen(palette().color(QPalette::Highlight), 2.5));
-        else
-            p.setPen(QPen(border, 1));
-        p.drawPath(path);
-        QColor text = qGray(fill.rgb()) < 120 ? QColor(Qt::white) : QColor(20, 20, 20);
-        if (!std::isfinite(m_values[j]))
-            text = palette().color(QPalette::PlaceholderText);
-        p.setPen(text);
-        p.drawText(r, Qt::AlignCenter, m_labels[int(j)]);
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
 
 std::vector<std::pair<std::string, QString>> TokenView::quantities()
 {
@@ -347,8 +178,8 @@ TokenView::TokenView(QWidget *parent)
             return;
         }
         QString token;
-        if (pos + 1 < m_labels.size())
-            token = tr(", predicting %1").arg(m_labels[pos + 1].toHtmlEscaped());
+        if (pos + 1 < m_probe.labels.size())
+            token = tr(", predicting %1").arg(m_probe.labels[pos + 1].toHtmlEscaped());
         QToolTip::showText(event->globalPosition().toPoint(),
                            tr("step %1, position %2%3: <b>%4</b>")
                                .arg(steps[std::size_t(row)])
@@ -370,11 +201,11 @@ TokenView::TokenView(QWidget *parent)
         if (run == m_run)
             return;
         m_run = run;
-        m_tokenIds.clear();
+        m_probe = ProbeTokens{};
         m_loadedStep = -1;
         m_heat.clear();
         m_steps->setSteps({});
-        refresh(m_reader, m_runs, m_names);
+        refresh(m_runs, m_names);
     });
     connect(m_sampleSpin, qOverload<int>(&QSpinBox::valueChanged), this, [this] {
         m_userSelected = false;
@@ -411,12 +242,9 @@ void TokenView::applyTheme()
 void TokenView::clear()
 {
     m_userSelected = false;
-    m_reader = nullptr;
     m_run = 0;
     m_runs.clear();
-    m_tokenIds.clear();
-    m_labels.clear();
-    m_newlines.clear();
+    m_probe = ProbeTokens{};
     m_arrays.clear();
     m_heat.clear();
     m_heatQuantity.clear();
@@ -433,7 +261,7 @@ void TokenView::clear()
 
 bool TokenView::hasData() const
 {
-    return !m_labels.isEmpty() && !m_arrays.empty();
+    return !m_probe.labels.isEmpty() && !m_arrays.empty();
 }
 
 void TokenView::setQuantity(const std::string &quantity)
@@ -468,10 +296,9 @@ TokenView::Mode TokenView::mode() const
     return Mode(m_modeCombo->currentData().toInt());
 }
 
-void TokenView::refresh(const core::StoreReader *reader, const QList<core::RunId> &runs,
-                        const QHash<core::RunId, QString> &names)
+void TokenView::refresh(const QList<core::RunId> &runs, const QHash<core::RunId, QString> &names)
 {
-    m_reader = reader;
+    const core::StoreReader *reader = store();
     m_runs = runs;
     m_names = names;
     // The run chooser lists the selected runs; the view keeps its run while it stays selected.
@@ -488,7 +315,7 @@ void TokenView::refresh(const core::StoreReader *reader, const QList<core::RunId
         }
         if (!runs.contains(m_run)) {
             m_run = runs.isEmpty() ? 0 : runs.front();
-            m_tokenIds.clear();
+            m_probe = ProbeTokens{};
             m_loadedStep = -1;
             m_heat.clear();
             m_steps->setSteps({});
@@ -499,12 +326,10 @@ void TokenView::refresh(const core::StoreReader *reader, const QList<core::RunId
         rebuild();
         return;
     }
-    auto steps = reader->tokenDiagnosticSteps(m_run, "kl");
-    if (!steps.ok())
-        return;
-    if (m_tokenIds.empty() || m_sampleCount == 0)
+    const auto steps = tokenDiagnosticSteps(*reader, m_run);
+    if (m_probe.ids.empty() || m_sampleCount == 0)
         loadTokens();
-    const bool moved = m_steps->setSteps(steps.value());
+    const bool moved = m_steps->setSteps(steps);
     m_steps->slider()->setEnabled(mode() == Mode::Text && m_steps->steps().size() > 1);
     if (moved || m_loadedStep != m_steps->currentStep() || m_loadedSample != sample())
         reloadStep();
@@ -514,80 +339,19 @@ void TokenView::refresh(const core::StoreReader *reader, const QList<core::RunId
 
 void TokenView::loadTokens()
 {
-    m_tokenIds.clear();
-    m_labels.clear();
-    m_newlines.clear();
     m_loadedStep = -1;
-    if (!m_reader || m_run == 0)
-        return;
-    auto meta = m_reader->runMeta(m_run);
-    if (!meta.ok())
-        return;
-    int count = 0;
-    while (meta.value().count("probe/" + std::to_string(count) + "/tokens"))
-        ++count;
-    m_sampleCount = count;
-    {
-        const QSignalBlocker block(m_sampleSpin);
-        m_sampleSpin->setRange(0, std::max(0, count - 1));
-    }
-    const auto format = meta.value().find("probe/token_format");
-    m_bytes = format != meta.value().end() && format->second == "bytes";
-    const auto found = meta.value().find("probe/" + std::to_string(sample()) + "/tokens");
-    if (found == meta.value().end())
-        return;
-    for (const QString &part : QString::fromStdString(found->second).split(QLatin1Char(','), Qt::SkipEmptyParts))
-        m_tokenIds.push_back(part.toLongLong());
-    for (std::int64_t id : m_tokenIds) {
-        bool newline = false;
-        m_labels.append(tokenLabel(id, &newline));
-        m_newlines.push_back(newline);
-    }
-    // Text is byte-level: a multi-byte UTF-8 character shows on its first byte, and its
-    // continuation bytes as "·".
-    if (m_bytes)
-        for (std::size_t j = 0; j < m_tokenIds.size(); ++j) {
-            const auto lead = m_tokenIds[j];
-            const std::size_t length = lead >= 0xF0 && lead < 0xF5 ? 4 : lead >= 0xE0 && lead < 0xF0 ? 3
-                                       : lead >= 0xC2 && lead < 0xE0                        ? 2
-                                                                                            : 1;
-            if (length == 1 || j + length > m_tokenIds.size())
-                continue;
-            QByteArray bytes;
-            bool valid = true;
-            for (std::size_t k = 0; k < length; ++k) {
-                const auto b = m_tokenIds[j + k];
-                valid = valid && (k == 0 || (b >= 0x80 && b < 0xC0));
-                bytes.append(char(b));
-            }
-            const QString text = QString::fromUtf8(bytes);
-            if (!valid || text.size() < 1 || text.contains(QChar::ReplacementCharacter))
-                continue;
-            m_labels[int(j)] = text;
-            for (std::size_t k = 1; k < length; ++k)
-                m_labels[int(j + k)] = QStringLiteral("·");
-            j += length - 1;
-        }
+    m_probe = ProbeTokens{};
+    const core::StoreReader *reader = store();
+    if (reader && m_run != 0)
+        m_probe = loadProbeTokens(*reader, m_run, sample());
+    m_sampleCount = m_probe.sampleCount;
+    const QSignalBlocker block(m_sampleSpin);
+    m_sampleSpin->setRange(0, std::max(0, m_sampleCount - 1));
 }
 
 QString TokenView::tokenLabel(std::int64_t id, bool *newline) const
 {
-    if (newline)
-        *newline = false;
-    if (!m_bytes)
-        return QStringLiteral("t%1").arg(id);
-    if (id == '\n') {
-        if (newline)
-            *newline = true;
-        return QStringLiteral("↵");
-    }
-    if (id == ' ')
-        return QStringLiteral("␣");
-    if (id == '\t')
-        return QStringLiteral("⇥");
-    if (id > 32 && id < 127)
-        return QString(QChar(char16_t(id)));
-    return QStringLiteral("\\x%1").arg(id, 2, 16, QLatin1Char('0'));
+    return probeTokenLabel(id, m_probe.bytes, newline);
 }
 
 void TokenView::reloadStep()
@@ -596,18 +360,14 @@ void TokenView::reloadStep()
     const std::int64_t step = m_steps->currentStep();
     m_loadedStep = step;
     m_loadedSample = sample();
-    if (m_reader && m_run != 0 && step >= 0) {
+    if (const core::StoreReader *reader = store(); reader && m_run != 0) {
         std::vector<std::string> names;
         for (const auto &q : quantities())
             names.push_back(q.first);
         for (const char *top : {"top5/teacher/token", "top5/teacher/prob", "top5/student/token",
                                 "top5/student/prob"})
             names.emplace_back(top);
-        for (const auto &name : names) {
-            auto values = m_reader->tokenDiagnostic(m_run, step, sample(), name);
-            if (values.ok() && !values.value().empty())
-                m_arrays[name] = values.value();
-        }
+        m_arrays = loadTokenArrays(*reader, m_run, step, sample(), names);
     }
     rebuild();
 }
@@ -621,12 +381,11 @@ void TokenView::reloadHeatmap()
         m_heatQuantity = quantity();
         m_heatSample = sample();
     }
-    if (m_reader && m_run != 0)
+    if (const core::StoreReader *reader = store(); reader && m_run != 0)
         for (std::int64_t step : m_steps->steps())
             if (!m_heat.count(step)) {
-                auto values = m_reader->tokenDiagnostic(m_run, step, sample(), quantity());
-                if (values.ok())
-                    m_heat[step] = values.value();
+                auto arrays = loadTokenArrays(*reader, m_run, step, sample(), {quantity()});
+                m_heat[step] = arrays.count(quantity()) ? arrays.at(quantity()) : std::vector<float>{};
             }
     rebuild();
 }
@@ -639,7 +398,7 @@ const std::vector<float> *TokenView::array(const std::string &quantity) const
 
 std::vector<double> TokenView::tokenValues() const
 {
-    std::vector<double> values(std::size_t(m_labels.size()), kNaN);
+    std::vector<double> values(std::size_t(m_probe.labels.size()), kNaN);
     if (const auto *a = array(quantity()))
         for (std::size_t j = 1; j < values.size() && j - 1 < a->size(); ++j)
             values[j] = (*a)[j - 1];
@@ -658,16 +417,16 @@ QSize TokenView::heatmapSize() const
 
 QString TokenView::tokenToolTip(int token) const
 {
-    if (token < 0 || token >= m_labels.size())
+    if (token < 0 || token >= m_probe.labels.size())
         return {};
-    const QString label = m_labels[token].toHtmlEscaped();
+    const QString label = m_probe.labels[token].toHtmlEscaped();
     if (token == 0)
         return tr("<b>%1</b> — context: the first token is not predicted").arg(label);
     const std::size_t t = std::size_t(token - 1);
     QString html = tr("<b>%1</b> — predicted at position %2 after <b>%3</b>, step %4")
                        .arg(label)
                        .arg(t)
-                       .arg(m_labels[token - 1].toHtmlEscaped())
+                       .arg(m_probe.labels[token - 1].toHtmlEscaped())
                        .arg(m_loadedStep);
     html += QStringLiteral("<table cellspacing='0' cellpadding='1'>");
     for (const auto &[name, display] : quantities()) {
@@ -684,7 +443,7 @@ QString TokenView::tokenToolTip(int token) const
     const auto *sProb = array("top5/student/prob");
     if (tTok && tProb && sTok && sProb && (t + 1) * kTop <= tTok->size() &&
         (t + 1) * kTop <= sTok->size()) {
-        const std::int64_t truth = std::size_t(token) < m_tokenIds.size() ? m_tokenIds[std::size_t(token)] : -1;
+        const std::int64_t truth = std::size_t(token) < m_probe.ids.size() ? m_probe.ids[std::size_t(token)] : -1;
         auto cell = [&](const std::vector<float> &ids, const std::vector<float> &probs, std::size_t k) {
             const auto id = std::int64_t(std::lround(ids[t * kTop + k]));
             QString name = tokenLabel(id, nullptr).toHtmlEscaped();
@@ -754,10 +513,10 @@ void TokenView::rebuild()
     }
 
     if (text) {
-        m_strip->setTokens(m_labels, values, m_newlines, scale);
+        m_strip->setTokens(m_probe.labels, values, m_probe.newlines, scale);
         // Until the user clicks a token, the details follow the one with the largest value.
         int pick = m_strip->selected();
-        if (!m_userSelected || pick < 0 || pick >= m_labels.size()) {
+        if (!m_userSelected || pick < 0 || pick >= m_probe.labels.size()) {
             pick = -1;
             for (std::size_t j = 0; j < values.size(); ++j)
                 if (std::isfinite(values[j]) && (pick < 0 || values[j] > values[std::size_t(pick)]))
@@ -832,10 +591,10 @@ QString TokenView::csv() const
     for (const auto &q : names)
         out += QLatin1Char(',') + QString::fromStdString(q.first);
     out += QLatin1Char('\n');
-    for (int j = 1; j < m_labels.size(); ++j) {
+    for (int j = 1; j < m_probe.labels.size(); ++j) {
         const std::size_t t = std::size_t(j - 1);
         out += QStringLiteral("%1,%2,%3,%4,%5").arg(m_run).arg(m_loadedStep).arg(m_loadedSample).arg(t).arg(
-            csvField(m_bytes ? m_labels[j] : QString::number(m_tokenIds[std::size_t(j)])));
+            csvField(m_probe.bytes ? m_probe.labels[j] : QString::number(m_probe.ids[std::size_t(j)])));
         for (const auto &q : names) {
             const auto *a = array(q.first);
             out += QLatin1Char(',');

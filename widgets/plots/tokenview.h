@@ -10,6 +10,8 @@
 // coloured by position j − 1.
 
 #include "plots/diagnosticview.h"
+#include "plots/tokendata.h"
+#include "plots/tokenstrip.h"
 
 #include <QColor>
 #include <QStringList>
@@ -30,64 +32,6 @@ class QStackedWidget;
 
 namespace distillery::widgets {
 
-// Range and colours of one quantity.
-struct TokenScale
-{
-    enum class Kind { Sequential, Probability, Diverging };
-    Kind kind = Kind::Sequential;
-    double min = 0, max = 1;
-    // Colour of a value over `base` (the view's background); NaN gives `base`.
-    QColor color(double value, const QColor &base) const;
-};
-
-// The tokens of one probe laid out as wrapped boxes, each filled with its value's colour.
-class TokenStrip : public QWidget
-{
-    Q_OBJECT
-
-public:
-    explicit TokenStrip(QWidget *parent = nullptr);
-
-    // labels[j] is token j; values[j] its value (NaN: no colour); newline[j]: a line break
-    // follows token j.
-    void setTokens(const QStringList &labels, const std::vector<double> &values,
-                   const std::vector<bool> &newline, const TokenScale &scale);
-    // Token under a point (widget coordinates), -1 if none.
-    int tokenAt(const QPoint &pos) const;
-    QRect tokenRect(int token) const;
-    int count() const { return int(m_labels.size()); }
-
-    // Hover text of a token (HTML), asked for when the tooltip shows.
-    void setToolTipProvider(std::function<QString(int)> provider) { m_toolTip = std::move(provider); }
-    // The token drawn with a frame (-1: none).
-    void setSelected(int token);
-    int selected() const { return m_selected; }
-
-    bool hasHeightForWidth() const override { return true; }
-    int heightForWidth(int width) const override;
-    QSize sizeHint() const override;
-
-signals:
-    void tokenClicked(int token);
-
-protected:
-    void paintEvent(QPaintEvent *event) override;
-    void resizeEvent(QResizeEvent *event) override;
-    void mousePressEvent(QMouseEvent *event) override;
-    bool event(QEvent *event) override;
-
-private:
-    std::vector<QRect> layoutFor(int width) const;
-
-    QStringList m_labels;
-    std::vector<double> m_values;
-    std::vector<bool> m_newline;
-    TokenScale m_scale;
-    std::vector<QRect> m_rects;
-    std::function<QString(int)> m_toolTip;
-    int m_selected = -1;
-};
-
 class TokenView : public DiagnosticView
 {
     Q_OBJECT
@@ -98,8 +42,7 @@ public:
     explicit TokenView(QWidget *parent = nullptr);
     ~TokenView() override;
 
-    void refresh(const core::StoreReader *reader, const QList<core::RunId> &runs,
-                 const QHash<core::RunId, QString> &names) override;
+    void refresh(const QList<core::RunId> &runs, const QHash<core::RunId, QString> &names) override;
     void clear() override;
     bool hasData() const override;
     QString csv() const override;
@@ -123,7 +66,7 @@ public:
 
     // What is shown: the token texts, the value colouring each token (NaN for the first
     // token and where nothing was stored), and the hover text of token j.
-    QStringList tokenLabels() const { return m_labels; }
+    QStringList tokenLabels() const { return m_probe.labels; }
     std::vector<double> tokenValues() const;
     QString tokenToolTip(int token) const;
     // The token whose details show below the text (clicked, or at first the one with the
@@ -145,17 +88,13 @@ private:
     QString tokenLabel(std::int64_t id, bool *newline) const;
     const std::vector<float> *array(const std::string &quantity) const;
 
-    const core::StoreReader *m_reader = nullptr;
     core::RunId m_run = 0;
     QList<core::RunId> m_runs;
     QHash<core::RunId, QString> m_names;
     std::int64_t m_loadedStep = -1;
     int m_loadedSample = -1;
-    std::vector<std::int64_t> m_tokenIds;
-    bool m_bytes = false;
+    ProbeTokens m_probe; // the shown probe's tokens
     int m_sampleCount = 0;
-    QStringList m_labels;
-    std::vector<bool> m_newlines;
     std::map<std::string, std::vector<float>> m_arrays; // every quantity at the loaded step
     // Heatmap: the current quantity at every stored step.
     std::string m_heatQuantity;
