@@ -65,22 +65,10 @@ Result<BenchResult> runBenchmark(const BenchOptions &options, const ProgressCall
         return R::failure(errc::kInvalidInput, "--steps must be at least 1");
     if (options.warmupSteps < 0)
         return R::failure(errc::kInvalidInput, "--warmup must be 0 or more");
-    std::error_code ec;
-    const fs::path dir = fs::path(options.workDir.empty() ? fs::temp_directory_path(ec).string()
-                                                          : options.workDir)
-                         / ("distillery-bench-" + std::to_string(::getpid()));
-    fs::create_directories(dir, ec);
-    if (ec)
-        return R::failure(errc::kIoWrite, "cannot create " + dir.string() + ": " + ec.message());
-    struct Cleanup
-    {
-        fs::path dir;
-        ~Cleanup()
-        {
-            std::error_code e;
-            fs::remove_all(dir, e);
-        }
-    } cleanup{dir};
+    auto scratch = train::makeScratchDir(options.workDir, "bench");
+    if (!scratch.ok())
+        return scratch.error();
+    const fs::path dir = scratch.value().path();
 
     BenchResult r;
     r.steps = options.steps;

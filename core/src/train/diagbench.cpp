@@ -30,14 +30,10 @@ Result<DiagnosticsBenchResult> runDiagnosticsBenchmark(const DiagnosticsBenchOpt
     if (options.steps < 1 || options.rounds < 1 || options.evalInterval < 1)
         return Result<DiagnosticsBenchResult>::failure(
             errc::kInvalidInput, "--steps, --rounds and --eval-interval must be at least 1");
-    std::error_code ec;
-    const fs::path dir = fs::path(options.workDir.empty() ? fs::temp_directory_path(ec).string()
-                                                          : options.workDir)
-                         / ("distillery-diagbench-" + std::to_string(::getpid()));
-    fs::create_directories(dir, ec);
-    if (ec)
-        return Result<DiagnosticsBenchResult>::failure(
-            errc::kIoWrite, "cannot create " + dir.string() + ": " + ec.message());
+    auto scratch = train::makeScratchDir(options.workDir, "diagbench");
+    if (!scratch.ok())
+        return scratch.error();
+    const fs::path dir = scratch.value().path();
     const std::string store = (dir / "runs.sqlite").string();
 
     DiagnosticsBenchResult r;
@@ -101,7 +97,6 @@ Result<DiagnosticsBenchResult> runDiagnosticsBenchmark(const DiagnosticsBenchOpt
             }
         }
     }
-    fs::remove_all(dir, ec);
     r.medianWith = median(r.secondsWith);
     r.medianWithout = median(r.secondsWithout);
     std::vector<double> ratios;

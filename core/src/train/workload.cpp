@@ -2,6 +2,8 @@
 #include "distillery/core/errors.h"
 
 #include <utility>
+
+#include <unistd.h>
 #include <vector>
 
 namespace distillery::core::train {
@@ -66,6 +68,26 @@ Result<Graph> standardWorkload(const WorkloadOptions &o)
         if (!s.ok())
             return Result<Graph>::failure(errc::kInvalidInput, "benchmark graph: " + s.error().message);
     return g;
+}
+
+ScratchDir::~ScratchDir()
+{
+    if (m_path.empty())
+        return;
+    std::error_code ec;
+    std::filesystem::remove_all(m_path, ec);
+}
+
+Result<ScratchDir> makeScratchDir(const std::string &base, const std::string &name)
+{
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const fs::path dir = fs::path(base.empty() ? fs::temp_directory_path(ec).string() : base)
+                         / ("distillery-" + name + "-" + std::to_string(::getpid()));
+    fs::create_directories(dir, ec);
+    if (ec)
+        return Result<ScratchDir>::failure(errc::kIoWrite, "cannot create " + dir.string() + ": " + ec.message());
+    return ScratchDir(dir);
 }
 
 } // namespace distillery::core::train

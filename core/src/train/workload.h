@@ -8,6 +8,9 @@
 #include "distillery/core/graph.h"
 #include "distillery/core/result.h"
 
+#include <filesystem>
+#include <string>
+
 namespace distillery::core::train {
 
 struct WorkloadOptions
@@ -19,5 +22,28 @@ struct WorkloadOptions
 };
 
 Result<Graph> standardWorkload(const WorkloadOptions &options);
+
+// A benchmark's folder for its temporary run store and checkpoints: <base>/distillery-<name>-<pid>
+// (base: the system's temp folder when empty), removed with all it holds when the object goes.
+class ScratchDir
+{
+public:
+    explicit ScratchDir(std::filesystem::path path)
+        : m_path(std::move(path))
+    {}
+    ScratchDir(ScratchDir &&other) noexcept
+        : m_path(std::move(other.m_path))
+    {
+        other.m_path.clear();
+    }
+    ScratchDir &operator=(ScratchDir &&) = delete;
+    ScratchDir(const ScratchDir &) = delete;
+    ~ScratchDir();
+    const std::filesystem::path &path() const { return m_path; }
+
+private:
+    std::filesystem::path m_path;
+};
+Result<ScratchDir> makeScratchDir(const std::string &base, const std::string &name);
 
 } // namespace distillery::core::train

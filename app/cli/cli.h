@@ -1,0 +1,74 @@
+#pragma once
+
+// distillery-cli's pieces: exit codes, output helpers and the progress bar (output.cpp), the
+// commands that run and read runs (runcommands.cpp), and those that describe the engine
+// (infocommands.cpp). main.cpp parses the command line.
+
+#include "distillery/core/bench.h"
+#include "distillery/core/result.h"
+#include "distillery/core/store.h"
+#include "distillery/core/trainer.h"
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace distillery::cli {
+
+using namespace distillery::core;
+
+constexpr int kExitOk = 0;
+constexpr int kExitRunFailed = 1;
+constexpr int kExitBadInput = 2;
+
+// The run Ctrl-C cancels (null when none).
+extern RunControl *g_control;
+extern "C" void onSigint(int);
+
+int badInput(const std::string &message);
+std::string formatDuration(double seconds);
+std::string formatRate(double tokensPerSecond);
+std::string fmt(double v, int precision = 4);
+std::string timeString(double unixSeconds);
+
+// Progress bar on stderr: redrawn in place on a terminal, one line every few seconds otherwise.
+class ProgressPrinter
+{
+public:
+    ProgressPrinter();
+    void operator()(const Progress &p);
+    void finish();
+
+private:
+    bool m_tty;
+    std::string m_phase;
+    std::chrono::steady_clock::time_point m_lastLine{};
+};
+
+// A finished, failed or cancelled run: its status, error and final metrics.
+void printResult(const RunResult &r, const std::string &store);
+int exitFor(const RunResult &r); // 0 for a finished run, 1 otherwise
+
+Result<std::unique_ptr<StoreReader>> openReader(const std::string &store);
+// RUN is a number or "last" (the newest run).
+Result<RunId> resolveRun(const StoreReader &reader, const std::string &text);
+
+int cmdValidate(const std::string &path);
+int cmdRun(const std::string &path, RunOptions options);
+int cmdResume(const std::string &runText, const RunOptions &options);
+int cmdRuns(const std::string &store);
+int cmdShow(const std::string &runText, const std::string &store);
+int cmdMetrics(const std::string &runText, const std::string &key, const std::string &store,
+               bool csv, long long after);
+int cmdLoss(const std::string &kind, const std::vector<std::string> &params,
+            const std::string &teacherLogits, const std::string &studentLogits);
+int cmdLosses();
+int cmdNodes(const std::string &only, bool markdown);
+int cmdTemplates();
+int cmdSystem();
+int cmdBench(const BenchOptions &options);
+int cmdDiagnosticsBench(const DiagnosticsBenchOptions &options);
+
+} // namespace distillery::cli

@@ -1,0 +1,170 @@
+// distillery-cli's output: exit codes, numbers and times, the progress bar, and the store
+// helpers every command shares.
+
+#include "cli.h"
+
+#include "distillery/core/errors.h"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <ctime>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+namespace distillery::cli {
+
+RunControl *g_control = nullptr;
+
+
+extern "C" void onSigint(int)
+{
+    // First Ctrl-C: finish the current step and end the run as cancelled. Second: quit now.
+    if (g_control && !g_control->cancelRequested()) {
+        g_control->requestCancel();
+        return;
+    }
+    std::signal(SIGINT, SIG_DFL);
+    std::raise(SIGINT);
+}
+
+int badInput(const std::string &message)
+{
+    std::cerr << "error: " << message << "\n";
+    return kExitBadInput;
+}
+
+std::string formatDuration(double seconds)
+{
+    if (seconds < 0 || !std::isfinite(seconds))
+        return "--:--";
+    const auto s = static_cast<long long>(seconds + 0.5);
+    char buf[32];
+    if (s >= 3600)
+        std::snprintf(buf, sizeof buf, "%lld:%02lld:%02lld", s / 3600, (s / 60) % 60, s % 60);
+    else
+        std::snprintf(buf, sizeof buf, "%lld:%02lld", s / 60, s % 60);
+    return buf;
+}
+
+std::string formatRate(double tokensPerSecond)
+{
+    char buf[32];
+    if (tokensPerSecond >= 1e6)
+        std::snprintf(buf, sizeof buf, "%.2fM", tokensPerSecond / 1e6);
+    else if (tokensPerSecond >= 1e3)
+        std::snprintf(buf, sizeof buf, "%.1fk", tokensPerSecond / 1e3);
+    else
+        std::snprintf(buf, sizeof buf, "%.0f", tokensPerSecond);
+    return buf;
+}
+
+Result<std::unique_ptr<StoreReader>> openReader(const std::string &store)
+{
+    return StoreReader::open(store);
+}
+
+// RUN is a number or "last" (the newest run).
+Result<RunId> resolveRun(const StoreReader &reader, const std::string &text)
+{
+    if (text == "last") {
+        auto runs = reader.runs();
+        if (!runs.ok())
+            return runs.error();
+        if (runs.value().empty())
+            return Result<RunId>::failure(errc::kInvalidInput, "the store has no runs");
+        return runs.value().front().id;
+    }
+    try {
+        std::size_t used = 0;
+        const long long id = std::stoll(text, &used);
+        if (used == text.size() && id > 0)
+            return RunId(id);
+    } catch (const std::exception &) {
+    }
+    return Result<RunId>::failure(errc::kInvalidInput, "RUN must be a run id (a positive number) or "
+                                               "'last', got '" + text + "'");
+}
+
+std::string fmt(double v, int precision)
+{
+    std::ostringstream s;
+    s << std::fixed << std::setprecision(precision) << v;
+    return s.str();
+}
+
+std::string timeString(double unixSeconds)
+{
+    if (unixSeconds <= 0)
+        return "-";
+    std::time_t t = static_cast<std::time_t>(unixSeconds);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", std::localtime(&t));
+    return buf;
+}
+
+void printResult(const RunResult &r, const std::string &store)
+{
+    std::cout << "run " << r.runId << ": " << runStatusName(r.status) << " after " << r.steps
+              << " steps in " << fmt(r.seconds, 1) << " s on " << r.device << "\n";
+    if (!r.error.empty())
+        std::cout << "error: " << r.error << "\n";
+    for (const auto &[k, v] : r.finalMetrics)
+        std::cout << "  " << std::left << std::setw(26) << k << " " << fmt(v) << "\n";
+    std::cout << "store: " << store << "\n";
+}
+
+int exitFor(const RunResult &r)
+{
+    return r.status == RunStatus::Finished ? kExitOk : kExitRunFailed;
+}
+
+ProgressPrinter::ProgressPrinter()
+    : m_tty(isatty(STDERR_FILENO) == 1)
+{}
+
+void ProgressPrinter::operator()(const Progress &p)
+{
+    const auto now = std::chrono::steady_clock::now();
+    const bool done = p.totalSteps > 0 && p.step == p.totalSteps;
+    const auto minGap = m_tty ? std::chrono::milliseconds(100) : std::chrono::milliseconds(5000);
+    if (!done && p.phase == m_phase && now - m_lastLine < minGap)
+        return;
+    m_lastLine = now;
+    if (p.phase != m_phase && m_tty && !m_phase.empty())
+        std::cerr << "\n";
+    m_phase = p.phase;
+    std::ostringstream line;
+    if (p.paused) {
+        line << "[paused]";
+    } else {
+        const int width = 24;
+        const double f = p.totalSteps > 0 ? double(p.step) / double(p.totalSteps) : 0.0;
+        const int filled = int(f * width + 0.5);
+        line << "[" << p.phase << "] " << std::string(filled, '#')
+             << std::string(width - filled, '.') << " " << p.step << "/" << p.totalSteps;
+        if (p.loss != 0)
+            line << "  loss " << std::fixed << std::setprecision(4) << p.loss;
+        if (p.tokensPerSecond > 0)
+            line << "  " << formatRate(p.tokensPerSecond) << " tok/s";
+        line << "  ETA " << formatDuration(p.etaSeconds);
+    }
+    if (m_tty)
+        std::cerr << "\r\033[K" << line.str() << std::flush;
+    else
+        std::cerr << line.str() << "\n";
+    if (done && m_tty)
+        std::cerr << "\n";
+}
+
+void ProgressPrinter::finish()
+{
+    if (m_tty && !m_phase.empty())
+        std::cerr << "\n";
+}
+
+
+} // namespace distillery::cli

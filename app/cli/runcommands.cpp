@@ -1,0 +1,204 @@
+// distillery-cli's commands over runs: validate a graph, run and resume, list runs, show one,
+// print a series.
+
+#include "cli.h"
+
+#include "distillery/core/errors.h"
+#include "distillery/core/graph.h"
+
+#include <csignal>
+#include <iomanip>
+#include <iostream>
+
+namespace distillery::cli {
+
+namespace {
+
+} // namespace
+
+int cmdValidate(const std::string &path)
+{
+    auto graph = loadGraphFile(path);
+    if (!graph.ok())
+        return badInput(graph.error().message);
+    auto issues = validateGraph(graph.value());
+    if (issues.empty()) {
+        std::cout << path << ": valid (" << graph.value().nodes().size() << " nodes, "
+                  << graph.value().edges().size() << " edges)\n";
+        return kExitOk;
+    }
+    std::cerr << path << ": " << issues.size() << " problem" << (issues.size() > 1 ? "s" : "")
+              << "\n";
+    for (const auto &i : issues)
+        std::cerr << "  [" << issueCodeName(i.code) << "] " << i.message << "\n";
+    return kExitBadInput;
+}
+
+int runWithProgress(const std::function<Result<RunResult>(const ProgressCallback &, RunControl *)> &fn,
+                    const std::string &store)
+{
+    RunControl control;
+    g_control = &control;
+    std::signal(SIGINT, onSigint);
+    std::signal(SIGTERM, onSigint);
+    ProgressPrinter printer;
+    auto result = fn([&](const Progress &p) { printer(p); }, &control);
+    printer.finish();
+    g_control = nullptr;
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
+    if (!result.ok())
+        return badInput(result.error().message);
+    printResult(result.value(), store);
+    return exitFor(result.value());
+}
+
+int cmdRun(const std::string &path, RunOptions options)
+{
+    auto graph = loadGraphFile(path);
+    if (!graph.ok())
+        return badInput(graph.error().message);
+    return runWithProgress(
+        [&](const ProgressCallback &cb, RunControl *control) {
+            return runExperiment(graph.value(), options, cb, control);
+        },
+        options.storePath);
+}
+
+int cmdResume(const std::string &runText, const RunOptions &options)
+{
+    auto reader = openReader(options.storePath);
+    if (!reader.ok())
+        return badInput(reader.error().message);
+    auto id = resolveRun(*reader.value(), runText);
+    if (!id.ok())
+        return badInput(id.error().message);
+    reader.value().reset();
+    // A dead writer's run becomes 'interrupted' in the file; when that fails (a busy store) the
+    // reader's heartbeat rule still tells it from a live one.
+    if (auto marked = markInterruptedRuns(options.storePath); !marked.ok())
+        std::cerr << "warning: " << marked.error().message << "\n";
+    return runWithProgress(
+        [&](const ProgressCallback &cb, RunControl *control) {
+            return resumeRun(id.value(), options, cb, control);
+        },
+        options.storePath);
+}
+
+int cmdRuns(const std::string &store)
+{
+    auto reader = openReader(store);
+    if (!reader.ok())
+        return badInput(reader.error().message);
+    auto runs = reader.value()->runs();
+    if (!runs.ok())
+        return badInput(runs.error().message);
+    std::cout << std::left << std::setw(5) << "id" << std::setw(22) << "name" << std::setw(12)
+              << "status" << std::setw(14) << "template" << std::setw(12) << "steps"
+              << std::setw(10) << "duration" << std::setw(12) << "KL(T||S)" << "student NLL\n";
+    for (const auto &r : runs.value()) {
+        auto latest = reader.value()->latest(r.id);
+        auto metric = [&](const std::string &key) {
+            if (latest.ok() && latest.value().count(key))
+                return fmt(latest.value().at(key).value);
+            return std::string("-");
+        };
+        const double end = r.finishedAt > 0 ? r.finishedAt : r.heartbeatAt;
+        std::cout << std::left << std::setw(5) << r.id << std::setw(22) << r.name.substr(0, 21)
+                  << std::setw(12) << runStatusName(r.status) << std::setw(14)
+                  << (r.templateName.empty() ? "-" : r.templateName.substr(0, 13)) << std::setw(12)
+                  << (std::to_string(r.lastStep + (r.lastStep > 0 ? 1 : 0)) + "/"
+                      + std::to_string(r.stepsTotal))
+                  << std::setw(10) << formatDuration(end - r.createdAt) << std::setw(12)
+                  << metric("eval/kl_teacher_student") << metric("eval/student_nll") << "\n";
+    }
+    return kExitOk;
+}
+
+int cmdShow(const std::string &runText, const std::string &store)
+{
+    auto reader = openReader(store);
+    if (!reader.ok())
+        return badInput(reader.error().message);
+    auto id = resolveRun(*reader.value(), runText);
+    if (!id.ok())
+        return badInput(id.error().message);
+    auto info = reader.value()->run(id.value());
+    if (!info.ok())
+        return badInput(info.error().message);
+    const auto &r = info.value();
+    std::cout << "run " << r.id << " '" << r.name << "'\n"
+              << "  status     " << runStatusName(r.status) << "\n"
+              << "  template   " << (r.templateName.empty() ? "-" : r.templateName) << "\n"
+              << "  steps      " << r.lastStep + 1 << " of " << r.stepsTotal << "\n"
+              << "  device     " << r.device << " (seed " << r.seed << ")\n"
+              << "  started    " << timeString(r.createdAt) << "\n"
+              << "  finished   " << timeString(r.finishedAt) << "\n";
+    if (!r.error.empty())
+        std::cout << "  error      " << r.error << "\n";
+    if (auto meta = reader.value()->runMeta(r.id); meta.ok())
+        for (const auto &[k, v] : meta.value())
+            std::cout << "  " << std::left << std::setw(10) << k << " " << v << "\n";
+    auto latest = reader.value()->latest(r.id);
+    if (latest.ok() && !latest.value().empty()) {
+        std::cout << "final metrics (step):\n";
+        for (const auto &[k, p] : latest.value())
+            if (k.rfind("eval/", 0) == 0 || k == "train/loss")
+                std::cout << "  " << std::left << std::setw(26) << k << " " << fmt(p.value)
+                          << "  (" << p.step << ")\n";
+        auto get = [&](const std::string &k) {
+            auto it = latest.value().find(k);
+            return it == latest.value().end() ? std::optional<double>() : it->second.value;
+        };
+        if (auto t = get("eval/teacher_nll"), s = get("eval/student_nll"); t && s)
+            std::cout << "summary: teacher NLL " << fmt(*t) << " vs student NLL " << fmt(*s);
+        if (auto o = get("eval/oracle_nll"))
+            std::cout << " (oracle entropy floor " << fmt(*o) << ")";
+        if (auto ko = get("eval/kl_oracle_student"))
+            std::cout << "; KL(oracle||student) " << fmt(*ko);
+        std::cout << "\n";
+    }
+    if (auto cps = reader.value()->checkpoints(r.id); cps.ok() && !cps.value().empty()) {
+        std::cout << "checkpoints:\n";
+        for (const auto &c : cps.value())
+            std::cout << "  " << c.kind << " step " << c.step << "  " << c.path << "\n";
+    }
+    return kExitOk;
+}
+
+int cmdMetrics(const std::string &runText, const std::string &key, const std::string &store,
+               bool csv, long long after)
+{
+    auto reader = openReader(store);
+    if (!reader.ok())
+        return badInput(reader.error().message);
+    auto id = resolveRun(*reader.value(), runText);
+    if (!id.ok())
+        return badInput(id.error().message);
+    auto keys = reader.value()->keys(id.value());
+    if (!keys.ok())
+        return badInput(keys.error().message);
+    if (std::find(keys.value().begin(), keys.value().end(), key) == keys.value().end()) {
+        std::string known;
+        for (const auto &k : keys.value())
+            known += "\n  " + k;
+        return badInput("run " + std::to_string(id.value()) + " has no series '" + key
+                        + "'; it has:" + known);
+    }
+    auto rows = reader.value()->scalars(id.value(), key, after);
+    if (!rows.ok())
+        return badInput(rows.error().message);
+    std::cout << std::setprecision(9);
+    if (csv)
+        std::cout << "step,wall_time,value\n";
+    for (const auto &p : rows.value()) {
+        if (csv)
+            std::cout << p.step << "," << std::fixed << std::setprecision(3) << p.wallTime
+                      << std::defaultfloat << std::setprecision(9) << "," << p.value << "\n";
+        else
+            std::cout << std::left << std::setw(10) << p.step << p.value << "\n";
+    }
+    return kExitOk;
+}
+
+} // namespace distillery::cli
