@@ -8,6 +8,8 @@
 
 #include <QMap>
 #include <QPointer>
+#include "inspector/lossinspectorwidget.h"
+
 #include <QWidget>
 
 class QLabel;
@@ -17,7 +19,6 @@ class QVBoxLayout;
 namespace distillery::widgets {
 
 class GraphDocument;
-class LossInspectorWidget;
 
 class Inspector : public QWidget
 {
@@ -56,32 +57,6 @@ private:
     QMap<QString, QLabel *> m_issueLabels;
     QMap<QString, QLabel *> m_nameLabels;
     bool m_updating = false;
-};
-
-// Value and gradient of one loss term on two editable logit vectors, with bars for p_T, p_S
-// and the gradient (which way the student's logits are pushed).
-class LossInspectorWidget : public QWidget
-{
-    Q_OBJECT
-public:
-    explicit LossInspectorWidget(QWidget *parent = nullptr);
-    void setLoss(const std::string &kind, const std::map<std::string, double> &params);
-    void setLogits(const QString &teacher, const QString &student);
-    QString resultText() const;
-    const std::vector<double> &gradient() const { return m_gradient; }
-
-private:
-    void evaluate();
-
-    std::string m_kind;
-    std::map<std::string, double> m_params;
-    QLineEdit *m_teacher = nullptr;
-    QLineEdit *m_student = nullptr;
-    QLineEdit *m_label = nullptr;
-    QLabel *m_formula = nullptr;
-    QLabel *m_result = nullptr;
-    class BarChart *m_chart = nullptr;
-    std::vector<double> m_gradient;
 };
 
 } // namespace distillery::widgets

@@ -16,6 +16,7 @@
 // with styleChart() (charttheme.h).
 
 #include "plots/charttheme.h"
+#include "plots/stepselector.h"
 
 #include "distillery/core/store.h"
 
@@ -28,9 +29,7 @@
 #include <functional>
 #include <vector>
 
-class QLabel;
 class QMenu;
-class QSlider;
 
 namespace distillery::widgets {
 
@@ -77,35 +76,6 @@ protected:
 
 private:
     StoreSource m_source;
-};
-
-// A slider over the steps that have data, with a label "step N (i/n)". Follows the newest step
-// while the slider is at its right end; a user who moves it back keeps their step.
-class StepSelector : public QWidget
-{
-    Q_OBJECT
-
-public:
-    explicit StepSelector(QWidget *parent = nullptr);
-
-    // Returns true when the selected step changed.
-    bool setSteps(const std::vector<std::int64_t> &steps);
-    const std::vector<std::int64_t> &steps() const { return m_steps; }
-    // -1 when there are no steps.
-    std::int64_t currentStep() const;
-    void setCurrentStep(std::int64_t step); // nearest stored step
-    int currentIndex() const;
-    QSlider *slider() const { return m_slider; }
-
-signals:
-    void stepChanged(std::int64_t step);
-
-private:
-    void updateLabel();
-
-    std::vector<std::int64_t> m_steps;
-    QSlider *m_slider = nullptr;
-    QLabel *m_label = nullptr;
 };
 
 // "a,b,c" quoted as CSV needs it.
