@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace distillery::cli {
@@ -54,6 +55,11 @@ int exitFor(const RunResult &r); // 0 for a finished run, 1 otherwise
 Result<std::unique_ptr<StoreReader>> openReader(const std::string &store);
 // RUN is a number or "last" (the newest run).
 Result<RunId> resolveRun(const StoreReader &reader, const std::string &text);
+// The store opened for reading and RUN resolved in it.
+Result<std::pair<std::unique_ptr<StoreReader>, RunId>> openRun(const std::string &store,
+                                                               const std::string &runText);
+// A failed command's exit: 2 with the message for input errors (errors.h), 1 otherwise.
+int reportFailure(const Error &error);
 
 int cmdValidate(const std::string &path);
 int cmdRun(const std::string &path, RunOptions options);

@@ -205,12 +205,8 @@ int cmdBench(const BenchOptions &options)
     ProgressPrinter printer;
     auto r = runBenchmark(options, [&](const Progress &p) { printer(p); });
     printer.finish();
-    if (!r.ok()) {
-        if (isInputError(r.error()))
-            return badInput(r.error().message);
-        std::cerr << "error: " << r.error().message << "\n";
-        return kExitRunFailed;
-    }
+    if (!r.ok())
+        return reportFailure(r.error());
     const auto &b = r.value();
     std::cout << "standard workload: V=512 T=128 B=16, teacher L4 d256 (frozen), student L2 d128, "
                  "0.5*CE + 0.5*tau^2*KL, tau=2, AdamW, fp32; timed in the trainer\n"
@@ -241,12 +237,8 @@ int cmdDiagnosticsBench(const DiagnosticsBenchOptions &options)
     ProgressPrinter printer;
     auto r = runDiagnosticsBenchmark(options, [&](const Progress &p) { printer(p); });
     printer.finish();
-    if (!r.ok()) {
-        if (isInputError(r.error()))
-            return badInput(r.error().message);
-        std::cerr << "error: " << r.error().message << "\n";
-        return kExitRunFailed;
-    }
+    if (!r.ok())
+        return reportFailure(r.error());
     const auto &b = r.value();
     auto list = [](const std::vector<double> &v) {
         std::string s;

@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 
 #include <iostream>
+#include <limits>
 
 using namespace distillery::cli;
 
@@ -38,12 +39,13 @@ int main(int argc, char **argv)
 
     auto addRunOptions = [&](CLI::App *cmd) {
         cmd->add_option("--steps", steps, "Override the number of student steps")
-            ->check(CLI::PositiveNumber);
+            ->check(CLI::Range(1LL, 100000000LL));
         cmd->add_option("--device", device, "auto, cpu or cuda")
             ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
         cmd->add_option("--threads", threads, "CPU threads (0 = one per core)")
-            ->check(CLI::NonNegativeNumber);
-        cmd->add_option("--seed", seed, "Override the seed")->check(CLI::NonNegativeNumber);
+            ->check(CLI::Range(0, 1024));
+        cmd->add_option("--seed", seed, "Override the seed")
+            ->check(CLI::Range(0LL, std::numeric_limits<long long>::max()));
     };
     auto *run = app.add_subcommand("run", "Train the experiment in GRAPH, writing to the store");
     run->add_option("GRAPH", graphPath, "Graph JSON file")->required();
@@ -84,13 +86,13 @@ int main(int argc, char **argv)
 
     BenchOptions benchOptions;
     auto *bench = app.add_subcommand("bench", "Benchmark the standard distillation workload");
-    bench->add_option("--steps", benchOptions.steps, "Timed steps")->check(CLI::PositiveNumber);
+    bench->add_option("--steps", benchOptions.steps, "Timed steps")->check(CLI::Range(1, 1000000));
     bench->add_option("--warmup", benchOptions.warmupSteps, "Warm-up steps")
-        ->check(CLI::NonNegativeNumber);
+        ->check(CLI::Range(0, 1000000));
     bench->add_flag("!--no-overlap", benchOptions.overlapTeacher,
                     "Run teacher and student in turn instead of side by side");
     bench->add_option("--threads", benchOptions.threads, "Threads (0 = one per core)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(CLI::Range(0, 1024));
     bool benchDiagnostics = false;
     DiagnosticsBenchOptions diagBench;
     bench->add_flag("--diagnostics", benchDiagnostics,

@@ -167,4 +167,24 @@ void ProgressPrinter::finish()
 }
 
 
+Result<std::pair<std::unique_ptr<StoreReader>, RunId>> openRun(const std::string &store,
+                                                               const std::string &runText)
+{
+    auto reader = openReader(store);
+    if (!reader.ok())
+        return reader.error();
+    auto id = resolveRun(*reader.value(), runText);
+    if (!id.ok())
+        return id.error();
+    return std::make_pair(std::move(reader.value()), id.value());
+}
+
+int reportFailure(const Error &error)
+{
+    if (isInputError(error))
+        return badInput(error.message);
+    std::cerr << "error: " << error.message << "\n";
+    return kExitRunFailed;
+}
+
 } // namespace distillery::cli

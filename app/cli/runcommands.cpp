@@ -117,13 +117,11 @@ int cmdRuns(const std::string &store)
 
 int cmdShow(const std::string &runText, const std::string &store)
 {
-    auto reader = openReader(store);
-    if (!reader.ok())
-        return badInput(reader.error().message);
-    auto id = resolveRun(*reader.value(), runText);
-    if (!id.ok())
-        return badInput(id.error().message);
-    auto info = reader.value()->run(id.value());
+    auto opened = openRun(store, runText);
+    if (!opened.ok())
+        return badInput(opened.error().message);
+    auto &[reader, id] = opened.value();
+    auto info = reader->run(id);
     if (!info.ok())
         return badInput(info.error().message);
     const auto &r = info.value();
@@ -136,10 +134,10 @@ int cmdShow(const std::string &runText, const std::string &store)
               << "  finished   " << timeString(r.finishedAt) << "\n";
     if (!r.error.empty())
         std::cout << "  error      " << r.error << "\n";
-    if (auto meta = reader.value()->runMeta(r.id); meta.ok())
+    if (auto meta = reader->runMeta(r.id); meta.ok())
         for (const auto &[k, v] : meta.value())
             std::cout << "  " << std::left << std::setw(10) << k << " " << v << "\n";
-    auto latest = reader.value()->latest(r.id);
+    auto latest = reader->latest(r.id);
     if (latest.ok() && !latest.value().empty()) {
         std::cout << "final metrics (step):\n";
         for (const auto &[k, p] : latest.value())
@@ -158,7 +156,7 @@ int cmdShow(const std::string &runText, const std::string &store)
             std::cout << "; KL(oracle||student) " << fmt(*ko);
         std::cout << "\n";
     }
-    if (auto cps = reader.value()->checkpoints(r.id); cps.ok() && !cps.value().empty()) {
+    if (auto cps = reader->checkpoints(r.id); cps.ok() && !cps.value().empty()) {
         std::cout << "checkpoints:\n";
         for (const auto &c : cps.value())
             std::cout << "  " << c.kind << " step " << c.step << "  " << c.path << "\n";
@@ -169,23 +167,21 @@ int cmdShow(const std::string &runText, const std::string &store)
 int cmdMetrics(const std::string &runText, const std::string &key, const std::string &store,
                bool csv, long long after)
 {
-    auto reader = openReader(store);
-    if (!reader.ok())
-        return badInput(reader.error().message);
-    auto id = resolveRun(*reader.value(), runText);
-    if (!id.ok())
-        return badInput(id.error().message);
-    auto keys = reader.value()->keys(id.value());
+    auto opened = openRun(store, runText);
+    if (!opened.ok())
+        return badInput(opened.error().message);
+    auto &[reader, id] = opened.value();
+    auto keys = reader->keys(id);
     if (!keys.ok())
         return badInput(keys.error().message);
     if (std::find(keys.value().begin(), keys.value().end(), key) == keys.value().end()) {
         std::string known;
         for (const auto &k : keys.value())
             known += "\n  " + k;
-        return badInput("run " + std::to_string(id.value()) + " has no series '" + key
+        return badInput("run " + std::to_string(id) + " has no series '" + key
                         + "'; it has:" + known);
     }
-    auto rows = reader.value()->scalars(id.value(), key, after);
+    auto rows = reader->scalars(id, key, after);
     if (!rows.ok())
         return badInput(rows.error().message);
     std::cout << std::setprecision(9);
