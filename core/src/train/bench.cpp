@@ -14,7 +14,6 @@
 #include <filesystem>
 #include <numeric>
 #include <optional>
-#include <unistd.h>
 
 namespace distillery::core {
 
