@@ -7,6 +7,8 @@
 #include <map>
 #include <set>
 
+#include <sys/stat.h>
+
 using namespace distillery::core::data;
 
 namespace {
@@ -438,13 +440,13 @@ private Q_SLOTS:
         const QByteArray big(200, 'x');
         QTest::newRow("missing") << "text"
                                  << "none.txt" << QByteArray("<missing>")
-                                 << QStringList{"none.txt: corpus file not found"};
+                                 << QStringList{"none.txt: no such file (expected a corpus file"};
         QTest::newRow("directory")
             << "text"
             << "folder" << QByteArray("<dir>") << QStringList{"folder: is a directory"};
         QTest::newRow("empty") << "text"
                                << "empty.txt" << QByteArray("")
-                               << QStringList{"empty.txt: the corpus file is empty (0 bytes)"};
+                               << QStringList{"empty.txt: empty file (0 bytes), expected a corpus file"};
         QTest::newRow("whitespace") << "text"
                                     << "blank.txt" << QByteArray(" \n\t\n  ")
                                     << QStringList{"blank.txt: the corpus file contains only "
@@ -460,7 +462,7 @@ private Q_SLOTS:
         QTest::newRow("jsonl invalid json")
             << "jsonl"
             << "corpus.jsonl" << QByteArray("{\"text\": \"a\"}\n\n{\"text\": \"b\"\n")
-            << QStringList{"corpus.jsonl:3: invalid JSON: parse error at column"};
+            << QStringList{"corpus.jsonl:3: invalid JSON: parse error at column 13"};
         QTest::newRow("jsonl missing field")
             << "jsonl"
             << "corpus.jsonl" << QByteArray("{\"text\": \"a\"}\n{\"body\": \"b\"}\n")
@@ -480,6 +482,39 @@ private Q_SLOTS:
         QTest::newRow("jsonl too small") << "jsonl"
                                          << "corpus.jsonl" << QByteArray("{\"text\": \"short\"}\n")
                                          << QStringList{"corpus.jsonl: the corpus has 5 bytes"};
+        QTest::newRow("fifo") << "text"
+                              << "pipe.txt" << QByteArray("<fifo>")
+                              << QStringList{"pipe.txt: is a named pipe (FIFO), expected a corpus file"};
+        QTest::newRow("jsonl fifo") << "jsonl"
+                                    << "pipe.jsonl" << QByteArray("<fifo>")
+                                    << QStringList{"pipe.jsonl: is a named pipe (FIFO)"};
+        QTest::newRow("symlink loop") << "text"
+                                      << "loop.txt" << QByteArray("<loop>")
+                                      << QStringList{"loop.txt: too many levels of symbolic links"};
+        QTest::newRow("jsonl too deep")
+            << "jsonl"
+            << "deep.jsonl"
+            << (QByteArray("{\"text\": \"a\"}\n{\"meta\": ") + QByteArray(100000, '[') + "\n")
+            << QStringList{"deep.jsonl:2: meta[0][0]", "nested more than 32 levels deep"};
+        QTest::newRow("jsonl out of range")
+            << "jsonl"
+            << "big.jsonl" << QByteArray("{\"text\": \"a\", \"score\": 1e999}\n")
+            << QStringList{"big.jsonl:1: score: number 1e999 is out of range"};
+    }
+
+    // A device is not a corpus: refused at once instead of reading without end.
+    void devicesAreRefused()
+    {
+        for (const char *device : {"/dev/zero", "/dev/urandom"}) {
+            DatasetConfig config;
+            config.source = "text";
+            config.path = device;
+            auto result = makeDataset(config);
+            QVERIFY(!result.ok());
+            QCOMPARE(QString::fromStdString(result.error().message),
+                     QString(device) + ": is a device, expected a corpus file (UTF-8 text or JSON "
+                                       "lines) (a regular file)");
+        }
     }
     void corpusErrors()
     {
@@ -492,6 +527,10 @@ private Q_SLOTS:
         const std::string path = dir.filePath(file).toStdString();
         if (content == "<dir>")
             QVERIFY(QDir(dir.path()).mkdir(file));
+        else if (content == "<fifo>")
+            QCOMPARE(::mkfifo(path.c_str(), 0600), 0);
+        else if (content == "<loop>")
+            QVERIFY(QFile::link(QString::fromStdString(path), QString::fromStdString(path)));
         else if (content != "<missing>")
             writeFile(path, std::string(content.constData(), std::size_t(content.size())));
         DatasetConfig config;

@@ -12,6 +12,9 @@
 
 #include <functional>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 using namespace distillery::core;
 
 using Mutation = std::function<void(Graph &)>;
@@ -900,7 +903,7 @@ private Q_SLOTS:
         const std::string missing = QDir(dir.path()).filePath("none.json").toStdString();
         const auto notThere = loadGraphFile(missing);
         QVERIFY(!notThere);
-        QCOMPARE(q(notThere.error().message), q(missing + ": no such file"));
+        QCOMPARE(q(notThere.error().message), q(missing + ": no such file (expected a graph file)"));
         QVERIFY(
             q(loadGraphFile(dir.path().toStdString()).error().message).contains("is a directory"));
         const std::string nowhere = QDir(dir.path()).filePath("no/such/dir/g.json").toStdString();
@@ -915,6 +918,133 @@ private Q_SLOTS:
         broken.close();
         const auto bad = loadGraphFile(broken.fileName().toStdString());
         QVERIFY(q(bad.error().message).startsWith(broken.fileName() + ": nodes[0].kind: "));
+    }
+
+    // Nesting deep enough to overflow the stack of a recursive reader or printer is refused
+    // before any value is built, wherever it is.
+    void deepNesting_data()
+    {
+        QTest::addColumn<QString>("where");
+        QTest::addColumn<int>("depth");
+        QTest::addColumn<QString>("place");
+        for (const char *where : {"format", "meta", "nodes", "params", "title", "id"})
+            for (int depth : {80000, 1000000})
+                QTest::newRow((std::string(where) + " " + std::to_string(depth)).c_str())
+                    << where << depth
+                    << (std::string(where) == "format"  ? "bad.json: format[0][0]"
+                        : std::string(where) == "meta"  ? "bad.json: meta[0][0]"
+                        : std::string(where) == "nodes" ? "bad.json: nodes"
+                                                        : "bad.json: nodes[0].");
+    }
+    void deepNesting()
+    {
+        QFETCH(QString, where);
+        QFETCH(int, depth);
+        QFETCH(QString, place);
+        const std::string deep = std::string(std::size_t(depth), '[') + std::string(std::size_t(depth), ']');
+        std::string text;
+        if (where == "format")
+            text = R"({"format": )" + deep + R"(, "version": 1, "nodes": [], "edges": []})";
+        else if (where == "meta")
+            text = R"({"format": "distillery.graph", "version": 1, "meta": )" + deep +
+                   R"(, "nodes": [], "edges": []})";
+        else if (where == "nodes")
+            text = R"({"format": "distillery.graph", "version": 1, "nodes": )" + deep +
+                   R"(, "edges": []})";
+        else
+            text = R"({"format": "distillery.graph", "version": 1, "nodes": [{"id": )" +
+                   (where == "id" ? deep : std::string("1")) + R"(, "kind": "Dataset", "title": )" +
+                   (where == "title" ? deep : std::string("\"\"")) + R"(, "params": )" +
+                   (where == "params" ? "{\"path\": " + deep + "}" : std::string("{}")) +
+                   R"(}], "edges": []})";
+        const auto loaded = graphFromJson(text, "bad.json");
+        QVERIFY(!loaded);
+        QCOMPARE(q(loaded.error().code), "graph.invalid_json");
+        QVERIFY2(q(loaded.error().message).startsWith(place), loaded.error().message.c_str());
+        QVERIFY2(q(loaded.error().message).contains("nested more than 16 levels deep"),
+                 loaded.error().message.c_str());
+        QVERIFY(loaded.error().message.size() < 200);
+    }
+
+    // A number that does not fit in a double is an error at its place, with line and column.
+    void numberOutOfRange()
+    {
+        const QByteArray text = doc(R"([{"id": 1, "kind": "Loss",
+                                         "params": {"temperature": 1e999}}])");
+        const auto loaded = graphFromJson(text.toStdString(), "bad.json");
+        QVERIFY(!loaded);
+        QCOMPARE(q(loaded.error().code), "graph.invalid_json");
+        QVERIFY2(q(loaded.error().message)
+                     .startsWith("bad.json: nodes[0].params.temperature: number 1e999 is out of range"),
+                 loaded.error().message.c_str());
+        QVERIFY2(q(loaded.error().message).contains("(line 2, column "), loaded.error().message.c_str());
+        const auto negative = graphFromJson(doc(R"([{"id": -1e400, "kind": "Loss"}])").toStdString(),
+                                            "bad.json");
+        QVERIFY(q(negative.error().message).startsWith("bad.json: nodes[0].id: number -1e400"));
+    }
+
+    // Huge values are not echoed whole.
+    void longValuesAreCut()
+    {
+        const std::string huge(100000, '7');
+        const auto loaded = graphFromJson(
+            R"({"format": "distillery.graph", "version": )" + huge + R"(, "nodes": [], "edges": []})",
+            "bad.json");
+        QVERIFY(!loaded);
+        QVERIFY2(loaded.error().message.size() < 300, loaded.error().message.c_str());
+        QVERIFY(q(loaded.error().message).contains("(100000 characters)"));
+    }
+
+    // Only regular files are read: FIFOs, devices, loops and empty files are clear errors, and
+    // nothing blocks or grows without bound.
+    void hostileFiles()
+    {
+        QTemporaryDir dir;
+        const std::string fifo = QDir(dir.path()).filePath("pipe.json").toStdString();
+        QCOMPARE(::mkfifo(fifo.c_str(), 0600), 0);
+        const auto pipe = loadGraphFile(fifo);
+        QVERIFY(!pipe);
+        QCOMPARE(q(pipe.error().message),
+                 q(fifo + ": is a named pipe (FIFO), expected a graph file (a regular file)"));
+        QCOMPARE(q(loadGraphFile("/dev/zero").error().message),
+                 "/dev/zero: is a device, expected a graph file (a regular file)");
+
+        const QString loop = QDir(dir.path()).filePath("loop.json");
+        QVERIFY(QFile::link(loop, loop));
+        QVERIFY2(q(loadGraphFile(loop.toStdString()).error().message).contains("symbolic link loop"),
+                 loadGraphFile(loop.toStdString()).error().message.c_str());
+
+        const QString empty = QDir(dir.path()).filePath("empty.json");
+        QFile(empty).open(QIODevice::WriteOnly);
+        QCOMPARE(q(loadGraphFile(empty.toStdString()).error().message),
+                 empty + ": empty file (0 bytes), expected a graph file");
+
+        const QString big = QDir(dir.path()).filePath("big.json");
+        {
+            QFile f(big);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            QVERIFY(f.resize(qint64(17) << 20));
+        }
+        QVERIFY2(q(loadGraphFile(big.toStdString()).error().message)
+                     .contains("the graph file is 17 MiB, more than the limit of 16 MiB"),
+                 loadGraphFile(big.toStdString()).error().message.c_str());
+    }
+
+    // Saving leaves no temporary file behind, on success or on failure.
+    void saveLeavesNoTemporaryFile()
+    {
+        QTemporaryDir dir;
+        Graph g = loadTemplate("classic-kd").value();
+        const std::string path = QDir(dir.path()).filePath("g.json").toStdString();
+        ENSURE(saveGraphFile(g, path));
+        ENSURE(saveGraphFile(g, path));
+        QCOMPARE(QDir(dir.path()).entryList(QDir::Files), QStringList{"g.json"});
+        QFile::setPermissions(dir.path(), QFile::ReadOwner | QFile::ExeOwner);
+        if (::access(dir.path().toLocal8Bit().constData(), W_OK) != 0) { // not root
+            QVERIFY(!saveGraphFile(g, path));
+            QCOMPARE(QDir(dir.path()).entryList(QDir::Files), QStringList{"g.json"});
+        }
+        QFile::setPermissions(dir.path(), QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
     }
 };
 

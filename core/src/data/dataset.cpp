@@ -1,7 +1,7 @@
 #include "data/data.h"
+#include "common/jsonread.h"
 #include "distillery/core/errors.h"
-
-#include <nlohmann/json.hpp>
+#include "distillery/core/files.h"
 
 #include <algorithm>
 #include <cctype>
@@ -25,6 +25,8 @@ constexpr std::uint64_t kEpochSalt = 0x65706F6368ULL;      // "epoch"
 // No dataset may hold more tokens than this (2 GiB of int64): a guard against typos such as
 // 10^9 sequences, which would otherwise end in an out-of-memory kill.
 constexpr std::int64_t kMaxTokens = std::int64_t(1) << 28;
+// A corpus file is read whole; larger files are refused before anything is allocated.
+constexpr std::uint64_t kMaxCorpusBytes = std::uint64_t(1) << 30;
 
 bool onlyWhitespace(const std::string &text)
 {
@@ -39,28 +41,12 @@ std::size_t lineOf(const std::string &text, std::size_t offset)
 
 Result<std::string> readCorpusFile(const std::string &path)
 {
-    namespace fs = std::filesystem;
-    std::error_code ec;
-    if (path.empty())
-        return Result<std::string>::failure(errc::kDataInvalid, "dataset: no corpus file given (path is "
-                                                       "empty)");
-    if (!fs::exists(path, ec))
-        return Result<std::string>::failure(errc::kDataNotFound, path + ": corpus file not found");
-    if (fs::is_directory(path, ec))
-        return Result<std::string>::failure(errc::kDataIo, path + ": is a directory, expected a UTF-8 "
-                                                         "text file");
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        return Result<std::string>::failure(errc::kDataIo, path + ": cannot be opened for reading "
-                                                         "(check the file's permissions)");
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    if (in.bad())
-        return Result<std::string>::failure(errc::kDataIo, path + ": read error");
-    std::string text = buffer.str();
-    if (text.empty())
-        return Result<std::string>::failure(errc::kDataEmpty, path + ": the corpus file is empty (0 "
-                                                            "bytes)");
+    const InputFileKind kind{"corpus file (UTF-8 text or JSON lines)", kMaxCorpusBytes,
+                             errc::kDataNotFound, errc::kDataIo, errc::kDataEmpty};
+    auto raw = readInputFile(path, kind);
+    if (!raw.ok())
+        return raw.error();
+    std::string text = std::move(raw.value());
     if (onlyWhitespace(text))
         return Result<std::string>::failure(errc::kDataEmpty, path + ": the corpus file contains only "
                                                             "whitespace");
@@ -72,34 +58,32 @@ Result<std::string> readCorpusFile(const std::string &path)
     return text;
 }
 
-std::string withArticle(const nlohmann::json &value)
+std::string withArticle(const jsonread::Json &value)
 {
     switch (value.type()) {
-    case nlohmann::json::value_t::null:
+    case jsonread::Json::value_t::null:
         return "null";
-    case nlohmann::json::value_t::object:
+    case jsonread::Json::value_t::object:
         return "an object";
-    case nlohmann::json::value_t::array:
+    case jsonread::Json::value_t::array:
         return "an array";
-    case nlohmann::json::value_t::boolean:
+    case jsonread::Json::value_t::boolean:
         return "a boolean";
-    case nlohmann::json::value_t::string:
+    case jsonread::Json::value_t::string:
         return "a string";
     default:
         return "a number";
     }
 }
 
-// nlohmann's messages start with "[json.exception.parse_error.101] parse error at line 1, ";
-// each JSON line is parsed on its own, so only the column is worth keeping.
-std::string parseErrorText(const std::string &what)
+// Each JSON line is parsed on its own, so the line of the parser's message is always 1: only
+// the column is worth keeping ("not valid JSON: parse error at line 1, column 5: ...").
+std::string parseErrorText(const std::string &message)
 {
-    std::string text = what;
-    if (auto pos = text.find("] "); pos != std::string::npos && text.rfind("[json", 0) == 0)
-        text = text.substr(pos + 2);
-    const std::string linePrefix = "parse error at line 1, ";
-    if (text.rfind(linePrefix, 0) == 0)
-        text = "parse error at " + text.substr(linePrefix.size());
+    std::string text = message;
+    const std::string prefix = "not valid JSON: parse error at line 1, ";
+    if (text.rfind(prefix, 0) == 0)
+        text = "invalid JSON: parse error at " + text.substr(prefix.size());
     return text;
 }
 
@@ -124,13 +108,13 @@ Result<std::string> readJsonLines(const std::string &path, const std::string &fi
         if (onlyWhitespace(line))
             continue;
         const std::string where = path + ":" + std::to_string(lineNo) + ": ";
-        nlohmann::json value;
-        try {
-            value = nlohmann::json::parse(line);
-        } catch (const nlohmann::json::exception &e) {
+        jsonread::Parsed parsed = jsonread::parse(line);
+        if (!parsed.ok)
             return Result<std::string>::failure(
-                errc::kDataParse, where + "invalid JSON: " + parseErrorText(e.what()));
-        }
+                errc::kDataParse,
+                where + (parsed.error.place.empty() ? "" : parsed.error.place + ": ") +
+                    parseErrorText(parsed.error.message));
+        const jsonread::Json &value = parsed.value;
         if (!value.is_object())
             return Result<std::string>::failure(errc::kDataParse, where + "expected a JSON object, found " +
                                                              withArticle(value));

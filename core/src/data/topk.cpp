@@ -1,5 +1,6 @@
 #include "data/data.h"
 #include "distillery/core/errors.h"
+#include "torchio.h"
 
 #include <filesystem>
 
@@ -10,18 +11,6 @@ namespace {
 // Archive keys; the version lets a later format be refused with a clear message.
 constexpr const char *kVersionKey = "distillery_topk_version";
 constexpr std::int64_t kVersion = 1;
-
-std::string shortMessage(const std::exception &e)
-{
-    std::string text;
-    if (const auto *c10 = dynamic_cast<const c10::Error *>(&e))
-        text = c10->what_without_backtrace();
-    else
-        text = e.what();
-    if (auto nl = text.find('\n'); nl != std::string::npos)
-        text.resize(nl);
-    return text;
-}
 
 std::string shapeText(const torch::Tensor &t)
 {
@@ -65,10 +54,12 @@ Status saveTopKCache(const TopKCache &cache, const std::string &path)
         archive.write("indices", cache.indices.to(torch::kCPU).contiguous());
         archive.write("k", c10::IValue(std::int64_t(cache.k)));
         archive.write("temperature", c10::IValue(cache.temperature));
-        archive.save_to(path);
+        if (auto written = saveArchiveAtomically(archive, path); !written.ok())
+            return Status::failure(errc::kDataIo,
+                                   "could not write the top-k cache: " + written.error().message);
     } catch (const std::exception &e) {
         return Status::failure(errc::kDataIo,
-                               path + ": could not write the top-k cache: " + shortMessage(e));
+                               path + ": could not write the top-k cache: " + torchErrorText(e));
     }
     return okStatus();
 }
@@ -103,7 +94,7 @@ Result<TopKCache> loadTopKCache(const std::string &path)
         cache.temperature = temperature.toDouble();
     } catch (const std::exception &e) {
         return R::failure(errc::kDataFormat,
-                          path + ": not a readable top-k cache (" + shortMessage(e) + ")");
+                          path + ": not a readable top-k cache (" + torchErrorText(e) + ")");
     }
     if (auto problem = checkCache(cache); !problem.empty())
         return R::failure(errc::kDataFormat, path + ": inconsistent top-k cache: " + problem);

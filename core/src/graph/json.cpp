@@ -6,9 +6,9 @@
 // keeps what validation can report (unknown parameters, values out of range, bad edges).
 
 #include "graphprivate.h"
+#include "common/jsonread.h"
 #include "distillery/core/errors.h"
-
-#include <nlohmann/json.hpp>
+#include "distillery/core/files.h"
 
 #include <cerrno>
 #include <climits>
@@ -24,8 +24,12 @@ using namespace graphdetail;
 
 namespace {
 
-using Json = nlohmann::ordered_json;
+using Json = jsonread::Json;
+using jsonread::excerpt;
 constexpr const char *kFormatName = "distillery.graph";
+// The format itself needs four levels (root, nodes, node, params); more is not a graph.
+constexpr int kMaxGraphDepth = 16;
+constexpr std::uint64_t kMaxGraphFileBytes = std::uint64_t(16) << 20;
 
 Json paramToJson(const ParamValue &value)
 {
@@ -74,17 +78,10 @@ public:
 
     ParsedGraph parse(const std::string &text) const
     {
-        Json root;
-        try {
-            root = Json::parse(text);
-        } catch (const Json::parse_error &e) {
-            // what() is "[json.exception.parse_error.101] parse error at line 3, column 5: ...".
-            const std::string what = e.what();
-            const auto start = what.find("] ");
-            fail({},
-                 "not valid JSON: " + (start == std::string::npos ? what : what.substr(start + 2)),
-                 "graph.invalid_json");
-        }
+        jsonread::Parsed parsed = jsonread::parse(text, kMaxGraphDepth);
+        if (!parsed.ok)
+            fail(parsed.error.place, parsed.error.message, "graph.invalid_json");
+        const Json &root = parsed.value;
         if (!root.is_object())
             fail({}, "expected a JSON object at the top level, got " + describeJson(root));
         checkHeader(root);
@@ -132,7 +129,7 @@ private:
             fail("version", "missing" + supported, "graph.unsupported_version");
         if (*version != kGraphFormatVersion)
             fail("version",
-                 "graph format version " + version->dump() + " is not supported" + supported +
+                 "graph format version " + excerpt(*version) + " is not supported" + supported +
                      (version->is_number_integer() && *version > kGraphFormatVersion
                           ? "; the file was written by a newer Distillery"
                           : ""),
@@ -173,7 +170,7 @@ private:
     {
         if (!value.is_number_integer() || value < 1 || value > INT_MAX)
             fail(place, "expected a node id (a positive integer), got " +
-                            (value.is_number() ? value.dump() : describeJson(value)));
+                            (value.is_number() ? excerpt(value) : describeJson(value)));
         return value.get<NodeId>();
     }
 
@@ -320,41 +317,21 @@ Result<Graph> graphFromJson(const std::string &text, const std::string &source)
 
 Result<Graph> loadGraphFile(const std::string &path)
 {
-    std::error_code ec;
-    if (!std::filesystem::exists(path, ec))
-        return Result<Graph>::failure(errc::kGraphFile, path + ": no such file");
-    if (std::filesystem::is_directory(path, ec))
-        return Result<Graph>::failure(errc::kGraphFile, path + ": is a directory, not a graph file");
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream text;
-    if (!in || !(text << in.rdbuf()))
-        return Result<Graph>::failure(errc::kGraphFile,
-                                      path + ": cannot read the file: " + std::strerror(errno));
-    return graphFromJson(text.str(), path);
+    const InputFileKind kind{"graph file", kMaxGraphFileBytes, errc::kGraphFile, errc::kGraphFile,
+                             errc::kGraphFile};
+    auto text = readInputFile(path, kind);
+    if (!text.ok())
+        return text.error();
+    return graphFromJson(text.value(), path);
 }
 
-// Written to a temporary file first and renamed over the target, so that a crash or a full
-// disk never leaves a half-written graph where the old one was.
+// Written as every file is (files.h): a crash or a full disk never leaves a half-written graph
+// where the old one was.
 Status saveGraphFile(const Graph &graph, const std::string &path)
 {
-    const std::string temp = path + ".tmp";
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    if (!out)
-        return fileError(temp + ": cannot create the file: " + std::strerror(errno));
-    out << graphToJson(graph);
-    out.close();
-    std::error_code ec;
-    if (!out) {
-        const std::string reason = std::strerror(errno);
-        std::filesystem::remove(temp, ec);
-        return fileError(temp + ": cannot write the file: " + reason);
-    }
-    std::filesystem::rename(temp, path, ec);
-    if (ec) {
-        const std::string reason = ec.message();
-        std::filesystem::remove(temp, ec);
-        return fileError(path + ": cannot replace the file: " + reason);
-    }
+    auto written = writeFileAtomically(path, graphToJson(graph));
+    if (!written.ok())
+        return fileError(written.error().message);
     return okStatus();
 }
 

@@ -3,6 +3,7 @@
 
 #include "models/causallm.h"
 #include "distillery/core/errors.h"
+#include "torchio.h"
 
 #include <torch/script.h>
 
@@ -52,12 +53,14 @@ public:
     std::vector<torch::Tensor> parameters(ParameterScope) const override { return parameters(); }
     Status save(const std::string &path) const override
     {
+        std::ostringstream bytes;
         try {
-            m_module.save(path);
-            return okStatus();
+            m_module.save(bytes);
         } catch (const std::exception &e) {
-            return Status::failure(errc::kIoWrite, path + ": cannot save the TorchScript module: " + e.what());
+            return Status::failure(errc::kIoWrite, path + ": cannot save the TorchScript module: "
+                                                       + torchErrorText(e));
         }
+        return writeFileAtomically(path, bytes.str());
     }
 
     // Accepts a tensor, or a tuple/list whose first element is the logits and whose further

@@ -1,5 +1,6 @@
 #include "models/transformer.h"
 #include "distillery/core/errors.h"
+#include "torchio.h"
 
 #include <cmath>
 #include <fstream>
@@ -165,15 +166,9 @@ public:
             archive.write(kShapeKey, torch::tensor({s.vocab, s.layers, s.dModel, s.heads, s.ffn, s.maxLen},
                                                    torch::kLong));
             m_model->save(archive);
-            const std::string tmp = path + ".tmp";
-            archive.save_to(tmp);
-            if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-                std::remove(tmp.c_str());
-                return Status::failure(errc::kIoWrite, path + ": cannot replace the file");
-            }
-            return okStatus();
+            return saveArchiveAtomically(archive, path);
         } catch (const std::exception &e) {
-            return Status::failure(errc::kIoWrite, path + ": cannot save the model: " + e.what());
+            return Status::failure(errc::kIoWrite, path + ": cannot save the model: " + torchErrorText(e));
         }
     }
     TransformerLM module() const { return m_model; }
@@ -271,7 +266,7 @@ Result<std::unique_ptr<CausalLm>> loadCheckpoint(const std::string &path)
         model->load(archive);
         return R(std::unique_ptr<CausalLm>(std::make_unique<BuiltinLm>(model)));
     } catch (const std::exception &e) {
-        return R::failure(errc::kBadCheckpoint, path + ": cannot load the checkpoint: " + e.what());
+        return R::failure(errc::kBadCheckpoint, path + ": cannot load the checkpoint: " + torchErrorText(e));
     }
 }
 

@@ -1,6 +1,7 @@
 #include "train/trainingstate.h"
 
 #include "train/runcontext.h"
+#include "torchio.h"
 
 #include <filesystem>
 #include <type_traits>
@@ -81,7 +82,7 @@ void TrainingState::setLearningRate(double lr)
 
 void TrainingState::save(const std::string &path, std::int64_t step) const
 {
-    const std::string tmp = path + ".tmp";
+    Status written = okStatus();
     try {
         torch::serialize::OutputArchive archive;
         archive.write("step", torch::tensor({step}, torch::kLong));
@@ -107,18 +108,12 @@ void TrainingState::save(const std::string &path, std::int64_t step) const
         diag.write("flags", longs({diagnostics.hackReported ? 1 : 0, diagnostics.lastProbeStep,
                                    diagnostics.probeTokensStored ? 1 : 0}));
         archive.write("diagnostics", diag);
-        archive.save_to(tmp);
+        written = saveArchiveAtomically(archive, path);
     } catch (const std::exception &e) {
-        std::error_code ec;
-        std::filesystem::remove(tmp, ec);
-        throw RunFailure("cannot write the checkpoint " + path + ": " + e.what());
+        throw RunFailure("cannot write the checkpoint " + path + ": " + torchErrorText(e));
     }
-    std::error_code ec;
-    std::filesystem::rename(tmp, path, ec);
-    if (ec) {
-        std::filesystem::remove(tmp, ec);
-        throw RunFailure("cannot write the checkpoint " + path + ": " + ec.message());
-    }
+    if (!written.ok())
+        throw RunFailure("cannot write the checkpoint: " + written.error().message);
 }
 
 void TrainingState::restore(const std::string &path, const torch::Device &device)
@@ -171,7 +166,7 @@ void TrainingState::restore(const std::string &path, const torch::Device &device
         }
         firstStep = step.item<std::int64_t>() + 1;
     } catch (const std::exception &e) {
-        throw RunFailure("cannot restore the checkpoint " + path + ": " + e.what());
+        throw RunFailure("cannot restore the checkpoint " + path + ": " + torchErrorText(e));
     }
 }
 
