@@ -5,6 +5,7 @@
 #include "distillery/core/graph.h"
 #include "distillery/core/store.h"
 
+#include "core/clirunner.h"
 #include "core/testgraphs.h"
 
 #include <QProcess>
@@ -17,38 +18,9 @@
 using namespace distillery::core;
 using distillery::core::testing::tiny;
 
-namespace {
-
-struct CliResult
-{
-    int code = -1;
-    QString out;
-    QString err;
-};
-
-CliResult cli(const QStringList &args, int timeoutMs = 120000)
-{
-    QProcess p;
-    p.start(DISTILLERY_CLI, args);
-    CliResult r;
-    if (!p.waitForFinished(timeoutMs)) {
-        p.kill();
-        p.waitForFinished();
-        r.err = "timed out";
-        return r;
-    }
-    r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    r.out = QString::fromUtf8(p.readAllStandardOutput());
-    r.err = QString::fromUtf8(p.readAllStandardError());
-    return r;
-}
-
-QString describe(const CliResult &r)
-{
-    return QString("exit %1\nstdout:\n%2\nstderr:\n%3").arg(r.code).arg(r.out, r.err);
-}
-
-} // namespace
+using distillery::core::testing::cli;
+using distillery::core::testing::CliResult;
+using distillery::core::testing::describe;
 
 class tst_Cli : public QObject
 {
