@@ -10,6 +10,7 @@
 #include "distillery/core/trainer.h"
 
 #include <chrono>
+#include <csignal>
 #include <functional>
 #include <memory>
 #include <string>
@@ -23,10 +24,12 @@ using namespace distillery::core;
 constexpr int kExitOk = 0;
 constexpr int kExitRunFailed = 1;
 constexpr int kExitBadInput = 2;
+// A cancelled run: 128 + the signal that cancelled it (130 for Ctrl-C, 143 for SIGTERM).
 
 // The run Ctrl-C cancels (null when none).
 extern RunControl *g_control;
-extern "C" void onSigint(int);
+extern volatile std::sig_atomic_t g_cancelSignal;
+extern "C" void onSigint(int signal);
 
 int badInput(const std::string &message);
 std::string formatDuration(double seconds);
@@ -50,7 +53,7 @@ private:
 
 // A finished, failed or cancelled run: its status, error and final metrics.
 void printResult(const RunResult &r, const std::string &store);
-int exitFor(const RunResult &r); // 0 for a finished run, 1 otherwise
+int exitFor(const RunResult &r); // 0 finished, 128 + signal cancelled, 1 otherwise
 
 Result<std::unique_ptr<StoreReader>> openReader(const std::string &store);
 // RUN is a number or "last" (the newest run).

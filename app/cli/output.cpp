@@ -18,17 +18,18 @@
 namespace distillery::cli {
 
 RunControl *g_control = nullptr;
+volatile std::sig_atomic_t g_cancelSignal = 0;
 
-
-extern "C" void onSigint(int)
+extern "C" void onSigint(int signal)
 {
     // First Ctrl-C: finish the current step and end the run as cancelled. Second: quit now.
     if (g_control && !g_control->cancelRequested()) {
+        g_cancelSignal = signal;
         g_control->requestCancel();
         return;
     }
-    std::signal(SIGINT, SIG_DFL);
-    std::raise(SIGINT);
+    std::signal(signal, SIG_DFL);
+    std::raise(signal);
 }
 
 int badInput(const std::string &message)
@@ -119,7 +120,12 @@ void printResult(const RunResult &r, const std::string &store)
 
 int exitFor(const RunResult &r)
 {
-    return r.status == RunStatus::Finished ? kExitOk : kExitRunFailed;
+    if (r.status == RunStatus::Finished)
+        return kExitOk;
+    // Cancelled by a signal: the shell's convention, 128 + the signal (130 for Ctrl-C).
+    if (r.status == RunStatus::Cancelled)
+        return 128 + (g_cancelSignal ? int(g_cancelSignal) : SIGINT);
+    return kExitRunFailed;
 }
 
 ProgressPrinter::ProgressPrinter()

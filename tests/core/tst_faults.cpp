@@ -10,6 +10,8 @@
 #include "core/clirunner.h"
 #include "core/testgraphs.h"
 
+#include <sqlite3.h>
+
 #include <QDir>
 #include <QDirIterator>
 #include <QTemporaryDir>
@@ -41,6 +43,42 @@ QStringList fullDisk(const QString &folder, qint64 bytes)
             "DISTILLERY_FULLFS_DIR=" + folder, "DISTILLERY_FULLFS_BYTES=" + QString::number(bytes)};
 }
 
+bool sql(const QString &store, const QString &statement)
+{
+    sqlite3 *db = nullptr;
+    bool ok = sqlite3_open_v2(store.toUtf8().constData(), &db, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK;
+    if (ok) {
+        sqlite3_busy_timeout(db, 5000);
+        ok = sqlite3_exec(db, statement.toUtf8().constData(), nullptr, nullptr, nullptr) == SQLITE_OK;
+    }
+    sqlite3_close(db);
+    return ok;
+}
+
+std::vector<double> losses(const QString &store, RunId run)
+{
+    std::vector<double> out;
+    auto reader = StoreReader::open(store.toStdString());
+    if (!reader.ok())
+        return out;
+    const auto points = reader.value()->scalars(run, "train/loss");
+    for (const auto &p : points.value())
+        out.push_back(p.value);
+    return out;
+}
+
+bool sameLosses(const std::vector<double> &a, const std::vector<double> &b)
+{
+    if (a.size() != b.size())
+        return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (std::abs(a[i] - b[i]) > 1e-6 * std::max(1.0, std::abs(b[i]))) {
+            qWarning("losses differ first at step %zu: %.9g vs %.9g", i, a[i], b[i]);
+            return false;
+        }
+    return true;
+}
+
 } // namespace
 
 class tst_Faults : public QObject
@@ -68,7 +106,97 @@ private:
         return reader.value()->runs().value().front();
     }
 
+    // A finished run of `steps` steps with a checkpoint every 20, made to look cancelled after
+    // `keep` steps (later checkpoints and rows dropped), from the working folder `workDir` with
+    // the store given relative to it. Returns the store's absolute path; `reference` gets the
+    // uninterrupted losses.
+    QString cancelledRun(const QString &name, const QString &workDir, int steps, int keep,
+                         std::vector<double> &reference)
+    {
+        Graph g = tiny("classic-kd", steps);
+        distillery::core::testing::setAll(g, "Settings", {{"checkpoint_interval", std::int64_t(20)},
+                                                          {"eval_interval", std::int64_t(1000)}});
+        const QString graph = writeGraph(name + ".json", g);
+        QDir().mkpath(workDir);
+        auto run = cli({"run", graph, "--store", name + ".sqlite"}, 300000, {}, workDir);
+        if (run.code != 0)
+            qFatal("%s", qPrintable(describe(run)));
+        const QString store = QDir(workDir).absoluteFilePath(name + ".sqlite");
+        reference = losses(store, 1);
+        const QString last = QString::number(keep - 1);
+        if (!sql(store, "UPDATE runs SET status = 'cancelled', error = 'cancelled by the user', "
+                        "last_step = " + last + " WHERE id = 1;"
+                        "DELETE FROM checkpoints WHERE kind = 'student' AND step > " + last + ";"
+                        "DELETE FROM scalars WHERE step > " + last + " AND key NOT IN "
+                        "(SELECT id FROM keys WHERE name LIKE 'teacher/%');"))
+            qFatal("cannot rewrite %s", qPrintable(store));
+        return store;
+    }
+
 private Q_SLOTS:
+    // Two resumes of one run started together: exactly one trains it, the other is refused
+    // (exit 2) naming the owner, and the run ends as an uninterrupted one would.
+    void twoResumesOneWriter()
+    {
+        std::vector<double> reference;
+        const QString store = cancelledRun("twice", path("twice"), 400, 100, reference);
+        // The race is won by chance: three rounds, each from the same cancelled state.
+        for (int round = 0; round < 3; ++round) {
+            if (round > 0)
+                QVERIFY(sql(store, "UPDATE runs SET status = 'cancelled', last_step = 99;"
+                                   "DELETE FROM checkpoints WHERE kind = 'student' AND step > 99;"));
+            QProcess a, b;
+            a.start(DISTILLERY_CLI, {"resume", "1", "--store", store});
+            b.start(DISTILLERY_CLI, {"resume", "1", "--store", store});
+            QVERIFY(a.waitForFinished(300000) && b.waitForFinished(300000));
+            const QList<int> codes{a.exitCode(), b.exitCode()};
+            QVERIFY2(codes.count(0) == 1 && codes.count(2) == 1,
+                     qPrintable(QString("round %1: exit codes %2 and %3").arg(round).arg(codes[0]).arg(codes[1])));
+            const QString refused = QString::fromUtf8((a.exitCode() == 2 ? a : b).readAllStandardError());
+            QVERIFY2(refused.contains("being written by pid") || refused.contains("already finished"),
+                     qPrintable(refused));
+            const RunInfo info = lastRunOf(store);
+            QCOMPARE(info.status, RunStatus::Finished);
+            QVERIFY(sameLosses(losses(store, 1), reference));
+            QCOMPARE(temporaryFiles(store + ".artifacts"), QStringList{});
+        }
+    }
+
+    // The store was given relative to one folder; resume runs from another. Checkpoints are
+    // found beside the store, and the run continues to the uninterrupted numbers.
+    void resumeFromAnotherFolder()
+    {
+        std::vector<double> reference;
+        const QString store = cancelledRun("moved", path("first"), 120, 60, reference);
+        QDir().mkpath(path("second"));
+        auto resumed = cli({"resume", "last", "--store", "../first/moved.sqlite"}, 300000, {},
+                           path("second"));
+        QVERIFY2(resumed.code == 0, qPrintable(describe(resumed)));
+        QCOMPARE(lastRunOf(store).status, RunStatus::Finished);
+        QVERIFY(sameLosses(losses(store, 1), reference));
+    }
+
+    // A truncated checkpoint: resume refuses it naming the file and changes nothing.
+    void resumeFromTruncatedCheckpoint()
+    {
+        std::vector<double> reference;
+        const QString store = cancelledRun("truncated", path("truncated"), 80, 60, reference);
+        const QString newest = store + ".artifacts/run-1/step-59.pt";
+        QVERIFY(QFileInfo::exists(newest));
+        QVERIFY(QFile::resize(newest, QFileInfo(newest).size() / 2));
+        const std::vector<double> before = losses(store, 1);
+        auto resumed = cli({"resume", "1", "--store", store}, 300000);
+        QVERIFY2(resumed.code == 2, qPrintable(describe(resumed)));
+        QVERIFY2(resumed.err.contains(newest) && resumed.err.contains("left as it was"),
+                 qPrintable(describe(resumed)));
+        QVERIFY2(resumed.err.count('\n') <= 2, qPrintable(describe(resumed))); // no backtrace
+        const RunInfo info = lastRunOf(store);
+        QCOMPARE(info.status, RunStatus::Cancelled);
+        QCOMPARE(info.error, std::string("cancelled by the user"));
+        QCOMPARE(info.lastStep, std::int64_t(59));
+        QVERIFY(sameLosses(losses(store, 1), before));
+    }
+
     // The disk fills while a student checkpoint is written: the run fails, saying which file
     // and why; its metrics so far are kept; no temporary file is left.
     void fullDiskWhileCheckpointing_data()

@@ -1,3 +1,4 @@
+#include "distillery/core/errors.h"
 #include "distillery/core/store.h"
 
 #include <QtTest>
@@ -197,6 +198,97 @@ private Q_SLOTS:
         std::string first;
         std::getline(in, first);
         QCOMPARE(first, std::string("step,loss"));
+    }
+
+    // A file of another program is never turned into a store; an empty file is a new store.
+    void refusesForeignSqlite()
+    {
+        const std::string path = freshPath();
+        {
+            sqlite3 *db = nullptr;
+            QCOMPARE(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+            QCOMPARE(sqlite3_exec(db, "CREATE TABLE invoices (id INTEGER, total REAL)", nullptr,
+                                  nullptr, nullptr),
+                     SQLITE_OK);
+            sqlite3_close(db);
+        }
+        auto writer = RunWriter::open(path);
+        QVERIFY(!writer.ok());
+        QCOMPARE(writer.error().code, std::string("store.not_a_store"));
+        QVERIFY2(writer.error().message.find("invoices") != std::string::npos,
+                 writer.error().message.c_str());
+        QVERIFY(isInputError(writer.error()));
+        // Unchanged: no WAL file, no runs table, still its own journal mode.
+        QVERIFY(!QFileInfo::exists(QString::fromStdString(path + "-wal")));
+        QCOMPARE(rawText(path, "SELECT count(*) FROM sqlite_master WHERE name = 'runs'"),
+                 std::string("0"));
+        QCOMPARE(rawText(path, "PRAGMA journal_mode"), std::string("delete"));
+
+        const std::string empty = freshPath();
+        { std::ofstream touch(empty); }
+        TAKE(fresh, RunWriter::open(empty));
+        TAKE(run, fresh->createRun(newRun("in an empty file")));
+        QCOMPARE(run, RunId(1));
+    }
+
+    // Claiming a run for writing is one step: while its writer lives, a second one is refused
+    // with the owner's pid and host; releaseRun gives a reopened run back unchanged.
+    void claimIsExclusive()
+    {
+        const std::string path = freshPath();
+        TAKE(first, RunWriter::open(path));
+        TAKE(second, RunWriter::open(path));
+        TAKE(run, first->createRun(newRun("owned")));
+        auto refused = second->reopenRun(run);
+        QVERIFY(!refused.ok());
+        QCOMPARE(refused.error().code, std::string("store.run_active"));
+        QVERIFY2(refused.error().message.find("pid " + std::to_string(getpid())) != std::string::npos,
+                 refused.error().message.c_str());
+        QVERIFY(isInputError(refused.error()));
+
+        CHECK_OK(first->finishRun(run, RunStatus::Cancelled, "cancelled by the user"));
+        CHECK_OK(second->reopenRun(run));
+        TAKE(reader, StoreReader::open(path));
+        TAKE(claimed, reader->run(run));
+        QCOMPARE(claimed.status, RunStatus::Running);
+        QVERIFY(!first->reopenRun(run).ok()); // now the second owns it
+        CHECK_OK(second->releaseRun(run));
+        TAKE(back, reader->run(run));
+        QCOMPARE(back.status, RunStatus::Cancelled);
+        QCOMPARE(back.error, std::string("cancelled by the user"));
+        QVERIFY(back.finishedAt > 0);
+        QVERIFY(!second->releaseRun(run).ok()); // not reopened any more
+    }
+
+    // Checkpoints are recorded relative to the store's folder and found again after the
+    // store and its artifacts moved, from any current directory.
+    void checkpointPathsFollowTheStore()
+    {
+        QTemporaryDir a, b;
+        const std::string path = a.filePath("runs.sqlite").toStdString();
+        const std::string artifacts = defaultArtifactsFolder(path);
+        QCOMPARE(QString::fromStdString(artifacts), a.filePath("runs.sqlite.artifacts"));
+        QCOMPARE(QString::fromStdString(defaultArtifactsFolder("runs.sqlite")),
+                 QDir::current().absoluteFilePath("runs.sqlite.artifacts"));
+        {
+            TAKE(writer, RunWriter::open(path));
+            TAKE(run, writer->createRun(newRun("moved")));
+            CHECK_OK(writer->addCheckpoint({run, 3, artifacts + "/run-1/step-3.pt", "student", 0}));
+            CHECK_OK(writer->addCheckpoint({run, 4, "/elsewhere/step-4.pt", "student", 0}));
+            CHECK_OK(writer->finishRun(run, RunStatus::Finished));
+        }
+        QCOMPARE(rawText(path, "SELECT path FROM checkpoints WHERE step = 3"),
+                 std::string("runs.sqlite.artifacts/run-1/step-3.pt"));
+        QCOMPARE(rawText(path, "SELECT path FROM checkpoints WHERE step = 4"),
+                 std::string("/elsewhere/step-4.pt"));
+        QVERIFY(QFile::rename(a.filePath("runs.sqlite"), b.filePath("runs.sqlite")));
+        const std::string moved = b.filePath("runs.sqlite").toStdString();
+        TAKE(reader, StoreReader::open(moved));
+        TAKE(cps, reader->checkpoints(1));
+        QCOMPARE(QString::fromStdString(cps[0].path), b.filePath("runs.sqlite.artifacts/run-1/step-3.pt"));
+        QCOMPARE(cps[1].path, std::string("/elsewhere/step-4.pt"));
+        QCOMPARE(storeRelativePath(moved, b.filePath("x/y.pt").toStdString()), std::string("x/y.pt"));
+        QCOMPARE(resolveStorePath(moved, "x/y.pt"), b.filePath("x/y.pt").toStdString());
     }
 
     void missingFile()
@@ -623,8 +715,12 @@ private Q_SLOTS:
         QCOMPARE(int(series.size()), 1);
         TAKE(info, reader->run(run, 3600));
         QCOMPARE(info.status, RunStatus::Running); // left to its owner; pid alive, fresh beat
-        // A new writer appears while the reader stays open.
+        // A new writer appears while the reader stays open; it may claim the run only once the
+        // old owner's heartbeat is stale.
         TAKE(writer, RunWriter::open(path));
+        QCOMPARE(writer->reopenRun(run).error().code, std::string("store.run_active"));
+        QVERIFY(rawExec(path, "UPDATE runs SET heartbeat_at = 1700000000.0, pid = 0 WHERE id = " +
+                                  std::to_string(run)));
         CHECK_OK(writer->reopenRun(run));
         writer->addScalar(run, "train/loss", 1, 0.25);
         CHECK_OK(writer->flush());

@@ -155,7 +155,7 @@ Result<std::vector<CheckpointInfo>> StoreReader::checkpoints(RunId run) const
         CheckpointInfo info;
         info.run = sqlite3_column_int64(query.get(), 0);
         info.step = sqlite3_column_int64(query.get(), 1);
-        info.path = columnText(query.get(), 2);
+        info.path = resolveStorePath(m_impl->path, columnText(query.get(), 2));
         info.kind = columnText(query.get(), 3);
         info.createdAt = sqlite3_column_double(query.get(), 4);
         result.push_back(std::move(info));

@@ -178,6 +178,23 @@ Result<Connection> openWritable(const std::string &path, bool create)
     if (!opened)
         return opened.error();
     Connection db = std::move(opened.value().first);
+    // Schema version 0 is a new store only if the file is empty: an SQLite file of some other
+    // program is refused before anything (WAL mode included) changes it.
+    if (opened.value().second == 0) {
+        Statement query(db.get(), "SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' "
+                                  "ORDER BY name LIMIT 4");
+        if (!query.ok())
+            return sqlFailure(db.get(), path, "cannot read the store's tables");
+        std::string tables;
+        int count = 0;
+        while (sqlite3_step(query.get()) == SQLITE_ROW)
+            tables += (count++ ? ", " : "") + columnText(query.get(), 0);
+        if (count > 0)
+            return Error{"store.not_a_store",
+                         path + ": an SQLite database of another program (it holds " + tables +
+                             (count > 3 ? ", ..." : "") +
+                             "), not a Distillery run store; give a new file or a run store"};
+    }
     std::optional<std::string> journalMode;
     {
         Statement query(db.get(), "PRAGMA journal_mode = WAL");

@@ -3,6 +3,7 @@
 // row stays buffered for the next attempt.
 
 #include "distillery/core/store.h"
+#include "distillery/core/errors.h"
 
 #include "store/runrow.h"
 #include "store/schema.h"
@@ -73,6 +74,7 @@ struct RunWriter::Impl
     std::vector<PendingFinish> finishes;
     std::map<RunId, std::int64_t> lastSteps;
     std::vector<RunId> openRuns;
+    std::map<RunId, RunInfo> beforeReopen; // what releaseRun() puts back
     double lastFlush = 0; // steady-clock seconds
     std::map<std::string, std::int64_t> keyIds;
     std::map<std::string, std::int64_t> newKeys; // interned by the transaction in progress
@@ -387,18 +389,34 @@ Result<RunId> RunWriter::createRun(const NewRun &run)
 Status RunWriter::reopenRun(RunId run)
 {
     Impl &d = *m_impl;
-    std::int64_t lastStep = 0;
+    const std::string name = "run " + std::to_string(run);
+    // Read and claim under one write lock: a second claimer waits, then sees this one's claim.
+    Transaction tx(d.db.get());
+    if (!tx.began())
+        return d.storeError("cannot lock the store to claim " + name);
+    RunInfo before;
     {
-        Statement query(d.db.get(), "SELECT last_step FROM runs WHERE id = ?1");
+        const std::string sql = std::string("SELECT ") + kRunColumns + " FROM runs WHERE id = ?1";
+        Statement query(d.db.get(), sql.c_str());
         if (!query.ok())
-            return d.storeError("cannot read run " + std::to_string(run));
+            return d.storeError("cannot read " + name);
         sqlite3_bind_int64(query.get(), 1, run);
         const int rc = sqlite3_step(query.get());
         if (rc == SQLITE_DONE)
             return noSuchRun(d.path, run);
         if (rc != SQLITE_ROW)
-            return d.storeError("cannot read run " + std::to_string(run));
-        lastStep = sqlite3_column_int64(query.get(), 0);
+            return d.storeError("cannot read " + name);
+        before = readRun(query.get());
+    }
+    if (before.status == RunStatus::Running && !writerGone(before, 30.0, unixNow()))
+        return Error{"store.run_active",
+                     d.path + ": " + name + " ('" + before.name + "') is being written by pid " +
+                         std::to_string(before.pid) +
+                         (before.host.empty() ? std::string() : " on " + before.host) +
+                         "; only one process can write a run (stop that one first)"};
+    if (before.status == RunStatus::Running) { // its writer is gone: it was interrupted
+        before.status = RunStatus::Interrupted;
+        before.error = interruptedMessage(before);
     }
     sqlite3_stmt *stmt = d.statements.get(
         "UPDATE runs SET status = 'running', error = NULL, finished_at = NULL, pid = ?2, "
@@ -409,15 +427,49 @@ Status RunWriter::reopenRun(RunId run)
     sqlite3_bind_int64(stmt, 2, static_cast<std::int64_t>(getpid()));
     bindText(stmt, 3, hostName());
     sqlite3_bind_double(stmt, 4, unixNow());
-    if (!stepDone(stmt))
-        return d.storeError("cannot reopen run " + std::to_string(run));
+    if (!stepDone(stmt) || !tx.commit())
+        return d.storeError("cannot reopen " + name);
     // A finish still pending from before would close the run again at the next flush.
     d.finishes.erase(std::remove_if(d.finishes.begin(), d.finishes.end(),
                                     [run](const PendingFinish &f) { return f.run == run; }),
                      d.finishes.end());
     if (!d.isOpen(run))
         d.openRuns.push_back(run);
-    d.lastSteps[run] = lastStep;
+    d.lastSteps[run] = before.lastStep;
+    d.beforeReopen[run] = before;
+    return okStatus();
+}
+
+Status RunWriter::releaseRun(RunId run)
+{
+    Impl &d = *m_impl;
+    const auto it = d.beforeReopen.find(run);
+    if (it == d.beforeReopen.end())
+        return Status::failure(errc::kInternal, "run " + std::to_string(run) +
+                                                    " was not reopened by this writer");
+    const RunInfo before = it->second;
+    if (auto flushed = flush(); !flushed.ok())
+        return flushed;
+    sqlite3_stmt *stmt = d.statements.get(
+        "UPDATE runs SET status = ?2, error = ?3, finished_at = ?4, last_step = ?5 WHERE id = ?1");
+    if (!stmt)
+        return d.storeError("cannot prepare the run update");
+    sqlite3_bind_int64(stmt, 1, run);
+    bindText(stmt, 2, runStatusName(before.status));
+    if (before.error.empty())
+        sqlite3_bind_null(stmt, 3);
+    else
+        bindText(stmt, 3, before.error);
+    if (before.finishedAt > 0)
+        sqlite3_bind_double(stmt, 4, before.finishedAt);
+    else
+        sqlite3_bind_null(stmt, 4);
+    sqlite3_bind_int64(stmt, 5, before.lastStep);
+    if (!stepDone(stmt))
+        return d.storeError("cannot give run " + std::to_string(run) + " back");
+    d.openRuns.erase(std::remove(d.openRuns.begin(), d.openRuns.end(), run), d.openRuns.end());
+    d.lastSteps.erase(run);
+    d.beforeReopen.erase(it);
     return okStatus();
 }
 
@@ -448,6 +500,7 @@ void RunWriter::addSample(RunId run, std::int64_t step, int idx, const std::stri
 Status RunWriter::addCheckpoint(const CheckpointInfo &checkpoint)
 {
     CheckpointInfo row = checkpoint;
+    row.path = storeRelativePath(m_impl->path, row.path);
     if (row.createdAt <= 0)
         row.createdAt = unixNow();
     m_impl->checkpoints.push_back(row);

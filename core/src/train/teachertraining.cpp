@@ -17,7 +17,7 @@ std::unique_ptr<models::CausalLm> savedTeacher(const RunContext &ctx, const std:
     auto meta = reader.value()->runMeta(ctx.log.run());
     if (!meta.ok() || !meta.value().count(metaKey))
         return nullptr;
-    auto loaded = models::loadCheckpoint(meta.value().at(metaKey));
+    auto loaded = models::loadCheckpoint(resolveStorePath(ctx.storePath, meta.value().at(metaKey)));
     return loaded.ok() ? std::move(loaded.value()) : nullptr;
 }
 
@@ -81,7 +81,7 @@ bool trainTeacher(const RunContext &ctx, Teacher &t)
     const std::string path = ctx.artifact("teacher-" + std::to_string(tp.node) + ".pt");
     if (auto st = model->save(path); !st.ok())
         throw RunFailure(st.error().message);
-    ctx.log.meta(savedKey, path);
+    ctx.log.meta(savedKey, storeRelativePath(ctx.storePath, path));
     ctx.log.checkpoint(tp.trainSteps, path, "teacher");
     t.model = std::move(model);
     return true;

@@ -5,6 +5,7 @@
 
 #include "distillery/core/blas.h"
 #include "distillery/core/errors.h"
+#include "distillery/core/files.h"
 #include "distillery/core/trainer.h"
 
 #include "train/diagnosticsrunner.h"
@@ -56,7 +57,9 @@ public:
     // Everything that can be wrong with the input, checked before a run row exists.
     Status prepare();
     // Creates (or reopens) the run and trains. Never throws.
-    RunResult run(RunId resumeFrom);
+    // An Error when nothing was changed: the run could not be created, or a resume could not
+    // start (the run is left as it was).
+    Result<RunResult> run(RunId resumeFrom);
 
 private:
     Status openRun(RunId resumeFrom);
@@ -78,6 +81,8 @@ private:
     std::unique_ptr<RunWriter> m_writer;
     RunId m_runId = 0;
     bool m_resuming = false;
+    bool m_resumed = false;    // a resume got past restoring its state
+    std::string m_resumeFrom;  // the checkpoint a resume continues from
     fs::path m_artifacts;
     ThreadPlan m_threads;
     std::optional<data::TopKCache> m_topk;
@@ -121,6 +126,14 @@ Status Trainer::openRun(RunId resumeFrom)
     if (resumeFrom > 0) {
         m_runId = resumeFrom;
         m_resuming = true;
+        // Everything a resume needs is checked before the run is claimed: a resume that cannot
+        // start leaves the run as it was.
+        m_resumeFrom = newestStudentCheckpoint();
+        if (!m_resumeFrom.empty())
+            if (auto problem = TrainingState::checkReadable(m_resumeFrom); !problem.empty())
+                return Status::failure(errc::kBadCheckpoint,
+                                       "cannot resume run " + std::to_string(resumeFrom) + ": " +
+                                           problem + "; the run is left as it was");
         return m_writer->reopenRun(resumeFrom);
     }
     NewRun nr;
@@ -140,20 +153,19 @@ Status Trainer::openRun(RunId resumeFrom)
     return okStatus();
 }
 
-RunResult Trainer::run(RunId resumeFrom)
+Result<RunResult> Trainer::run(RunId resumeFrom)
 {
     RunResult result;
     result.device = m_deviceName;
     const auto t0 = Clock::now();
-    if (auto st = openRun(resumeFrom); !st.ok()) {
-        result.status = RunStatus::Failed;
-        result.error = st.error().message;
-        return result;
-    }
+    if (auto st = openRun(resumeFrom); !st.ok())
+        return st.error();
     result.runId = m_runId;
     m_progress.setRun(m_runId);
-    m_artifacts = fs::path(m_options.artifactsDir.empty() ? m_options.storePath + ".artifacts"
-                                                          : m_options.artifactsDir)
+    // Absolute, so that the run never depends on the current directory.
+    std::error_code ec;
+    m_artifacts = (m_options.artifactsDir.empty() ? fs::path(defaultArtifactsFolder(m_options.storePath))
+                                                  : fs::absolute(m_options.artifactsDir, ec))
                   / ("run-" + std::to_string(m_runId));
 
     std::string error;
@@ -163,6 +175,14 @@ RunResult Trainer::run(RunId resumeFrom)
         error = std::string("LibTorch error: ") + e.what_without_backtrace();
     } catch (const std::exception &e) {
         error = e.what();
+    }
+    if (!error.empty() && m_resuming && !m_resumed) {
+        // The resume failed before training went on: the run is given back as it was.
+        error = "cannot resume run " + std::to_string(m_runId) + ": " + error;
+        auto released = m_writer->releaseRun(m_runId);
+        if (released.ok())
+            return Error{errc::kBadCheckpoint, error + "; the run is left as it was"};
+        error += "; " + released.error().message;
     }
     if (!error.empty()) {
         result.status = RunStatus::Failed;
@@ -207,9 +227,11 @@ void Trainer::train(RunResult &result)
                             + (m_threads.overlap ? ", teacher pass overlapped on a second thread" : ""));
     log.meta("blas", describeBlas());
     log.meta("dataset", m_data->describe());
-    log.meta("artifacts", m_artifacts.string());
-    // Resume: continue from the newest student checkpoint of this run, if any.
-    const std::string resumePath = m_resuming ? newestStudentCheckpoint() : std::string();
+    log.meta("artifacts", storeRelativePath(m_options.storePath, m_artifacts.string()));
+    // A process killed while writing a file leaves its temporary file behind.
+    removeStaleTemporaryFiles(m_artifacts.string());
+    // Resume: continue from the newest student checkpoint of this run (checked by openRun).
+    const std::string resumePath = m_resumeFrom;
 
     for (auto &t : m_teachers) {
         if (t.plan.source == "train" && !trainTeacher(ctx, t)) {
@@ -228,6 +250,7 @@ void Trainer::train(RunResult &result)
     TrainingState state(m_plan, m_teachers, m_device);
     if (!resumePath.empty())
         state.restore(resumePath, m_device);
+    m_resumed = true;
     // Rows written after the checkpoint by the interrupted attempt are rewritten by this one;
     // dropping them first keeps no stale tail (the teacher curves stay).
     if (m_resuming)
@@ -427,8 +450,11 @@ Result<RunResult> resumeRun(RunId run, const RunOptions &options, const Progress
         return Result<RunResult>::failure(errc::kInvalidInput, "run " + std::to_string(run)
                                                            + " is already finished");
     if (info.value().status == RunStatus::Running)
-        return Result<RunResult>::failure(errc::kInvalidInput, "run " + std::to_string(run)
-                                                           + " is still running in another process");
+        return Result<RunResult>::failure(
+            "store.run_active", "run " + std::to_string(run) + " is still being written by pid "
+                                    + std::to_string(info.value().pid)
+                                    + (info.value().host.empty() ? "" : " on " + info.value().host)
+                                    + "; only one process can write a run");
     auto graph = graphFromJson(info.value().graphJson, "run " + std::to_string(run));
     if (!graph.ok())
         return graph.error();

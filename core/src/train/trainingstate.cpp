@@ -116,6 +116,26 @@ void TrainingState::save(const std::string &path, std::int64_t step) const
         throw RunFailure("cannot write the checkpoint: " + written.error().message);
 }
 
+std::string TrainingState::checkReadable(const std::string &path)
+{
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec))
+        return path + ": the checkpoint file is missing";
+    try {
+        torch::serialize::InputArchive archive;
+        archive.load_from(path, torch::kCPU);
+        torch::Tensor step;
+        if (!archive.try_read("step", step) || step.numel() != 1)
+            return path + ": not a Distillery training checkpoint (no step)";
+        torch::serialize::InputArchive student;
+        if (!archive.try_read("student", student))
+            return path + ": not a Distillery training checkpoint (no student)";
+    } catch (const std::exception &e) {
+        return path + ": cannot read the checkpoint (truncated or damaged?): " + torchErrorText(e);
+    }
+    return {};
+}
+
 void TrainingState::restore(const std::string &path, const torch::Device &device)
 {
     try {

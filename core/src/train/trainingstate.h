@@ -54,6 +54,9 @@ public:
     void save(const std::string &path, std::int64_t step) const;
     // Reads a state written by save(); throws RunFailure naming the path and what is wrong.
     void restore(const std::string &path, const torch::Device &device);
+    // Whether `path` holds a state save() wrote (readable, complete, with its step): checked
+    // before a resume changes anything. Returns the problem, or an empty string.
+    static std::string checkReadable(const std::string &path);
 
 private:
     std::unique_ptr<models::CausalLm> m_student;

@@ -85,8 +85,13 @@ public:
     RunWriter &operator=(const RunWriter &) = delete;
 
     Result<RunId> createRun(const NewRun &run);
-    // Reopens an existing run for writing (resume): sets it to running, takes the heartbeat.
+    // Claims an existing run for writing (resume), in one transaction: a run still being written
+    // by a live process is refused (store.run_active, naming its pid and host), so two resumes
+    // can never both train it; otherwise it becomes running with this process's heartbeat.
     Status reopenRun(RunId run);
+    // Gives a run reopened by this writer back as it was before reopenRun (status, error, end
+    // time): a resume that could not start changes nothing.
+    Status releaseRun(RunId run);
 
     // Buffered; nothing is dropped: every call ends up in the table at the next flush.
     // A step written again replaces the earlier row (a resumed run rewrites its steps).
@@ -172,5 +177,15 @@ Status renameRun(const std::string &path, RunId run, const std::string &name);
 // stay on disk). Refuses a run still marked running whose writer is alive (same staleness rule
 // as StoreReader::runs()): cancel it first. A dead writer's run can be deleted.
 Status deleteRun(const std::string &path, RunId run, double staleSeconds = 30.0);
+
+// Files beside a store (checkpoints, teachers, caches) are recorded relative to the store's
+// folder, so that a store and its artifacts can be moved together and used from any current
+// directory. storeRelativePath() gives what to record (absolute when outside that folder);
+// resolveStorePath() gives the file to open (a relative path recorded by an older version,
+// relative to its writer's current directory, is tried as it is when not found beside the store).
+std::string storeRelativePath(const std::string &storePath, const std::string &path);
+std::string resolveStorePath(const std::string &storePath, const std::string &recorded);
+// `<store folder>/<store file>.artifacts`, absolute.
+std::string defaultArtifactsFolder(const std::string &storePath);
 
 } // namespace distillery::core
