@@ -9,6 +9,7 @@ packages=(
   qt6-base-dev qt6-svg-dev libqcustomplot-dev libgl-dev
   python3-torch python3-numpy
   xvfb xauth imagemagick
+  clang-14 libclang-rt-14-dev
 )
 
 missing=()

@@ -15,6 +15,31 @@ std::int64_t parameterCount(const ModelShape &s)
     return s.vocab * d + s.maxLen * d + s.layers * perBlock + 2 * d + d * s.vocab;
 }
 
+std::string modelShapeProblem(const ModelShape &s, std::uint64_t fileBytes)
+{
+    struct Field
+    {
+        const char *name;
+        std::int64_t value, max;
+    };
+    for (const Field &f : {Field{"vocab", s.vocab, 1 << 22}, Field{"layers", s.layers, 4096},
+                           Field{"d_model", s.dModel, 1 << 16}, Field{"heads", s.heads, 1024},
+                           Field{"ffn", s.ffn, 1 << 18}, Field{"max_len", s.maxLen, 1 << 20}})
+        if (f.value < 1 || f.value > f.max)
+            return std::string("the model shape says ") + f.name + " = " + std::to_string(f.value) +
+                   ", expected 1.." + std::to_string(f.max);
+    if (s.dModel % s.heads != 0)
+        return "the model shape says d_model = " + std::to_string(s.dModel) + " with " +
+               std::to_string(s.heads) + " heads, which do not divide it";
+    // Within the ranges above the count fits in 64 bits (at most about 2^53).
+    const std::int64_t params = parameterCount(s);
+    // Weights are stored as float32; half of that leaves room for a future 16-bit format.
+    if (std::uint64_t(params) > fileBytes / 2)
+        return "the model shape describes " + std::to_string(params) +
+               " parameters, more than a file of " + std::to_string(fileBytes) + " bytes can hold";
+    return {};
+}
+
 double forwardFlopsPerToken(const ModelShape &s, std::int64_t seqLen)
 {
     const double d = double(s.dModel);

@@ -5,6 +5,7 @@
 // Every dataset is a pair of fixed token matrices (train / validation) of sequences with
 // seqLen + 1 tokens; a batch feeds tokens 0..T-1 and predicts tokens 1..T.
 
+#include "data/corpus.h"
 #include "distillery/core/result.h"
 
 #include <torch/torch.h>
@@ -166,12 +167,6 @@ Result<std::shared_ptr<Dataset>> makeDataset(const DatasetConfig &config);
 std::vector<std::int64_t> encodeBytes(const std::string &text);
 // Exact inverse of encodeBytes; ids outside 0..255 become U+FFFD.
 std::string decodeBytes(const std::vector<std::int64_t> &ids);
-// Strict UTF-8 (RFC 3629): rejects overlong forms, surrogates, code points above U+10FFFF and
-// truncated sequences. errorOffset receives the offset of the first byte of the bad sequence.
-bool isValidUtf8(const std::string &text, std::size_t *errorOffset = nullptr);
-// Replaces every invalid sequence (maximal subpart, as in Unicode's recommended practice) by
-// U+FFFD.
-std::string sanitizeUtf8(const std::string &text);
 
 // Top-k teacher log-probs for every training row, computed once before training (offline
 // distillation from a sparse top-k cache).

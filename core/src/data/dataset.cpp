@@ -1,7 +1,5 @@
 #include "data/data.h"
-#include "common/jsonread.h"
 #include "distillery/core/errors.h"
-#include "distillery/core/files.h"
 
 #include <algorithm>
 #include <cctype>
@@ -25,116 +23,6 @@ constexpr std::uint64_t kEpochSalt = 0x65706F6368ULL;      // "epoch"
 // No dataset may hold more tokens than this (2 GiB of int64): a guard against typos such as
 // 10^9 sequences, which would otherwise end in an out-of-memory kill.
 constexpr std::int64_t kMaxTokens = std::int64_t(1) << 28;
-// A corpus file is read whole; larger files are refused before anything is allocated.
-constexpr std::uint64_t kMaxCorpusBytes = std::uint64_t(1) << 30;
-
-bool onlyWhitespace(const std::string &text)
-{
-    return std::all_of(text.begin(), text.end(),
-                       [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; });
-}
-
-std::size_t lineOf(const std::string &text, std::size_t offset)
-{
-    return 1 + std::size_t(std::count(text.begin(), text.begin() + std::ptrdiff_t(offset), '\n'));
-}
-
-Result<std::string> readCorpusFile(const std::string &path)
-{
-    const InputFileKind kind{"corpus file (UTF-8 text or JSON lines)", kMaxCorpusBytes,
-                             errc::kDataNotFound, errc::kDataIo, errc::kDataEmpty};
-    auto raw = readInputFile(path, kind);
-    if (!raw.ok())
-        return raw.error();
-    std::string text = std::move(raw.value());
-    if (onlyWhitespace(text))
-        return Result<std::string>::failure(errc::kDataEmpty, path + ": the corpus file contains only "
-                                                            "whitespace");
-    std::size_t offset = 0;
-    if (!isValidUtf8(text, &offset))
-        return Result<std::string>::failure(
-            "data.invalid_utf8", path + ":" + std::to_string(lineOf(text, offset)) +
-                                ": not valid UTF-8 (byte offset " + std::to_string(offset) + ")");
-    return text;
-}
-
-std::string withArticle(const jsonread::Json &value)
-{
-    switch (value.type()) {
-    case jsonread::Json::value_t::null:
-        return "null";
-    case jsonread::Json::value_t::object:
-        return "an object";
-    case jsonread::Json::value_t::array:
-        return "an array";
-    case jsonread::Json::value_t::boolean:
-        return "a boolean";
-    case jsonread::Json::value_t::string:
-        return "a string";
-    default:
-        return "a number";
-    }
-}
-
-// Each JSON line is parsed on its own, so the line of the parser's message is always 1: only
-// the column is worth keeping ("not valid JSON: parse error at line 1, column 5: ...").
-std::string parseErrorText(const std::string &message)
-{
-    std::string text = message;
-    const std::string prefix = "not valid JSON: parse error at line 1, ";
-    if (text.rfind(prefix, 0) == 0)
-        text = "invalid JSON: parse error at " + text.substr(prefix.size());
-    return text;
-}
-
-// JSON lines: one object per line, blank lines skipped; documents joined with "\n\n".
-Result<std::string> readJsonLines(const std::string &path, const std::string &field)
-{
-    auto raw = readCorpusFile(path);
-    if (!raw.ok())
-        return raw.error();
-    const std::string &text = raw.value();
-    std::string joined;
-    std::size_t documents = 0, lineNo = 0, start = 0;
-    while (start <= text.size()) {
-        std::size_t end = text.find('\n', start);
-        if (end == std::string::npos)
-            end = text.size();
-        std::string line = text.substr(start, end - start);
-        start = end + 1;
-        ++lineNo;
-        if (!line.empty() && line.back() == '\r')
-            line.pop_back();
-        if (onlyWhitespace(line))
-            continue;
-        const std::string where = path + ":" + std::to_string(lineNo) + ": ";
-        jsonread::Parsed parsed = jsonread::parse(line);
-        if (!parsed.ok)
-            return Result<std::string>::failure(
-                errc::kDataParse,
-                where + (parsed.error.place.empty() ? "" : parsed.error.place + ": ") +
-                    parseErrorText(parsed.error.message));
-        const jsonread::Json &value = parsed.value;
-        if (!value.is_object())
-            return Result<std::string>::failure(errc::kDataParse, where + "expected a JSON object, found " +
-                                                             withArticle(value));
-        const auto it = value.find(field);
-        if (it == value.end())
-            return Result<std::string>::failure(errc::kDataParse, where + "field '" + field + "' missing");
-        if (!it->is_string())
-            return Result<std::string>::failure(errc::kDataParse, where + "field '" + field + "' is " +
-                                                             withArticle(*it) +
-                                                             ", expected a string");
-        if (documents++ > 0)
-            joined += "\n\n";
-        joined += it->get<std::string>();
-    }
-    if (onlyWhitespace(joined))
-        return Result<std::string>::failure(errc::kDataEmpty, path + ": every '" + field +
-                                                         "' field is empty or whitespace");
-    return joined;
-}
-
 // Cuts the byte stream into non-overlapping windows of T+1 bytes (a trailing remainder is
 // dropped) and sends window w to validation when u(seed, w) < fraction, u a hash mapped to
 // [0, 1). At least one window is kept for training and, when fraction > 0 and there are two

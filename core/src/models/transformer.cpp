@@ -3,6 +3,7 @@
 #include "torchio.h"
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 
@@ -239,23 +240,10 @@ Result<std::unique_ptr<CausalLm>> loadCheckpoint(const std::string &path)
         ModelShape s{v[0].item<std::int64_t>(), v[1].item<std::int64_t>(), v[2].item<std::int64_t>(),
                      v[3].item<std::int64_t>(), v[4].item<std::int64_t>(), v[5].item<std::int64_t>()};
         // The header decides what is built: every field must be sane before anything is.
-        struct Field
-        {
-            const char *name;
-            std::int64_t value, max;
-        };
-        for (const Field &f : {Field{"vocab", s.vocab, 1 << 22}, Field{"layers", s.layers, 4096},
-                               Field{"d_model", s.dModel, 1 << 16}, Field{"heads", s.heads, 1024},
-                               Field{"ffn", s.ffn, 1 << 18}, Field{"max_len", s.maxLen, 1 << 20}})
-            if (f.value < 1 || f.value > f.max)
-                return R::failure(errc::kBadCheckpoint, path + ": the model shape says " + f.name + " = "
-                                                        + std::to_string(f.value) + ", expected 1.."
-                                                        + std::to_string(f.max));
-        if (s.dModel % s.heads != 0)
-            return R::failure(errc::kBadCheckpoint, path + ": the model shape says d_model = "
-                                                    + std::to_string(s.dModel) + " with "
-                                                    + std::to_string(s.heads)
-                                                    + " heads, which do not divide it");
+        std::error_code ec;
+        const auto bytes = std::filesystem::file_size(path, ec);
+        if (auto problem = modelShapeProblem(s, ec ? 0 : std::uint64_t(bytes)); !problem.empty())
+            return R::failure(errc::kBadCheckpoint, path + ": " + problem);
         TransformerLM model(s);
         if (auto problem = checkAgainst(*model, archive, ""); !problem.empty())
             return R::failure(errc::kBadCheckpoint, path + ": " + problem);

@@ -18,6 +18,12 @@ struct ModelShape
     std::int64_t maxLen = 0; // learned positions
 };
 
+// Why a built-in checkpoint's header cannot be what it says, or an empty string: every field
+// in its range, heads dividing d_model, and no more parameters than a file of `fileBytes`
+// bytes can hold (checked before anything is allocated, so a corrupt header can never ask for
+// terabytes). Field names as in the message: vocab, layers, d_model, heads, ffn, max_len.
+std::string modelShapeProblem(const ModelShape &shape, std::uint64_t fileBytes);
+
 // Trainable parameters: embeddings, positions, per block (2 LayerNorms, QKV, output
 // projection, two FFN matrices, with biases), the final LayerNorm and an untied output head.
 std::int64_t parameterCount(const ModelShape &shape);
