@@ -510,6 +510,44 @@ private Q_SLOTS:
             QVERIFY(runs.empty());
         }
     }
+
+    // No validation data: no eval/ metric is stored (not zeros), and the run says why.
+    void noValidationDataNoMetrics_data()
+    {
+        QTest::addColumn<double>("fraction");
+        QTest::addColumn<int>("bytes");
+        QTest::newRow("validation_fraction = 0") << 0.0 << 4000;
+        QTest::newRow("one window") << 0.5 << 20; // seq_len 16: one window of 17 bytes
+    }
+    void noValidationDataNoMetrics()
+    {
+        QFETCH(double, fraction);
+        QFETCH(int, bytes);
+        Graph g = tiny("reverse-kl");
+        QFile f(m_dir.filePath(QString("corpus-%1.txt").arg(bytes)));
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        for (int i = 0; i < bytes; ++i)
+            f.putChar(char('a' + (i * 7 + i / 3) % 26));
+        f.close();
+        const NodeId d = g.nodesOfKind("Dataset").front()->id;
+        ENSURE(g.setParam(d, "source", std::string("text")));
+        ENSURE(g.setParam(d, "path", f.fileName().toStdString()));
+        ENSURE(g.setParam(d, "validation_fraction", fraction));
+        for (const Node *n : g.nodesOfKind("Teacher"))
+            ENSURE(g.setParam(n->id, "vocab", std::int64_t(0)));
+        RunOptions o;
+        o.storePath = store(QString("noval-%1.sqlite").arg(bytes).toStdString().c_str());
+        auto r = runExperiment(g, o);
+        QVERIFY2(r.ok(), r.ok() ? "" : r.error().message.c_str());
+        QCOMPARE(r.value().status, RunStatus::Finished);
+        QVERIFY(r.value().finalMetrics.empty());
+        auto reader = StoreReader::open(o.storePath).value();
+        for (const auto &key : reader->keys(r.value().runId).value())
+            QVERIFY2(key.rfind("eval/", 0) != 0, key.c_str());
+        const auto meta = reader->runMeta(r.value().runId).value();
+        QVERIFY(meta.count("warning/evaluation"));
+        QVERIFY(QString::fromStdString(meta.at("warning/evaluation")).contains("no validation data"));
+    }
 };
 
 QTEST_GUILESS_MAIN(tst_Trainer)

@@ -1,4 +1,5 @@
 #include "train/evaluation.h"
+#include <spdlog/spdlog.h>
 
 namespace distillery::core::train {
 
@@ -6,12 +7,34 @@ namespace distillery::core::train {
 //   eval/student_nll = −log p_S(y), eval/student_acc = [argmax p_S = y],
 //   eval/teacher_nll, eval/teacher_acc, eval/kl_teacher_student = KL(p_T ‖ p_S) (first teacher),
 //   eval/kl_oracle_student = KL(p* ‖ p_S), eval/oracle_nll, eval/kl_oracle_teacher (oracle data).
+// No validation data (validation_fraction = 0, or a corpus of one window): no metric at all,
+// rather than means over nothing that read as zeros; the run says why once.
+bool Evaluator::haveValidationData()
+{
+    if (m_ctx.data.validationSize() > 0)
+        return true;
+    if (!m_warned) {
+        m_warned = true;
+        const std::string why =
+            "no validation data (" + m_ctx.data.describe() +
+            "): evaluation metrics and diagnostics are not computed; hold out data with "
+            "Dataset.validation_fraction > 0 or a longer corpus";
+        spdlog::warn("run {}: {}", m_ctx.log.run(), why);
+        m_ctx.log.meta("warning/evaluation", why);
+    }
+    return false;
+}
+
 Evaluation Evaluator::run(std::int64_t step)
 {
     torch::NoGradGuard noGrad;
     const Plan &plan = m_ctx.plan;
     const data::Dataset &data = m_ctx.data;
     const torch::Device &device = m_ctx.device;
+    Evaluation e;
+    e.step = step;
+    if (!haveValidationData())
+        return e;
     for (auto *o : m_observers)
         o->beginEvaluation(step);
     m_student.setTraining(false);
@@ -53,9 +76,8 @@ Evaluation Evaluator::run(std::int64_t step)
         count += n;
     }
     m_student.setTraining(true);
-    count = std::max(count, 1.0);
-    Evaluation e;
-    e.step = step;
+    if (count <= 0)
+        return e; // every position masked: nothing to average
     auto &m = e.metrics;
     m["eval/student_nll"] = sNll / count;
     m["eval/student_acc"] = sAcc / count;

@@ -49,13 +49,18 @@ public:
     {}
     void addObserver(EvaluationObserver &observer) { m_observers.push_back(&observer); }
     // Evaluates after step `step`, tells the observers, stores every metric and flushes.
+    // Without validation data: no metrics, no observers, and a warning (once, also in the
+    // run's meta as warning/evaluation).
     Evaluation run(std::int64_t step);
 
 private:
+    bool haveValidationData();
+
     const RunContext &m_ctx;
     models::CausalLm &m_student;
     const std::vector<Teacher> &m_teachers;
     std::vector<EvaluationObserver *> m_observers;
+    bool m_warned = false;
 };
 
 } // namespace distillery::core::train

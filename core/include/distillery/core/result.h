@@ -44,7 +44,9 @@ public:
             throw std::logic_error("Result::value() on an error: " + error().message);
         return std::get<T>(m_data);
     }
-    T &&value() &&
+    // By value from a temporary, so that `for (auto &x : f().value())` owns what it loops
+    // over (a T&& into the temporary Result would dangle once the Result is destroyed).
+    T value() &&
     {
         if (!ok())
             throw std::logic_error("Result::value() on an error: " + error().message);
