@@ -511,6 +511,42 @@ private Q_SLOTS:
         }
     }
 
+    // Titles that look like generated labels never make two loss terms share a series:
+    // "kd", "kd#99" and a second "kd" that is node 99 give three series.
+    void termLabelsAreUnique()
+    {
+        Graph g = tiny("reverse-kl");
+        const Node *first = g.nodesOfKind("Loss").front();
+        ENSURE(g.setTitle(first->id, "kd"));
+        const NodeId firstId = first->id;
+        const Edge into = *std::find_if(g.edges().begin(), g.edges().end(),
+                                        [&](const Edge &e) { return e.fromNode == firstId; });
+        auto addLoss = [&](NodeId id, const std::string &title) {
+            Node n = *g.node(firstId);
+            n.id = id;
+            n.title = title;
+            ENSURE(g.insertNode(n));
+            for (const Edge &e : std::vector<Edge>(g.edges().begin(), g.edges().end()))
+                if (e.toNode == firstId)
+                    ENSURE(g.connect({e.fromNode, e.fromPort, id, e.toPort}));
+            ENSURE(g.connect({id, into.fromPort, into.toNode, into.toPort}));
+        };
+        addLoss(50, "kd#99");
+        addLoss(99, "kd");
+        RunOptions o;
+        o.storePath = store("labels.sqlite");
+        auto r = runExperiment(g, o);
+        QVERIFY2(r.ok(), r.ok() ? "" : r.error().message.c_str());
+        QCOMPARE(r.value().status, RunStatus::Finished);
+        std::set<std::string> terms;
+        for (const auto &key : StoreReader::open(o.storePath).value()->keys(r.value().runId).value())
+            if (key.rfind("train/term/", 0) == 0)
+                terms.insert(key);
+        QCOMPARE(terms.size(), g.nodesOfKind("Loss").size()); // one series per term
+        for (const char *key : {"train/term/kd", "train/term/kd#99", "train/term/kd#99.2"})
+            QVERIFY2(terms.count(key), key);
+    }
+
     // No validation data: no eval/ metric is stored (not zeros), and the run says why.
     void noValidationDataNoMetrics_data()
     {

@@ -91,6 +91,17 @@ Result<Graph> applyOverrides(const Graph &graph, const RunOptions &options)
 
 namespace {
 
+// A label no other node of the set has: its wish, else wish#id, else wish#id.2, .3, ... A title
+// such as "kd#5" can never collide with the label made for a second "kd" (node 5): labels
+// name series in the store, so two nodes must never share one.
+std::string uniqueLabel(std::set<std::string> &taken, const std::string &wish, NodeId id)
+{
+    std::string label = wish;
+    for (int n = 1; !taken.insert(label).second; ++n)
+        label = wish + "#" + std::to_string(id) + (n > 1 ? "." + std::to_string(n) : "");
+    return label;
+}
+
 std::string labelOf(const Graph &g, const Node &n, const std::string &fallback)
 {
     return n.title.empty() ? fallback + std::to_string(n.id) : n.title;
@@ -205,10 +216,11 @@ Result<Plan> compilePlan(const Graph &g)
     const NodeId studentId = g.nodesOfKind("Student").front()->id;
     p.student = shapeOf(g, studentId, vocab, p.seqLen);
 
+    std::set<std::string> teacherLabels;
     for (const Node *t : g.nodesOfKind("Teacher")) {
         TeacherPlan tp;
         tp.node = t->id;
-        tp.label = labelOf(g, *t, "teacher");
+        tp.label = uniqueLabel(teacherLabels, labelOf(g, *t, "teacher"), t->id);
         tp.source = g.paramString(t->id, "source");
         tp.path = g.paramString(t->id, "path");
         tp.shape = shapeOf(g, t->id, vocab, p.seqLen);
@@ -249,10 +261,7 @@ Result<Plan> compilePlan(const Graph &g)
         TermPlan t;
         t.node = n->id;
         t.kind = g.paramString(n->id, "kind");
-        t.label = n->title.empty() ? t.kind : n->title;
-        if (!labels.insert(t.label).second)
-            t.label += "#" + std::to_string(n->id);
-        labels.insert(t.label);
+        t.label = uniqueLabel(labels, n->title.empty() ? t.kind : n->title, n->id);
         t.config.temperature = g.paramFloat(n->id, "temperature");
         t.config.beta = g.paramFloat(n->id, "beta");
         t.config.alpha = g.paramFloat(n->id, "alpha");
