@@ -34,6 +34,7 @@ for t in "${targets[@]}"; do
     status=1
   fi
   runs=$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -Eo '[0-9]+$' || echo "?")
-  echo "fuzz: $t: $runs executions in ${seconds} s"
+  took=$(grep -Eo "Done [0-9]+ runs in [0-9]+ second" "$log" | grep -Eo "in [0-9]+" | grep -Eo "[0-9]+" || echo "?")
+  echo "fuzz: $t: $runs executions in ${took} s"
 done
 exit $status

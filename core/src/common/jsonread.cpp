@@ -48,8 +48,17 @@ public:
             // A syntax error: nlohmann's message has the line and column; the path would name
             // the last complete value, not the broken one.
             const auto start = what.find("] ");
-            error = ParseError{{}, "not valid JSON: " +
-                                       (start == std::string::npos ? what : what.substr(start + 2))};
+            std::string text = start == std::string::npos ? what : what.substr(start + 2);
+            // nlohmann quotes the whole token it last read, which can be the whole file.
+            const std::string lastRead = "last read: '";
+            if (const auto at = text.find(lastRead); at != std::string::npos) {
+                const std::size_t from = at + lastRead.size();
+                const std::size_t end = text.rfind('\'');
+                const std::string token =
+                    text.substr(from, end != std::string::npos && end >= from ? end - from : std::string::npos);
+                text = text.substr(0, from) + excerpt(token, 40) + "'";
+            }
+            error = ParseError{{}, "not valid JSON: " + text};
             return false;
         }
         fail(message);

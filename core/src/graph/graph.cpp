@@ -2,6 +2,8 @@
 // checks pass, so a failed request leaves it exactly as it was.
 
 #include "graphprivate.h"
+
+#include <unordered_set>
 #include "distillery/core/errors.h"
 
 #include <algorithm>
@@ -186,19 +188,21 @@ Result<ParamValue> coerceParamValue(const ParamSpec &spec, const ParamValue &val
 // Depth-first over the edges; `seen` keeps cycles from looping forever.
 bool reaches(const std::vector<Edge> &edges, NodeId start, NodeId target)
 {
+    // O(nodes + edges): the adjacency is built once, every node is visited at most once.
+    std::unordered_map<NodeId, std::vector<NodeId>> next;
+    for (const auto &e : edges)
+        next[e.fromNode].push_back(e.toNode);
     std::vector<NodeId> todo{start};
-    std::vector<NodeId> seen;
+    std::unordered_set<NodeId> seen{start};
     while (!todo.empty()) {
         const NodeId id = todo.back();
         todo.pop_back();
         if (id == target)
             return true;
-        if (std::count(seen.begin(), seen.end(), id))
-            continue;
-        seen.push_back(id);
-        for (const auto &e : edges)
-            if (e.fromNode == id)
-                todo.push_back(e.toNode);
+        if (const auto it = next.find(id); it != next.end())
+            for (NodeId to : it->second)
+                if (seen.insert(to).second)
+                    todo.push_back(to);
     }
     return false;
 }
@@ -219,13 +223,6 @@ Status noSuchNode(NodeId id)
     return Status::failure(errc::kGraphNotFound, "node " + std::to_string(id) + " does not exist");
 }
 
-template <typename Nodes> auto findIn(Nodes &nodes, NodeId id) -> decltype(&nodes.front())
-{
-    for (auto &n : nodes)
-        if (n.id == id)
-            return &n;
-    return nullptr;
-}
 
 std::string portNames(const std::vector<PortSpec> &ports)
 {
@@ -253,7 +250,7 @@ Status Graph::insertNode(const Node &node)
     const std::string what = "cannot add node " + std::to_string(node.id);
     if (node.id <= 0)
         return failure(IssueCode::Invalid, what + ": node ids are positive");
-    if (findIn(m_nodes, node.id))
+    if (findNode(node.id))
         return failure(IssueCode::Invalid, what + ": the id is taken by " + describeNode(node.id));
     const NodeKindSpec *spec = findNodeKind(node.kind);
     if (!spec)
@@ -266,6 +263,7 @@ Status Graph::insertNode(const Node &node)
                                                          node.kind + " node, and " +
                                                          describeNode(other.id) + " is one");
     m_nodes.push_back(node);
+    m_index[node.id] = m_nodes.size() - 1;
     m_nextId = std::max(m_nextId, node.id + 1);
     return okStatus();
 }
@@ -281,6 +279,7 @@ Status Graph::removeNode(NodeId id)
                        [id](const Edge &e) { return e.fromNode == id || e.toNode == id; }),
         m_edges.end());
     m_nodes.erase(it);
+    reindex();
     return okStatus();
 }
 
@@ -346,7 +345,7 @@ Status Graph::disconnect(const Edge &edge)
 
 Status Graph::setParam(NodeId id, const std::string &name, const ParamValue &value)
 {
-    Node *n = findIn(m_nodes, id);
+    Node *n = findNode(id);
     if (!n)
         return noSuchNode(id);
     const NodeKindSpec *spec = findNodeKind(n->kind);
@@ -363,7 +362,7 @@ Status Graph::setParam(NodeId id, const std::string &name, const ParamValue &val
 
 Status Graph::resetParam(NodeId id, const std::string &name)
 {
-    Node *n = findIn(m_nodes, id);
+    Node *n = findNode(id);
     if (!n)
         return noSuchNode(id);
     const NodeKindSpec *spec = findNodeKind(n->kind);
@@ -375,7 +374,7 @@ Status Graph::resetParam(NodeId id, const std::string &name)
 
 Status Graph::setTitle(NodeId id, const std::string &title)
 {
-    Node *n = findIn(m_nodes, id);
+    Node *n = findNode(id);
     if (!n)
         return noSuchNode(id);
     n->title = title;
@@ -384,7 +383,7 @@ Status Graph::setTitle(NodeId id, const std::string &title)
 
 Status Graph::moveNode(NodeId id, double x, double y)
 {
-    Node *n = findIn(m_nodes, id);
+    Node *n = findNode(id);
     if (!n)
         return noSuchNode(id);
     n->x = x;
@@ -392,9 +391,29 @@ Status Graph::moveNode(NodeId id, double x, double y)
     return okStatus();
 }
 
+void Graph::reindex()
+{
+    m_index.clear();
+    m_index.reserve(m_nodes.size());
+    for (std::size_t i = 0; i < m_nodes.size(); ++i)
+        m_index[m_nodes[i].id] = i;
+}
+
+Node *Graph::findNode(NodeId id)
+{
+    const auto it = m_index.find(id);
+    return it == m_index.end() ? nullptr : &m_nodes[it->second];
+}
+
+const Node *Graph::findNode(NodeId id) const
+{
+    const auto it = m_index.find(id);
+    return it == m_index.end() ? nullptr : &m_nodes[it->second];
+}
+
 const Node *Graph::node(NodeId id) const
 {
-    return findIn(m_nodes, id);
+    return findNode(id);
 }
 
 std::vector<const Node *> Graph::nodesOfKind(const std::string &kind) const

@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <unordered_map>
 
 namespace distillery::core {
 
@@ -66,6 +67,7 @@ struct ParsedGraph
     std::map<std::string, std::string> meta;
     std::vector<Node> nodes;
     std::vector<Edge> edges;
+    std::unordered_map<NodeId, std::size_t> positions; // node id -> index in nodes
 };
 
 class Parser
@@ -94,11 +96,13 @@ public:
                 graph.meta[key] = string(value, "meta." + key);
         }
         const Json &nodes = array(root, "nodes");
-        for (std::size_t i = 0; i < nodes.size(); ++i)
-            graph.nodes.push_back(node(nodes[i], "nodes[" + std::to_string(i) + "]", graph.nodes));
+        for (std::size_t i = 0; i < nodes.size(); ++i) {
+            graph.nodes.push_back(node(nodes[i], "nodes[" + std::to_string(i) + "]", graph.positions));
+            graph.positions[graph.nodes.back().id] = i;
+        }
         const Json &edges = array(root, "edges");
         for (std::size_t i = 0; i < edges.size(); ++i)
-            graph.edges.push_back(edge(edges[i], "edges[" + std::to_string(i) + "]", graph.nodes));
+            graph.edges.push_back(edge(edges[i], "edges[" + std::to_string(i) + "]", graph.positions));
         return graph;
     }
 
@@ -106,7 +110,9 @@ private:
     [[noreturn]] void fail(const std::string &place, const std::string &what,
                            const char *code = "graph.malformed") const
     {
-        throw LoadError{code, m_source + ": " + (place.empty() ? "" : place + ": ") + what};
+        // Keys and values come from the file: none is echoed whole.
+        throw LoadError{code, m_source + ": " + (place.empty() ? "" : excerpt(place, 120) + ": ") +
+                                  excerpt(what, 600)};
     }
 
     void checkHeader(const Json &root) const
@@ -205,23 +211,23 @@ private:
         return result;
     }
 
-    Node node(const Json &json, const std::string &place, const std::vector<Node> &earlier) const
+    Node node(const Json &json, const std::string &place,
+              const std::unordered_map<NodeId, std::size_t> &earlier) const
     {
         if (!json.is_object())
             fail(place, "expected an object, got " + describeJson(json));
         Node n;
         n.id = nodeId(member(json, "id", place), place + ".id");
-        for (std::size_t i = 0; i < earlier.size(); ++i)
-            if (earlier[i].id == n.id)
-                fail(place + ".id", "duplicate node id " + std::to_string(n.id) +
-                                        " (also used by nodes[" + std::to_string(i) + "])");
+        if (const auto it = earlier.find(n.id); it != earlier.end())
+            fail(place + ".id", "duplicate node id " + std::to_string(n.id) +
+                                    " (also used by nodes[" + std::to_string(it->second) + "])");
         n.kind = string(member(json, "kind", place), place + ".kind");
         if (n.kind == "RunSettings") // the name before version 1 was published
             n.kind = "Settings";
         const NodeKindSpec *spec = findNodeKind(n.kind);
         if (!spec)
             fail(place + ".kind",
-                 "unknown node kind '" + n.kind + "' (known: " + knownKindNames() + ")",
+                 "unknown node kind '" + excerpt(n.kind, 40) + "' (known: " + knownKindNames() + ")",
                  "graph.unknown_kind");
         if (const auto title = json.find("title"); title != json.end())
             n.title = string(*title, place + ".title");
@@ -238,16 +244,16 @@ private:
         return n;
     }
 
-    Edge edge(const Json &json, const std::string &place, const std::vector<Node> &nodes) const
+    Edge edge(const Json &json, const std::string &place,
+              const std::unordered_map<NodeId, std::size_t> &nodes) const
     {
         if (!json.is_object())
             fail(place, "expected an object, got " + describeJson(json));
         auto endpoint = [&](const char *key) {
             const NodeId id = nodeId(member(json, key, place), place + "." + key);
-            for (const auto &n : nodes)
-                if (n.id == id)
-                    return id;
-            fail(place + "." + key, "no node with id " + std::to_string(id));
+            if (!nodes.count(id))
+                fail(place + "." + key, "no node with id " + std::to_string(id));
+            return id;
         };
         Edge e;
         e.fromNode = endpoint("from");
@@ -310,6 +316,7 @@ Result<Graph> graphFromJson(const std::string &text, const std::string &source)
     graph.meta = std::move(parsed.meta);
     graph.m_nodes = std::move(parsed.nodes);
     graph.m_edges = std::move(parsed.edges);
+    graph.reindex();
     for (const auto &n : graph.m_nodes)
         graph.m_nextId = std::max(graph.m_nextId, n.id + 1);
     return graph;

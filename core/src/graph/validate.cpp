@@ -6,6 +6,11 @@
 #include "distillery/core/losskinds.h"
 
 #include <algorithm>
+#include <map>
+#include <set>
+#include <tuple>
+#include <unordered_map>
+#include <unordered_set>
 
 namespace distillery::core {
 
@@ -21,12 +26,100 @@ struct Upstream
     std::optional<std::int64_t> size; // hidden size arriving; none = adapts or unknown
 };
 
+// Strongly connected components (Kosaraju, iterative): an edge u -> v closes a cycle exactly
+// when u and v are in one component. O(nodes + edges).
+std::unordered_map<NodeId, int> components(const Graph &graph)
+{
+    std::unordered_map<NodeId, std::vector<NodeId>> next, prev;
+    for (const auto &e : graph.edges()) {
+        next[e.fromNode].push_back(e.toNode);
+        prev[e.toNode].push_back(e.fromNode);
+    }
+    std::vector<NodeId> ids;
+    for (const auto &n : graph.nodes())
+        ids.push_back(n.id);
+    for (const auto &e : graph.edges()) // edges may name missing nodes (reported elsewhere)
+        for (NodeId id : {e.fromNode, e.toNode})
+            if (!graph.node(id))
+                ids.push_back(id);
+    // Pass 1: finishing order of a depth-first search over the edges.
+    std::unordered_set<NodeId> visited;
+    std::vector<NodeId> order;
+    for (NodeId root : ids) {
+        if (!visited.insert(root).second)
+            continue;
+        std::vector<std::pair<NodeId, std::size_t>> stack{{root, 0}};
+        while (!stack.empty()) {
+            auto &[id, child] = stack.back();
+            const auto it = next.find(id);
+            if (it != next.end() && child < it->second.size()) {
+                const NodeId to = it->second[child++];
+                if (visited.insert(to).second)
+                    stack.push_back({to, 0});
+            } else {
+                order.push_back(id);
+                stack.pop_back();
+            }
+        }
+    }
+    // Pass 2: over the reversed edges in reverse finishing order, one component per tree.
+    std::unordered_map<NodeId, int> component;
+    int count = 0;
+    for (auto r = order.rbegin(); r != order.rend(); ++r) {
+        if (component.count(*r))
+            continue;
+        std::vector<NodeId> todo{*r};
+        component[*r] = count;
+        while (!todo.empty()) {
+            const NodeId id = todo.back();
+            todo.pop_back();
+            if (const auto it = prev.find(id); it != prev.end())
+                for (NodeId from : it->second)
+                    if (component.emplace(from, count).second)
+                        todo.push_back(from);
+        }
+        ++count;
+    }
+    return component;
+}
+
 class Validator
 {
 public:
+    // Everything asked per node or edge is indexed once, so that validation is linear in the
+    // size of the graph (the canvas validates on every edit).
     explicit Validator(const Graph &graph)
         : m_graph(graph)
     {
+        for (const auto &n : graph.nodes())
+            m_kinds[n.kind].push_back(&n);
+        const auto &edges = graph.edges();
+        std::set<std::tuple<NodeId, std::string, NodeId, std::string>> seen;
+        for (std::size_t i = 0; i < edges.size(); ++i) {
+            const Edge &e = edges[i];
+            auto &into = m_into[{e.toNode, e.toPort}];
+            m_firstInto.push_back(into.empty());
+            into.push_back(i);
+            m_from[{e.fromNode, e.fromPort}].push_back(i);
+            m_repeated.push_back(!seen.insert({e.fromNode, e.fromPort, e.toNode, e.toPort}).second);
+        }
+        m_component = components(graph);
+        // Nodes from which an Optimizer can be reached: a search backwards from every one.
+        std::unordered_map<NodeId, std::vector<NodeId>> prev;
+        for (const auto &e : edges)
+            prev[e.toNode].push_back(e.fromNode);
+        std::vector<NodeId> todo;
+        for (const Node *o : ofKind("Optimizer"))
+            if (m_reachOptimizer.insert(o->id).second)
+                todo.push_back(o->id);
+        while (!todo.empty()) {
+            const NodeId id = todo.back();
+            todo.pop_back();
+            if (const auto it = prev.find(id); it != prev.end())
+                for (NodeId from : it->second)
+                    if (m_reachOptimizer.insert(from).second)
+                        todo.push_back(from);
+        }
     }
 
     std::vector<ValidationIssue> run()
@@ -51,7 +144,7 @@ public:
         for (std::size_t i = 0; i < m_graph.edges().size(); ++i)
             checkEdge(i);
         for (const char *kind : {"Dataset", "Student", "Optimizer", "Settings"})
-            if (m_graph.nodesOfKind(kind).empty())
+            if (ofKind(kind).empty())
                 m_issues.push_back({IssueCode::MissingNode,
                                     kInvalidNode,
                                     {},
@@ -103,7 +196,7 @@ private:
     {
         if (!spec.singleton)
             return;
-        const Node *first = m_graph.nodesOfKind(node.kind).front();
+        const Node *first = ofKind(node.kind).front();
         if (first->id != node.id)
             report(IssueCode::Singleton, node.id,
                    "a graph has at most one " + node.kind + " node, and " +
@@ -113,7 +206,7 @@ private:
     void checkRequiredInputs(const Node &node, const NodeKindSpec &spec)
     {
         for (const auto &port : spec.inputs)
-            if (port.required && m_graph.edgesInto(node.id, port.name).empty())
+            if (port.required && !connected(node.id, port.name))
                 report(IssueCode::MissingInput, node.id,
                        "required input '" + port.name + "' (" + port.description +
                            ") is not connected",
@@ -130,7 +223,7 @@ private:
                        " must divide d_model = " + std::to_string(dModel),
                    {}, "heads");
 
-        const auto datasets = m_graph.nodesOfKind("Dataset");
+        const auto datasets = ofKind("Dataset");
         const std::int64_t vocab = m_graph.paramInt(node.id, "vocab");
         if (!datasets.empty() && vocab != 0) {
             const Node *dataset = datasets.front();
@@ -165,7 +258,7 @@ private:
     Upstream upstream(NodeId id, const std::string &port) const
     {
         Upstream up;
-        const Node *n = m_graph.source(id, port);
+        const Node *n = sourceOf(id, port);
         // The hop limit stops at a cycle of Projections (reported as a Cycle).
         for (std::size_t hops = 0; n && n->kind == "Projection" && hops < m_graph.nodes().size();
              ++hops) {
@@ -175,7 +268,7 @@ private:
                 if (outDim > 0)
                     up.size = outDim;
             }
-            n = m_graph.source(n->id, "hidden");
+            n = sourceOf(n->id, "hidden");
         }
         up.origin = n;
         if (!up.projected && n && (n->kind == "Student" || n->kind == "Teacher"))
@@ -193,7 +286,7 @@ private:
         }
         const NodeKindSpec &spec = *findNodeKind("Loss");
         for (const auto &port : lossKindInputs(*lossKind)) {
-            if (m_graph.edgesInto(node.id, port).empty()) {
+            if (!connected(node.id, port)) {
                 report(IssueCode::MissingInput, node.id,
                        "a " + kind + " loss needs input '" + port + "' (" +
                            spec.input(port)->description + ")",
@@ -235,16 +328,12 @@ private:
                           "temperature",
                    {}, "temperature_schedule");
 
-        if (m_graph.edgesFrom(node.id, "loss").empty()) {
+        if (!m_from.count({node.id, "loss"})) {
             report(IssueCode::Invalid, node.id,
                    "its output is not connected; it does not train anything", "loss");
             return;
         }
-        const auto optimizers = m_graph.nodesOfKind("Optimizer");
-        const bool trains = std::any_of(optimizers.begin(), optimizers.end(), [&](const Node *o) {
-            return reaches(m_graph.edges(), node.id, o->id);
-        });
-        if (!trains)
+        if (!m_reachOptimizer.count(node.id))
             report(IssueCode::Invalid, node.id,
                    "its output does not reach the Optimizer; it does not train anything", "loss");
     }
@@ -283,25 +372,43 @@ private:
                        portTypeName(out->type) + " from " + fromText,
                    edge.toPort, {}, edge);
 
-        const auto earlier = edges.begin() + static_cast<std::ptrdiff_t>(index);
-        if (std::find(edges.begin(), earlier, edge) != earlier)
+        if (m_repeated[index])
             report(IssueCode::DuplicateEdge, edge.toNode,
                    target + " has the same edge from " + fromText + " twice", edge.toPort, {},
                    edge);
-        else if (!in->multiple && std::any_of(edges.begin(), earlier, [&](const Edge &e) {
-                     return e.toNode == edge.toNode && e.toPort == edge.toPort;
-                 }))
+        else if (!in->multiple && !m_firstInto[index])
             report(IssueCode::InputAlreadyConnected, edge.toNode,
                    target + " takes one edge, but another one comes from " + fromText, edge.toPort,
                    {}, edge);
 
-        if (reaches(edges, edge.toNode, edge.fromNode))
+        if (edge.fromNode == edge.toNode
+            || m_component.at(edge.fromNode) == m_component.at(edge.toNode))
             report(IssueCode::Cycle, edge.toNode,
                    "the edge from " + fromText + " into " + target + " closes a cycle", edge.toPort,
                    {}, edge);
     }
 
+    const std::vector<const Node *> &ofKind(const std::string &kind) const
+    {
+        static const std::vector<const Node *> none;
+        const auto it = m_kinds.find(kind);
+        return it == m_kinds.end() ? none : it->second;
+    }
+    bool connected(NodeId id, const std::string &port) const { return m_into.count({id, port}) > 0; }
+    const Node *sourceOf(NodeId id, const std::string &port) const
+    {
+        const auto it = m_into.find({id, port});
+        return it == m_into.end() ? nullptr : m_graph.node(m_graph.edges()[it->second.front()].fromNode);
+    }
+
+    using Port = std::pair<NodeId, std::string>;
     const Graph &m_graph;
+    std::map<std::string, std::vector<const Node *>> m_kinds;
+    std::map<Port, std::vector<std::size_t>> m_into, m_from; // edge indices, in file order
+    std::vector<bool> m_firstInto; // per edge: the first into its input
+    std::vector<bool> m_repeated;  // per edge: an identical edge came earlier
+    std::unordered_map<NodeId, int> m_component;
+    std::unordered_set<NodeId> m_reachOptimizer;
     std::vector<ValidationIssue> m_issues;
 };
 

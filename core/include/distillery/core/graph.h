@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <variant>
+#include <unordered_map>
 #include <vector>
 
 namespace distillery::core {
@@ -170,8 +171,15 @@ private:
     // validateGraph can report it; it therefore fills the graph without connect().
     friend Result<Graph> graphFromJson(const std::string &text, const std::string &source);
 
+    // Positions in m_nodes by id: node(id), and so every parameter read, is O(1), which keeps
+    // validation linear in the graph's size. Rebuilt when a node is removed or a file loaded.
+    void reindex();
+    Node *findNode(NodeId id);
+    const Node *findNode(NodeId id) const;
+
     std::vector<Node> m_nodes;
     std::vector<Edge> m_edges;
+    std::unordered_map<NodeId, std::size_t> m_index;
     NodeId m_nextId = 1;
 };
 
