@@ -547,6 +547,24 @@ private Q_SLOTS:
             QVERIFY2(terms.count(key), key);
     }
 
+    // More threads than cores are capped at the cores, and the run says so.
+    void threadsAreCappedAtTheCores()
+    {
+        Graph g = tiny("reverse-kl");
+        distillery::core::testing::setAll(g, "Settings", {{"threads", std::int64_t(1024)}});
+        RunOptions o;
+        o.storePath = store("threads.sqlite");
+        auto r = runExperiment(g, o);
+        QVERIFY2(r.ok(), r.ok() ? "" : r.error().message.c_str());
+        auto reader = StoreReader::open(o.storePath).value();
+        const RunInfo info = reader->run(r.value().runId).value();
+        QCOMPARE(info.threads, int(std::max(1u, std::thread::hardware_concurrency())));
+        const auto meta = reader->runMeta(info.id).value();
+        QVERIFY(meta.count("warning/setup"));
+        QVERIFY2(QString::fromStdString(meta.at("warning/setup")).contains("Settings.threads = 1024"),
+                 meta.at("warning/setup").c_str());
+    }
+
     // No validation data: no eval/ metric is stored (not zeros), and the run says why.
     void noValidationDataNoMetrics_data()
     {
