@@ -920,6 +920,91 @@ private Q_SLOTS:
         QVERIFY(q(bad.error().message).startsWith(broken.fileName() + ": nodes[0].kind: "));
     }
 
+    // What a run would refuse, validation reports while the graph is edited, on the field.
+    void validationAgreesWithTheRun_data()
+    {
+        QTest::addColumn<QString>("graph");
+        QTest::addColumn<QString>("kind");
+        QTest::addColumn<QString>("param");
+        QTest::addColumn<QVariant>("value");
+        QTest::addColumn<QString>("message");
+        QTest::newRow("prompt_len >= seq_len on-policy")
+            << "gkd" << "Settings" << "prompt_len" << QVariant(qlonglong(64))
+            << "prompt_len = 64 must be shorter than seq_len = 64 for on-policy sampling";
+        QTest::newRow("top_k above the vocabulary")
+            << "sparse-topk" << "Loss" << "top_k" << QVariant(qlonglong(65))
+            << "top_k = 65 exceeds the vocabulary of the dataset (64)";
+        QTest::newRow("student_layer beyond the student")
+            << "hidden-state" << "Loss" << "student_layer" << QVariant(qlonglong(7))
+            << "student_layer = 7, but node 3 (Student 'student') has hidden layers 0..1";
+        QTest::newRow("teacher_layer beyond the teacher")
+            << "hidden-state" << "Loss" << "teacher_layer" << QVariant(qlonglong(3))
+            << "teacher_layer = 3, but node 2 (Teacher 'teacher') has hidden layers 0..2";
+    }
+    void validationAgreesWithTheRun()
+    {
+        QFETCH(QString, graph);
+        QFETCH(QString, kind);
+        QFETCH(QString, param);
+        QFETCH(QVariant, value);
+        QFETCH(QString, message);
+        Graph g = loadTemplate(graph.toStdString()).value();
+        QVERIFY(validateGraph(g).empty());
+        if (graph == "gkd")
+            ENSURE(g.setParam(g.nodesOfKind("Settings").front()->id, "seq_len", std::int64_t(64)));
+        bool set = false;
+        for (const Node *n : g.nodesOfKind(kind.toStdString()))
+            if (g.node(n->id)->params.count(param.toStdString()) || kind != "Loss"
+                || g.paramString(n->id, "kind") == (graph == "sparse-topk" ? "topk-kl" : "hidden-cosine")) {
+                ENSURE(g.setParam(n->id, param.toStdString(), std::int64_t(value.toLongLong())));
+                set = true;
+                break;
+            }
+        QVERIFY(set);
+        const auto issues = validateGraph(g);
+        QCOMPARE(int(issues.size()), 1);
+        QVERIFY2(q(issues.front().message).contains(message), issues.front().message.c_str());
+        QCOMPARE(q(issues.front().param), param);
+    }
+
+    // Files a graph names are looked for beside the graph file, whatever the current folder,
+    // and a missing one is a validation issue on the node's path.
+    void relativePathsFollowTheGraphFile()
+    {
+        QTemporaryDir dir;
+        QVERIFY(QDir(dir.path()).mkpath("data"));
+        {
+            QFile corpus(QDir(dir.path()).filePath("data/corpus.txt"));
+            QVERIFY(corpus.open(QIODevice::WriteOnly));
+            corpus.write(QByteArray(4000, 'a'));
+        }
+        Graph g = loadTemplate("classic-kd").value();
+        const NodeId d = g.nodesOfKind("Dataset").front()->id;
+        ENSURE(g.setParam(d, "source", std::string("text")));
+        ENSURE(g.setParam(d, "path", std::string("data/corpus.txt")));
+        for (const Node *n : g.nodesOfKind("Teacher"))
+            ENSURE(g.setParam(n->id, "vocab", std::int64_t(0)));
+        for (const Node *n : g.nodesOfKind("Student"))
+            ENSURE(g.setParam(n->id, "vocab", std::int64_t(0)));
+        const std::string file = QDir(dir.path()).filePath("g.json").toStdString();
+        ENSURE(saveGraphFile(g, file));
+        const Graph loaded = loadGraphFile(file).value();
+        QCOMPARE(q(loaded.baseDirectory), QDir(dir.path()).absolutePath());
+        QCOMPARE(q(loaded.resolvePath("data/corpus.txt")), QDir(dir.path()).filePath("data/corpus.txt"));
+        const auto issues = validateGraph(loaded);
+        QVERIFY2(issues.empty(), issues.empty() ? "" : issues.front().message.c_str());
+        const Graph resolved = loaded.withResolvedPaths();
+        QCOMPARE(q(resolved.paramString(d, "path")), QDir(dir.path()).filePath("data/corpus.txt"));
+
+        ENSURE(g.setParam(d, "path", std::string("data/missing.txt")));
+        ENSURE(saveGraphFile(g, file));
+        const auto missing = validateGraph(loadGraphFile(file).value());
+        QCOMPARE(int(missing.size()), 1);
+        QCOMPARE(q(missing.front().param), "path");
+        QVERIFY2(q(missing.front().message).contains("the corpus file 'data/missing.txt' does not exist"),
+                 missing.front().message.c_str());
+    }
+
     // Nesting deep enough to overflow the stack of a recursive reader or printer is refused
     // before any value is built, wherever it is.
     void deepNesting_data()

@@ -469,7 +469,7 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("what");
         QTest::addColumn<QString>("expect");
-        QTest::newRow("missing teacher") << "missing-teacher" << "not found";
+        QTest::newRow("missing teacher") << "missing-teacher" << "no-such-teacher.pt' does not exist";
         QTest::newRow("empty corpus") << "empty-corpus" << "empty";
         QTest::newRow("invalid graph") << "invalid" << "the graph is invalid";
         QTest::newRow("cuda without cuda") << "cuda" << "CUDA";

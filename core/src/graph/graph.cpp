@@ -3,6 +3,7 @@
 
 #include "graphprivate.h"
 
+#include <filesystem>
 #include <unordered_set>
 #include "distillery/core/errors.h"
 
@@ -498,6 +499,30 @@ bool Graph::paramBool(NodeId id, const std::string &name) const
 std::string Graph::paramString(NodeId id, const std::string &name) const
 {
     return std::get<std::string>(param(id, name));
+}
+
+std::string Graph::resolvePath(const std::string &path) const
+{
+    namespace fs = std::filesystem;
+    if (path.empty() || baseDirectory.empty() || fs::path(path).is_absolute())
+        return path;
+    return (fs::path(baseDirectory) / path).lexically_normal().string();
+}
+
+Graph Graph::withResolvedPaths() const
+{
+    Graph copy = *this;
+    for (auto &n : copy.m_nodes) {
+        const NodeKindSpec *spec = findNodeKind(n.kind);
+        for (auto &[name, value] : n.params) {
+            const ParamSpec *p = spec ? spec->param(name) : nullptr;
+            if (p && p->type == ParamType::Path)
+                if (const auto *text = std::get_if<std::string>(&value))
+                    value = resolvePath(*text);
+        }
+    }
+    copy.baseDirectory.clear();
+    return copy;
 }
 
 std::string Graph::describeNode(NodeId id) const

@@ -329,7 +329,14 @@ Result<Graph> loadGraphFile(const std::string &path)
     auto text = readInputFile(path, kind);
     if (!text.ok())
         return text.error();
-    return graphFromJson(text.value(), path);
+    auto graph = graphFromJson(text.value(), path);
+    if (graph.ok()) {
+        std::error_code ec;
+        const auto folder = std::filesystem::absolute(path, ec).lexically_normal().parent_path();
+        if (!ec)
+            graph.value().baseDirectory = folder.string();
+    }
+    return graph;
 }
 
 // Written as every file is (files.h): a crash or a full disk never leaves a half-written graph

@@ -3,7 +3,11 @@
 
 #include "graphprivate.h"
 
+#include "common/jsonread.h"
 #include "distillery/core/losskinds.h"
+
+#include <cerrno>
+#include <filesystem>
 
 #include <algorithm>
 #include <map>
@@ -15,6 +19,7 @@
 namespace distillery::core {
 
 using namespace graphdetail;
+using jsonread::excerpt;
 
 namespace {
 
@@ -140,6 +145,8 @@ public:
                 checkDataset(node);
             else if (node.kind == "Loss")
                 checkLoss(node);
+            else if (node.kind == "Settings")
+                checkSettings(node);
         }
         for (std::size_t i = 0; i < m_graph.edges().size(); ++i)
             checkEdge(i);
@@ -245,6 +252,54 @@ private:
         if (source != "train" && m_graph.paramString(node.id, "path").empty())
             report(IssueCode::Invalid, node.id,
                    "source '" + source + "' needs a file in parameter 'path'", {}, "path");
+        else if (source != "train")
+            checkFile(node, source == "checkpoint" ? "checkpoint" : "TorchScript file");
+    }
+
+    // A file the run would open: reported here, while editing, rather than when a run starts.
+    void checkFile(const Node &node, const std::string &what)
+    {
+        namespace fs = std::filesystem;
+        const std::string given = m_graph.paramString(node.id, "path");
+        const std::string path = m_graph.resolvePath(given);
+        std::error_code ec;
+        const auto status = fs::status(path, ec);
+        std::string problem;
+        if (ec && ec.value() == ELOOP)
+            problem = "is a symbolic link loop";
+        else if (!fs::exists(status))
+            problem = "does not exist";
+        else if (fs::is_directory(status))
+            problem = "is a directory";
+        else if (!fs::is_regular_file(status))
+            problem = "is not a regular file";
+        if (!problem.empty())
+            report(IssueCode::Invalid, node.id,
+                   "the " + what + " '" + excerpt(given) + "' " + problem +
+                       (path != given ? " (looked for " + excerpt(path) + ")" : std::string()),
+                   {}, "path");
+    }
+
+    // The vocabulary the dataset gives, 0 when there is no single Dataset.
+    std::int64_t datasetVocab() const
+    {
+        const auto &datasets = ofKind("Dataset");
+        if (datasets.size() != 1)
+            return 0;
+        const NodeId id = datasets.front()->id;
+        return m_graph.paramString(id, "source") == "oracle-hmm" ? m_graph.paramInt(id, "vocab")
+                                                                 : 256; // byte-level corpora
+    }
+
+    void checkSettings(const Node &node)
+    {
+        const std::int64_t seqLen = m_graph.paramInt(node.id, "seq_len");
+        const std::int64_t promptLen = m_graph.paramInt(node.id, "prompt_len");
+        if (m_graph.paramFloat(node.id, "on_policy_fraction") > 0 && promptLen >= seqLen)
+            report(IssueCode::Invalid, node.id,
+                   "prompt_len = " + std::to_string(promptLen) + " must be shorter than seq_len = " +
+                       std::to_string(seqLen) + " for on-policy sampling (on_policy_fraction > 0)",
+                   {}, "prompt_len");
     }
 
     void checkDataset(const Node &node)
@@ -253,6 +308,8 @@ private:
         if (source != "oracle-hmm" && m_graph.paramString(node.id, "path").empty())
             report(IssueCode::Invalid, node.id,
                    "source '" + source + "' needs a corpus file in parameter 'path'", {}, "path");
+        else if (source != "oracle-hmm")
+            checkFile(node, "corpus file");
     }
 
     Upstream upstream(NodeId id, const std::string &port) const
@@ -305,9 +362,21 @@ private:
                        port);
         }
 
+        if (lossKind->needsTopk) {
+            const std::int64_t topK = m_graph.paramInt(node.id, "top_k");
+            const std::int64_t vocab = datasetVocab();
+            if (vocab > 0 && topK > vocab)
+                report(IssueCode::Invalid, node.id,
+                       "top_k = " + std::to_string(topK) + " exceeds the vocabulary of the dataset (" +
+                           std::to_string(vocab) + ")",
+                       {}, "top_k");
+        }
+
         if (lossKind->needsHidden) {
             const Upstream student = upstream(node.id, "student_hidden");
             const Upstream teacher = upstream(node.id, "teacher_hidden");
+            checkLayer(node, "student_layer", student.origin);
+            checkLayer(node, "teacher_layer", teacher.origin);
             if (student.size && teacher.size && *student.size != *teacher.size) {
                 const std::string sizes = "student hidden size " + std::to_string(*student.size) +
                                           " differs from teacher hidden size " +
@@ -336,6 +405,25 @@ private:
         if (!m_reachOptimizer.count(node.id))
             report(IssueCode::Invalid, node.id,
                    "its output does not reach the Optimizer; it does not train anything", "loss");
+    }
+
+    // A model's hidden states are 0 (embeddings) .. layers (the last block); -1 is the last.
+    // Known for the Student and for Teachers built from their parameters (source = train).
+    void checkLayer(const Node &loss, const std::string &param, const Node *model)
+    {
+        if (!model || (model->kind != "Student" && model->kind != "Teacher"))
+            return;
+        if (model->kind == "Teacher" && m_graph.paramString(model->id, "source") != "train")
+            return;
+        const std::int64_t layer = m_graph.paramInt(loss.id, param);
+        const std::int64_t layers = m_graph.paramInt(model->id, "layers");
+        if (layer > layers)
+            report(IssueCode::Invalid, loss.id,
+                   param + " = " + std::to_string(layer) + ", but " +
+                       m_graph.describeNode(model->id) + " has hidden layers 0.." +
+                       std::to_string(layers) + " (0 = embeddings, " + std::to_string(layers) +
+                       " = last; -1 = last)",
+                   {}, param);
     }
 
     void checkEdge(std::size_t index)

@@ -440,13 +440,16 @@ void Trainer::studentLoop(RunContext &ctx, TrainingState &state, RunResult &resu
 Result<RunResult> runExperiment(const Graph &graph, const RunOptions &options,
                                 const ProgressCallback &progress, RunControl *control)
 {
-    auto g = applyOverrides(graph, options);
-    if (!g.ok())
-        return g.error();
-    auto plan = compilePlan(g.value());
+    auto overridden = applyOverrides(graph, options);
+    if (!overridden.ok())
+        return overridden.error();
+    // The run compiles, and records, the graph with its files as absolute paths: the same
+    // files are found whatever the current directory (also by a later resume).
+    const Graph g = overridden.value().withResolvedPaths();
+    auto plan = compilePlan(g);
     if (!plan.ok())
         return plan.error();
-    Trainer trainer(plan.value(), graphToJson(g.value()), options, progress, control);
+    Trainer trainer(plan.value(), graphToJson(g), options, progress, control);
     if (auto st = trainer.prepare(); !st.ok())
         return st.error();
     return trainer.run(0);

@@ -166,6 +166,15 @@ public:
     // Free-form metadata kept with the file (template name, description).
     std::map<std::string, std::string> meta;
 
+    // The folder relative file paths in the graph (corpus, teacher files) are relative to:
+    // the graph file's own folder once loaded by loadGraphFile (absolute), empty for a graph
+    // made in memory (then they are relative to the current directory). Not saved in the file.
+    std::string baseDirectory;
+    // A Path parameter's value as the file to open: relative paths joined to baseDirectory.
+    std::string resolvePath(const std::string &path) const;
+    // A copy whose Path parameters are all resolved (a run records the files it used).
+    Graph withResolvedPaths() const;
+
 private:
     // Loading keeps what a file says (edges with bad ports, a second singleton) so that
     // validateGraph can report it; it therefore fills the graph without connect().
