@@ -5,6 +5,7 @@
 // (infocommands.cpp). main.cpp parses the command line.
 
 #include "distillery/core/bench.h"
+#include "distillery/core/graph.h"
 #include "distillery/core/result.h"
 #include "distillery/core/store.h"
 #include "distillery/core/trainer.h"
@@ -53,6 +54,8 @@ private:
 
 // A finished, failed or cancelled run: its status, error and final metrics.
 void printResult(const RunResult &r, const std::string &store);
+// GRAPH on the command line: a graph file, or the name of a built-in template.
+Result<Graph> loadGraphArgument(const std::string &text);
 int exitFor(const RunResult &r); // 0 finished, 128 + signal cancelled, 1 otherwise
 
 Result<std::unique_ptr<StoreReader>> openReader(const std::string &store);
@@ -67,7 +70,7 @@ int reportFailure(const Error &error);
 int cmdValidate(const std::string &path);
 int cmdRun(const std::string &path, RunOptions options);
 int cmdResume(const std::string &runText, const RunOptions &options);
-int cmdRuns(const std::string &store);
+int cmdRuns(const std::string &store, bool json);
 int cmdShow(const std::string &runText, const std::string &store);
 int cmdMetrics(const std::string &runText, const std::string &key, const std::string &store,
                bool csv, long long after);
@@ -75,7 +78,8 @@ int cmdLoss(const std::string &kind, const std::vector<std::string> &params,
             const std::string &teacherLogits, const std::string &studentLogits);
 int cmdLosses();
 int cmdNodes(const std::string &only, bool markdown);
-int cmdTemplates();
+// No NAME: the list. NAME: that template as a graph file, on standard output or in OUTPUT.
+int cmdTemplates(const std::string &name, const std::string &output);
 int cmdSystem();
 int cmdBench(const BenchOptions &options);
 int cmdDiagnosticsBench(const DiagnosticsBenchOptions &options);

@@ -164,8 +164,21 @@ int cmdNodes(const std::string &only, bool markdown)
     return kExitOk;
 }
 
-int cmdTemplates()
+int cmdTemplates(const std::string &name, const std::string &output)
 {
+    if (!name.empty()) {
+        auto g = loadTemplate(name);
+        if (!g.ok())
+            return badInput(g.error().message);
+        if (output.empty()) {
+            std::cout << graphToJson(g.value());
+            return kExitOk;
+        }
+        if (auto saved = saveGraphFile(g.value(), output); !saved.ok())
+            return reportFailure(saved.error());
+        std::cout << output << ": template '" << name << "' written\n";
+        return kExitOk;
+    }
     for (const auto &name : templateNames()) {
         auto g = loadTemplate(name);
         if (!g.ok())

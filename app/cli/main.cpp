@@ -35,7 +35,7 @@ int main(int argc, char **argv)
     bool csv = false;
 
     auto *validate = app.add_subcommand("validate", "Check a graph file and list every problem");
-    validate->add_option("GRAPH", graphPath, "Graph JSON file")->required();
+    validate->add_option("GRAPH", graphPath, "Graph JSON file or template name")->required();
 
     auto addRunOptions = [&](CLI::App *cmd) {
         cmd->add_option("--steps", steps, "Override the number of student steps")
@@ -48,7 +48,7 @@ int main(int argc, char **argv)
             ->check(CLI::Range(0LL, std::numeric_limits<long long>::max()));
     };
     auto *run = app.add_subcommand("run", "Train the experiment in GRAPH, writing to the store");
-    run->add_option("GRAPH", graphPath, "Graph JSON file")->required();
+    run->add_option("GRAPH", graphPath, "Graph JSON file or template name (e.g. classic-kd)")->required();
     run->add_option("--store", store, "Run store (SQLite file; created if missing)")->required();
     run->add_option("--name", runOptions.name, "Run name");
     run->add_option("--artifacts", runOptions.artifactsDir,
@@ -62,6 +62,8 @@ int main(int argc, char **argv)
 
     auto *runs = app.add_subcommand("runs", "List the runs in a store");
     runs->add_option("--store", store, "Run store")->required();
+    bool runsJson = false;
+    runs->add_flag("--json", runsJson, "One JSON object per run (JSON lines), for scripts");
 
     auto *show = app.add_subcommand("show", "Summary and final metrics of one run");
     show->add_option("RUN", runText, "Run id or 'last'")->required();
@@ -69,7 +71,8 @@ int main(int argc, char **argv)
 
     auto *metrics = app.add_subcommand("metrics", "Print one scalar series of a run");
     metrics->add_option("RUN", runText, "Run id or 'last'")->required();
-    metrics->add_option("KEY", key, "Series name, e.g. train/loss or eval/student_nll")->required();
+    metrics->add_option("KEY", key, "Series name, e.g. train/loss or eval/student_nll; without "
+                                    "it, the run's series are listed");
     metrics->add_option("--store", store, "Run store")->required();
     metrics->add_flag("--csv", csv, "CSV with a header: step,wall_time,value");
     metrics->add_option("--after", after, "Only rows after this step (live tail)");
@@ -109,7 +112,11 @@ int main(int argc, char **argv)
     auto *nodes = app.add_subcommand("nodes", "List the node kinds with their ports and parameters");
     nodes->add_option("KIND", nodeKind, "Only this kind (e.g. Loss)");
     nodes->add_flag("--markdown", markdown, "Markdown tables (docs/nodes.md)");
-    auto *templates = app.add_subcommand("templates", "List the built-in experiment templates");
+    auto *templates = app.add_subcommand("templates", "List the built-in experiment templates, or "
+                                                      "write one out");
+    std::string templateName, templateOutput;
+    templates->add_option("NAME", templateName, "A template to print as a graph file");
+    templates->add_option("--output,-o", templateOutput, "Write it to this file instead");
     auto *system = app.add_subcommand(
         "system", "CPU features, the BLAS kernels in use and how they were chosen, threads, CUDA");
 
@@ -138,7 +145,7 @@ int main(int argc, char **argv)
         if (*resume)
             return cmdResume(runText, runOptions);
         if (*runs)
-            return cmdRuns(store);
+            return cmdRuns(store, runsJson);
         if (*show)
             return cmdShow(runText, store);
         if (*metrics)
@@ -158,7 +165,7 @@ int main(int argc, char **argv)
         if (*nodes)
             return cmdNodes(nodeKind, markdown);
         if (*templates)
-            return cmdTemplates();
+            return cmdTemplates(templateName, templateOutput);
         if (*system)
             return cmdSystem();
     } catch (const std::exception &e) {

@@ -12,6 +12,8 @@
 #include <cstdio>
 #include <ctime>
 #include <iomanip>
+#include <algorithm>
+#include <filesystem>
 #include <iostream>
 #include <sstream>
 
@@ -82,8 +84,13 @@ Result<RunId> resolveRun(const StoreReader &reader, const std::string &text)
     try {
         std::size_t used = 0;
         const long long id = std::stoll(text, &used);
-        if (used == text.size() && id > 0)
+        if (used == text.size() && id > 0) {
+            // An id the store does not have is said as such, before any other question.
+            auto info = reader.run(RunId(id));
+            if (!info.ok())
+                return info.error();
             return RunId(id);
+        }
     } catch (const std::exception &) {
     }
     return Result<RunId>::failure(errc::kInvalidInput, "RUN must be a run id (a positive number) or "
@@ -183,6 +190,22 @@ Result<std::pair<std::unique_ptr<StoreReader>, RunId>> openRun(const std::string
     if (!id.ok())
         return id.error();
     return std::make_pair(std::move(reader.value()), id.value());
+}
+
+Result<Graph> loadGraphArgument(const std::string &text)
+{
+    std::error_code ec;
+    if (std::filesystem::exists(text, ec) || text.find('/') != std::string::npos
+        || text.size() > 5 && text.compare(text.size() - 5, 5, ".json") == 0)
+        return loadGraphFile(text);
+    const auto names = templateNames();
+    if (std::find(names.begin(), names.end(), text) != names.end())
+        return loadTemplate(text);
+    std::string known;
+    for (const auto &n : names)
+        known += (known.empty() ? "" : ", ") + n;
+    return Result<Graph>::failure(errc::kGraphFile, text + ": no such file, and no template of that "
+                                                           "name (templates: " + known + ")");
 }
 
 int reportFailure(const Error &error)

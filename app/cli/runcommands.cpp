@@ -8,6 +8,9 @@
 
 #include <csignal>
 #include <iomanip>
+#include <sstream>
+#include <cstdio>
+#include <cmath>
 #include <iostream>
 
 namespace distillery::cli {
@@ -18,7 +21,7 @@ namespace {
 
 int cmdValidate(const std::string &path)
 {
-    auto graph = loadGraphFile(path);
+    auto graph = loadGraphArgument(path);
     if (!graph.ok())
         return badInput(graph.error().message);
     auto issues = validateGraph(graph.value());
@@ -55,7 +58,7 @@ int runWithProgress(const std::function<Result<RunResult>(const ProgressCallback
 
 int cmdRun(const std::string &path, RunOptions options)
 {
-    auto graph = loadGraphFile(path);
+    auto graph = loadGraphArgument(path);
     if (!graph.ok())
         return badInput(graph.error().message);
     return runWithProgress(
@@ -85,7 +88,62 @@ int cmdResume(const std::string &runText, const RunOptions &options)
         options.storePath);
 }
 
-int cmdRuns(const std::string &store)
+namespace {
+
+// A JSON string literal: quotes, backslashes and control characters escaped.
+std::string jsonString(const std::string &text)
+{
+    std::string out = "\"";
+    for (const unsigned char c : text) {
+        if (c == '"' || c == '\\')
+            out += std::string("\\") + char(c);
+        else if (c < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", c);
+            out += buf;
+        } else
+            out += char(c);
+    }
+    return out + "\"";
+}
+
+std::string jsonNumber(double v)
+{
+    if (!std::isfinite(v))
+        return "null";
+    std::ostringstream s;
+    s << std::setprecision(17) << v;
+    return s.str();
+}
+
+// One line per run: what `runs` shows, with every final eval/ metric.
+void printRunsJson(const StoreReader &reader, const std::vector<RunInfo> &runs)
+{
+    for (const auto &r : runs) {
+        std::cout << "{\"id\":" << r.id << ",\"name\":" << jsonString(r.name)
+                  << ",\"status\":" << jsonString(runStatusName(r.status))
+                  << ",\"template\":" << jsonString(r.templateName)
+                  << ",\"steps_done\":" << (r.lastStep + (r.lastStep > 0 ? 1 : 0))
+                  << ",\"steps_total\":" << r.stepsTotal << ",\"seed\":" << r.seed
+                  << ",\"device\":" << jsonString(r.device)
+                  << ",\"created_at\":" << jsonNumber(r.createdAt)
+                  << ",\"finished_at\":" << (r.finishedAt > 0 ? jsonNumber(r.finishedAt) : "null")
+                  << ",\"error\":" << (r.error.empty() ? "null" : jsonString(r.error))
+                  << ",\"metrics\":{";
+        bool first = true;
+        if (auto latest = reader.latest(r.id); latest.ok())
+            for (const auto &[k, p] : latest.value())
+                if (k.rfind("eval/", 0) == 0) {
+                    std::cout << (first ? "" : ",") << jsonString(k) << ":" << jsonNumber(p.value);
+                    first = false;
+                }
+        std::cout << "}}\n";
+    }
+}
+
+} // namespace
+
+int cmdRuns(const std::string &store, bool json)
 {
     auto reader = openReader(store);
     if (!reader.ok())
@@ -93,6 +151,10 @@ int cmdRuns(const std::string &store)
     auto runs = reader.value()->runs();
     if (!runs.ok())
         return badInput(runs.error().message);
+    if (json) {
+        printRunsJson(*reader.value(), runs.value());
+        return kExitOk;
+    }
     std::cout << std::left << std::setw(5) << "id" << std::setw(22) << "name" << std::setw(12)
               << "status" << std::setw(14) << "template" << std::setw(12) << "steps"
               << std::setw(10) << "duration" << std::setw(12) << "KL(T||S)" << "student NLL\n";
@@ -174,6 +236,11 @@ int cmdMetrics(const std::string &runText, const std::string &key, const std::st
     auto keys = reader->keys(id);
     if (!keys.ok())
         return badInput(keys.error().message);
+    if (key.empty()) { // no KEY: the run's series, one per line
+        for (const auto &k : keys.value())
+            std::cout << k << "\n";
+        return kExitOk;
+    }
     if (std::find(keys.value().begin(), keys.value().end(), key) == keys.value().end()) {
         std::string known;
         for (const auto &k : keys.value())

@@ -19,15 +19,8 @@
 int main(int argc, char **argv)
 {
     distillery::core::selectBlasKernels(argc, argv); // may restart with better BLAS kernels
-    QApplication app(argc, argv);
-    QApplication::setApplicationName(QStringLiteral("Distillery"));
-    QApplication::setOrganizationName(QStringLiteral("Distillery"));
-    QApplication::setApplicationVersion(QStringLiteral("0.1.0"));
-
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral("Knowledge-distillation workbench"));
-    parser.addHelpOption();
-    parser.addVersionOption();
     const QCommandLineOption open(QStringLiteral("open"), QStringLiteral("Open a graph file."),
                                   QStringLiteral("GRAPH"));
     const QCommandLineOption templ(QStringLiteral("template"),
@@ -54,7 +47,29 @@ int main(int argc, char **argv)
                                        QStringLiteral("Render the plots panel alone (1500×820) to a PNG and exit."),
                                        QStringLiteral("OUT.png"));
     parser.addOptions({open, templ, store, run, screenshot, select, runs, plotsTab, plotsShot});
-    parser.process(app);
+    // Parsed before the QApplication exists: --help and --version need no display.
+    QStringList arguments;
+    for (int i = 0; i < argc; ++i)
+        arguments << QString::fromLocal8Bit(argv[i]);
+    const QCommandLineOption help = parser.addHelpOption();
+    const QCommandLineOption version = parser.addVersionOption();
+    if (!parser.parse(arguments)) {
+        std::fprintf(stderr, "distillery: %s\n", qPrintable(parser.errorText()));
+        return 2;
+    }
+    if (parser.isSet(help)) {
+        std::fputs(qPrintable(parser.helpText().replace(QStringLiteral("<executable_name>"), QStringLiteral("distillery"))), stdout);
+        return 0;
+    }
+    if (parser.isSet(version)) {
+        std::printf("Distillery 0.1.0\n");
+        return 0;
+    }
+    QApplication app(argc, argv);
+    QApplication::setApplicationName(QStringLiteral("Distillery"));
+    QApplication::setOrganizationName(QStringLiteral("Distillery"));
+    QApplication::setApplicationVersion(QStringLiteral("0.1.0"));
+
 
     distillery::widgets::MainWindow window;
     if (parser.isSet(store))
