@@ -8,6 +8,8 @@
 #include "core/clirunner.h"
 #include "core/testgraphs.h"
 
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -139,6 +141,58 @@ private Q_SLOTS:
         QCOMPARE(cli({"show", "99", "--store", store}).code, 2);
         QCOMPARE(cli({"show", "abc", "--store", store}).code, 2);
         QCOMPARE(cli({"runs", "--store", path("missing.sqlite")}).code, 2);
+    }
+
+    // What a new user tries first: template names for GRAPH, writing a template out, JSON
+    // run lists, the series of a run, an unknown run id, --help without a display.
+    void everydayCommands()
+    {
+        auto valid = cli({"validate", "classic-kd"});
+        QVERIFY2(valid.code == 0 && valid.out.contains("classic-kd: valid"), qPrintable(describe(valid)));
+        auto unknown = cli({"validate", "classic-kdd"});
+        QCOMPARE(unknown.code, 2);
+        QVERIFY2(unknown.err.contains("no template of that name (templates: classic-kd"),
+                 qPrintable(describe(unknown)));
+        const QString written = path("gkd-out.json");
+        auto tmpl = cli({"templates", "gkd", "--output", written});
+        QVERIFY2(tmpl.code == 0, qPrintable(describe(tmpl)));
+        QVERIFY(loadGraphFile(written.toStdString()).ok());
+        QCOMPARE(cli({"templates", "nope"}).code, 2);
+
+        const QString store = path("everyday.sqlite");
+        auto run = cli({"run", writeGraph("everyday.json", tiny("reverse-kl", 6)), "--store", store});
+        QVERIFY2(run.code == 0, qPrintable(describe(run)));
+        auto json = cli({"runs", "--store", store, "--json"});
+        QCOMPARE(json.code, 0);
+        const QStringList lines = json.out.trimmed().split('\n');
+        QCOMPARE(lines.size(), 1);
+        QJsonParseError error;
+        const QJsonObject row = QJsonDocument::fromJson(lines.front().toUtf8(), &error).object();
+        QVERIFY2(error.error == QJsonParseError::NoError, qPrintable(lines.front()));
+        QCOMPARE(row["status"].toString(), QString("finished"));
+        QCOMPARE(row["steps_done"].toInt(), 6);
+        QVERIFY(row["metrics"].toObject().contains("eval/student_nll"));
+
+        auto series = cli({"metrics", "1", "--store", store});
+        QVERIFY2(series.code == 0 && series.out.split('\n').contains("train/loss"), qPrintable(describe(series)));
+        auto missing = cli({"metrics", "999", "train/loss", "--store", store});
+        QCOMPARE(missing.code, 2);
+        QVERIFY2(missing.err.contains("no run with id 999"), qPrintable(describe(missing)));
+
+        const QString gui = QFileInfo(DISTILLERY_CLI).dir().filePath("distillery");
+        if (QFileInfo::exists(gui)) {
+            QProcess p;
+            QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+            env.remove("DISPLAY");
+            env.remove("WAYLAND_DISPLAY");
+            env.remove("QT_QPA_PLATFORM");
+            p.setProcessEnvironment(env);
+            p.start(gui, {"--help"});
+            QVERIFY(p.waitForFinished(30000));
+            QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+            QCOMPARE(p.exitCode(), 0);
+            QVERIFY(QString::fromUtf8(p.readAllStandardOutput()).contains("Usage: distillery"));
+        }
     }
 
     // The diagnostics benchmark on a minimal schedule: both configurations run, and the report
