@@ -176,6 +176,39 @@ private Q_SLOTS:
         QVERIFY(sameLosses(losses(store, 1), reference));
     }
 
+    // A store on a read-only file system: listed and shown without creating anything beside
+    // it; a run into it is refused (exit 2) before a run exists. Needs a read-only bind mount
+    // (root); skipped where mounting is not allowed.
+    void readOnlyStore()
+    {
+        std::vector<double> reference;
+        const QString source = path("ro-source");
+        const QString store = cancelledRun("ro", source, 12, 8, reference);
+        QVERIFY(sql(store, "PRAGMA wal_checkpoint(TRUNCATE)"));
+        QFile::remove(store + "-wal");
+        QFile::remove(store + "-shm");
+        const QString mount = path("ro-mount");
+        QDir().mkpath(mount);
+        if (QProcess::execute("mount", {"--bind", source, mount}) != 0)
+            QSKIP("cannot bind-mount here (not root)");
+        const bool readOnly = QProcess::execute("mount", {"-o", "remount,bind,ro", mount}) == 0;
+        const QString mounted = mount + "/ro.sqlite";
+        const QStringList before = QDir(mount).entryList(QDir::Files);
+        auto runs = cli({"runs", "--store", mounted});
+        auto show = cli({"show", "1", "--store", mounted});
+        auto run = cli({"run", "classic-kd", "--store", mounted, "--steps", "2"});
+        const QStringList after = QDir(mount).entryList(QDir::Files);
+        QProcess::execute("umount", {mount});
+        if (!readOnly)
+            QSKIP("cannot remount read-only here");
+        QVERIFY2(runs.code == 0 && runs.out.contains("cancelled"), qPrintable(describe(runs)));
+        QVERIFY2(show.code == 0, qPrintable(describe(show)));
+        QCOMPARE(after, before); // no -shm, no -wal
+        QVERIFY2(run.code == 2 && run.err.contains("read-only"), qPrintable(describe(run)));
+        auto reader = StoreReader::open(store.toStdString()).value();
+        QCOMPARE(reader->runs().value().size(), std::size_t(1));
+    }
+
     // A truncated checkpoint: resume refuses it naming the file and changes nothing.
     void resumeFromTruncatedCheckpoint()
     {

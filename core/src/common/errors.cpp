@@ -14,7 +14,7 @@ bool isInputError(const Error &error)
     return area == "graph" || area == "input" || area == "data" || area == "model" || area == "loss"
            || error.code == "store.not_found" || error.code == "store.not_sqlite"
            || error.code == "store.not_a_store" || error.code == "store.newer_schema"
-           || error.code == "store.no_such_run" || error.code == "store.run_active";
+           || error.code == "store.no_such_run" || error.code == "store.run_active" || error.code == "store.read_only";
 }
 
 } // namespace distillery::core

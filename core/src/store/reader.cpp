@@ -7,6 +7,10 @@
 #include "store/schema.h"
 #include "store/sqlite.h"
 
+#include <cstdio>
+
+#include <unistd.h>
+
 namespace distillery::core {
 
 using namespace store;
@@ -23,11 +27,42 @@ StoreReader::StoreReader(std::unique_ptr<Impl> impl)
 
 StoreReader::~StoreReader() = default;
 
+namespace {
+
+std::string folderOf(const std::string &path)
+{
+    const auto slash = path.rfind('/');
+    return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+}
+
+// file: URI of a path: '%', '?' and '#' escaped.
+std::string uriOf(const std::string &path)
+{
+    std::string uri = "file:";
+    for (const char c : path) {
+        if (c == '%' || c == '?' || c == '#') {
+            char buf[4];
+            std::snprintf(buf, sizeof buf, "%%%02X", static_cast<unsigned char>(c));
+            uri += buf;
+        } else
+            uri += c;
+    }
+    return uri;
+}
+
+} // namespace
+
 Result<std::unique_ptr<StoreReader>> StoreReader::open(const std::string &path)
 {
     if (!fileExists(path))
         return Error{"store.not_found", path + ": run store not found"};
     auto opened = openChecked(path, SQLITE_OPEN_READONLY, "reading");
+    // A store on a read-only file system or folder: SQLite cannot make the shared-memory file
+    // a WAL reader needs. With no -wal file nobody is writing it, and it is read as immutable
+    // (nothing is created beside it).
+    if (!opened && ::access(folderOf(path).c_str(), W_OK) != 0 && !fileExists(path + "-wal"))
+        opened = openChecked(uriOf(path) + "?immutable=1", SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
+                             "reading");
     if (!opened)
         return opened.error();
     const int version = opened.value().second;

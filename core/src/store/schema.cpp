@@ -7,7 +7,9 @@
 #include <optional>
 #include <vector>
 
+#include <cerrno>
 #include <sys/stat.h>
+#include <unistd.h>
 
 namespace distillery::core::store {
 
@@ -174,6 +176,20 @@ Result<Connection> openWritable(const std::string &path, bool create)
 {
     if (!create && !fileExists(path))
         return Error{"store.not_found", path + ": run store not found"};
+    // SQLite would open a file it cannot write read-only and fail at the first write: a
+    // read-only store (or folder, for the WAL files) is refused before anything starts.
+    const auto slash = path.rfind('/');
+    const std::string folder = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+    const bool exists = fileExists(path);
+    if ((exists && ::access(path.c_str(), W_OK) != 0) || ::access(folder.c_str(), W_OK) != 0)
+        return Error{"store.read_only",
+                     path + ": the run store is read-only (" +
+                         (errno == EROFS ? std::string("a read-only file system")
+                                         : "no write permission on the " +
+                                               std::string(exists && ::access(path.c_str(), W_OK) != 0
+                                                               ? "file"
+                                                               : "folder " + folder)) +
+                         "); it can be listed and shown, not written"};
     auto opened = openChecked(path, SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0), "writing");
     if (!opened)
         return opened.error();

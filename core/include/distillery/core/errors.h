@@ -17,7 +17,7 @@
 //   loss      the loss inspector: loss.unknown_kind, loss.failed
 //   store     the run store: store.not_found, store.not_sqlite, store.not_a_store,
 //             store.older_schema, store.newer_schema, store.busy, store.full, store.sql,
-//             store.no_such_run, store.run_active
+//             store.no_such_run, store.run_active, store.read_only
 //   run       training itself: run.no_cuda, run.failed
 //   io        writing files: io.write
 //   internal  internal.memory, internal.error
