@@ -221,7 +221,10 @@ int cmdShow(const std::string &runText, const std::string &store)
     if (auto cps = reader->checkpoints(r.id); cps.ok() && !cps.value().empty()) {
         std::cout << "checkpoints:\n";
         for (const auto &c : cps.value())
-            std::cout << "  " << c.kind << " step " << c.step << "  " << c.path << "\n";
+            std::cout << "  " << std::left << std::setw(8) << c.kind << " step " << std::setw(7)
+                      << c.step << c.path
+                      << (c.kind == "model" ? "  (the trained student, a built-in checkpoint)" : "")
+                      << "\n";
     }
     return kExitOk;
 }

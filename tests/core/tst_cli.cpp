@@ -125,6 +125,9 @@ private Q_SLOTS:
         QVERIFY2(show.code == 0 && show.out.contains("eval/student_nll")
                      && show.out.contains("seed 3"),
                  qPrintable(describe(show)));
+        // The trained student is registered, at the last step.
+        QVERIFY2(show.out.contains(QRegularExpression("model +step 5 +\\S+/run-1/student.pt")),
+                 qPrintable(describe(show)));
 
         auto csv = cli({"metrics", "1", "train/loss", "--store", store, "--csv"});
         QCOMPARE(csv.code, 0);

@@ -69,7 +69,10 @@ private:
     // The student's steps from state.firstStep on; returns the last evaluation.
     void studentLoop(RunContext &ctx, TrainingState &state, RunResult &result);
     std::string newestStudentCheckpoint() const;
-    void saveCheckpoint(const RunContext &ctx, const TrainingState &state, std::int64_t step);
+    // `final`: the last step of the run; the student model is then registered (kind "model")
+    // and a failure to write it fails the run.
+    void saveCheckpoint(const RunContext &ctx, const TrainingState &state, std::int64_t step,
+                        bool final = false);
 
     Plan m_plan;
     std::string m_graphJson;
@@ -273,14 +276,21 @@ void Trainer::train(RunResult &result)
     studentLoop(ctx, state, result);
 }
 
-void Trainer::saveCheckpoint(const RunContext &ctx, const TrainingState &state, std::int64_t step)
+void Trainer::saveCheckpoint(const RunContext &ctx, const TrainingState &state, std::int64_t step,
+                             bool final)
 {
     const std::string path = ctx.artifact("step-" + std::to_string(step) + ".pt");
     state.save(path, step);
     ctx.log.checkpoint(step, path, "student");
     // The student itself, loadable as a built-in checkpoint (teacher source = checkpoint).
-    if (auto st = state.student().save(ctx.artifact("student.pt")); !st.ok())
+    const std::string model = ctx.artifact("student.pt");
+    if (auto st = state.student().save(model); !st.ok()) {
+        if (final)
+            throw RunFailure("cannot write the trained student: " + st.error().message);
         spdlog::warn("run {}: {}", m_runId, st.error().message);
+    } else if (final) {
+        ctx.log.checkpoint(step, model, "model");
+    }
 }
 
 void Trainer::studentLoop(RunContext &ctx, TrainingState &state, RunResult &result)
@@ -416,7 +426,7 @@ void Trainer::studentLoop(RunContext &ctx, TrainingState &state, RunResult &resu
         if (last || (m_plan.evalInterval > 0 && (step + 1) % m_plan.evalInterval == 0))
             lastEval = evaluator.run(step).metrics;
         if (last || (m_plan.checkpointInterval > 0 && (step + 1) % m_plan.checkpointInterval == 0))
-            saveCheckpoint(ctx, state, step);
+            saveCheckpoint(ctx, state, step, last);
         ctx.log.flush();
 
         Progress p;

@@ -58,7 +58,8 @@ struct CheckpointInfo
     RunId run = 0;
     std::int64_t step = 0;
     std::string path;
-    std::string kind; // "student" (full training state) or "teacher" (a frozen teacher)
+    std::string kind; // "student" (full training state), "teacher" (a frozen teacher) or
+                      // "model" (the trained student at the run's last step)
     double createdAt = 0;
 };
 
