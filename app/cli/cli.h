@@ -71,6 +71,8 @@ int cmdValidate(const std::string &path);
 int cmdRun(const std::string &path, RunOptions options);
 int cmdResume(const std::string &runText, const RunOptions &options);
 int cmdRuns(const std::string &store, bool json);
+// The generated samples of a step (default: the last with samples), the prompt marked.
+int cmdSamples(const std::string &runText, const std::string &store, long long step);
 int cmdShow(const std::string &runText, const std::string &store);
 int cmdMetrics(const std::string &runText, const std::string &key, const std::string &store,
                bool csv, long long after);

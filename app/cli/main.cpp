@@ -77,6 +77,13 @@ int main(int argc, char **argv)
     metrics->add_flag("--csv", csv, "CSV with a header: step,wall_time,value");
     metrics->add_option("--after", after, "Only rows after this step (live tail)");
 
+    auto *samples = app.add_subcommand("samples", "Print the text a run generated, prompt marked");
+    samples->add_option("RUN", runText, "Run id or 'last'")->required();
+    samples->add_option("--store", store, "Run store")->required();
+    long long sampleStep = -1;
+    samples->add_option("--step", sampleStep, "The step (default: the last with samples)")
+        ->check(CLI::Range(0LL, std::numeric_limits<long long>::max()));
+
     auto *loss = app.add_subcommand("loss", "Loss inspector: value and gradient of one term");
     loss->add_option("KIND", kind, "Loss kind (e.g. forward-kl, gjsd, topk-kl)")->required();
     loss->add_option("--param", params, "NAME=VALUE, repeatable (temperature, beta, alpha, "
@@ -150,6 +157,8 @@ int main(int argc, char **argv)
             return cmdShow(runText, store);
         if (*metrics)
             return cmdMetrics(runText, key, store, csv, after);
+        if (*samples)
+            return cmdSamples(runText, store, sampleStep);
         if (*loss)
             return cmdLoss(kind, params, teacherLogits, studentLogits);
         if (*lossList)

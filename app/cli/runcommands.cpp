@@ -5,7 +5,9 @@
 
 #include "distillery/core/errors.h"
 #include "distillery/core/graph.h"
+#include "distillery/core/utf8.h"
 
+#include <algorithm>
 #include <csignal>
 #include <iomanip>
 #include <sstream>
@@ -225,6 +227,91 @@ int cmdShow(const std::string &runText, const std::string &store)
                       << c.step << c.path
                       << (c.kind == "model" ? "  (the trained student, a built-in checkpoint)" : "")
                       << "\n";
+    }
+    return kExitOk;
+}
+
+namespace {
+
+// Bytes as a terminal can show them: valid UTF-8 as it is, other bytes as \xNN.
+std::string printable(const std::string &bytes)
+{
+    std::string out;
+    std::size_t i = 0;
+    while (i < bytes.size()) {
+        std::size_t bad = 0;
+        const std::string rest = bytes.substr(i);
+        if (isValidUtf8(rest, &bad)) {
+            out += rest;
+            break;
+        }
+        out += rest.substr(0, bad);
+        char hex[8];
+        std::snprintf(hex, sizeof hex, "\\x%02X", static_cast<unsigned char>(rest[bad]));
+        out += hex;
+        i += bad + 1;
+    }
+    return out;
+}
+
+// Where the prompt ends in a stored sample: after `tokens` bytes, or `tokens` words.
+std::size_t promptEnd(const std::string &sample, std::int64_t tokens, bool words)
+{
+    if (!words)
+        return std::min<std::size_t>(sample.size(), std::size_t(std::max<std::int64_t>(0, tokens)));
+    std::size_t at = 0;
+    for (std::int64_t t = 0; t < tokens && at < sample.size(); ++t) {
+        at = sample.find(' ', at);
+        if (at == std::string::npos)
+            return sample.size();
+        ++at;
+    }
+    return at;
+}
+
+} // namespace
+
+int cmdSamples(const std::string &runText, const std::string &store, long long step)
+{
+    auto opened = openRun(store, runText);
+    if (!opened.ok())
+        return badInput(opened.error().message);
+    auto &[reader, id] = opened.value();
+    auto steps = reader->sampleSteps(id);
+    if (!steps.ok())
+        return badInput(steps.error().message);
+    if (steps.value().empty())
+        return badInput("run " + std::to_string(id) + " has no generated samples (they are made by "
+                        "the diversity diagnostic: a Diagnostics node with diversity_prompts > 0)");
+    if (step < 0)
+        step = steps.value().back();
+    else if (std::find(steps.value().begin(), steps.value().end(), step) == steps.value().end()) {
+        std::string known;
+        for (auto s : steps.value())
+            known += (known.empty() ? "" : ", ") + std::to_string(s);
+        return badInput("run " + std::to_string(id) + " has no samples at step " + std::to_string(step)
+                        + " (steps with samples: " + known + ")");
+    }
+    auto texts = reader->samples(id, step);
+    if (!texts.ok())
+        return badInput(texts.error().message);
+    auto meta = reader->runMeta(id);
+    std::int64_t promptTokens = 0;
+    bool words = false;
+    if (meta.ok()) {
+        if (auto it = meta.value().find("samples/prompt_tokens"); it != meta.value().end())
+            promptTokens = std::atoll(it->second.c_str());
+        if (auto it = meta.value().find("samples/unit"); it != meta.value().end())
+            words = it->second == "words";
+    }
+    std::cout << "run " << id << ", step " << step << ": " << texts.value().size()
+              << " samples; the prompt (" << promptTokens << (words ? " tokens" : " bytes")
+              << ") is in [[ ]]\n";
+    for (std::size_t i = 0; i < texts.value().size(); ++i) {
+        const std::string &text = texts.value()[i];
+        const std::size_t end = promptEnd(text, promptTokens, words);
+        std::cout << "--- " << i << "\n[[" << printable(text.substr(0, end)) << "]]"
+                  << printable(text.substr(end)) << "\n";
     }
     return kExitOk;
 }

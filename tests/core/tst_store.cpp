@@ -656,6 +656,18 @@ private Q_SLOTS:
                  std::string("0.75"));
         TAKE(texts, reader->samples(run, 10));
         QCOMPARE(texts, (std::vector<std::string>{"text 10/0", "text 10/1"}));
+        TAKE(sampleSteps, reader->sampleSteps(run));
+        QCOMPARE(sampleSteps, (std::vector<std::int64_t>{0, 10, 20}));
+        // A byte-level model's output that is not UTF-8 comes back byte for byte.
+        const std::string raw("ok \xC3\x28 \xFF\x00 end", 13);
+        writer->addSample(run, 30, 0, raw);
+        CHECK_OK(writer->flush());
+        TAKE(rawBack, reader->samples(run, 30));
+        QCOMPARE(rawBack.size(), std::size_t(1));
+        QCOMPARE(rawBack[0], raw);
+        QCOMPARE(rawText(path, "SELECT typeof(text) FROM samples WHERE step = 30"), std::string("blob"));
+        QCOMPARE(rawText(path, "SELECT typeof(text) FROM samples WHERE step = 10 AND idx = 0"),
+                 std::string("text"));
         TAKE(checkpoints, reader->checkpoints(run));
         QCOMPARE(int(checkpoints.size()), 2);
         QCOMPARE(checkpoints[0].step, std::int64_t(10));

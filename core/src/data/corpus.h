@@ -3,6 +3,7 @@
 // Corpus files as text: strict UTF-8 and JSON lines. LibTorch-free (fuzzed on its own).
 
 #include "distillery/core/result.h"
+#include "distillery/core/utf8.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -22,11 +23,7 @@ Result<std::string> jsonLinesText(const std::string &text, const std::string &pa
                                   const std::string &field);
 Result<std::string> readJsonLines(const std::string &path, const std::string &field);
 
-// Strict UTF-8 (RFC 3629): rejects overlong forms, surrogates, code points above U+10FFFF and
-// truncated sequences. errorOffset receives the offset of the first byte of the bad sequence.
-bool isValidUtf8(const std::string &text, std::size_t *errorOffset = nullptr);
-// Replaces every invalid sequence (maximal subpart, as in Unicode's recommended practice) by
-// U+FFFD.
-std::string sanitizeUtf8(const std::string &text);
+using core::isValidUtf8;
+using core::sanitizeUtf8;
 
 } // namespace distillery::core::data

@@ -142,7 +142,7 @@ public:
     // e.g. "oracle-hmm V=64 S=32 (2048 train / 128 validation sequences of 65 tokens)"
     std::string describe() const { return m_description; }
 
-    // Byte corpora: UTF-8 text (invalid bytes as U+FFFD); oracle: "t12 t3 ...".
+    // Byte corpora: the bytes themselves (not necessarily valid UTF-8); oracle: "t12 t3 ...".
     std::string decode(const std::vector<std::int64_t> &tokens) const;
 
 private:

@@ -213,7 +213,7 @@ Batch Dataset::batchFromRows(const torch::Tensor &rows) const
 std::string Dataset::decode(const std::vector<std::int64_t> &tokens) const
 {
     if (!hasOracle())
-        return sanitizeUtf8(decodeBytes(tokens));
+        return decodeBytes(tokens); // the exact bytes, valid UTF-8 or not
     std::string text;
     for (const auto t : tokens) {
         if (!text.empty())

@@ -268,6 +268,21 @@ Result<std::vector<std::string>> StoreReader::samples(RunId run, std::int64_t st
     return result;
 }
 
+Result<std::vector<std::int64_t>> StoreReader::sampleSteps(RunId run) const
+{
+    Statement query(m_impl->db.get(), "SELECT DISTINCT step FROM samples WHERE run = ?1 ORDER BY step");
+    if (!query.ok())
+        return sqlFailure(m_impl->db.get(), m_impl->path, "cannot list the sample steps");
+    sqlite3_bind_int64(query.get(), 1, run);
+    std::vector<std::int64_t> steps;
+    int rc;
+    while ((rc = sqlite3_step(query.get())) == SQLITE_ROW)
+        steps.push_back(sqlite3_column_int64(query.get(), 0));
+    if (rc != SQLITE_DONE)
+        return sqlFailure(m_impl->db.get(), m_impl->path, "cannot list the sample steps");
+    return steps;
+}
+
 Result<std::string> StoreReader::integrityCheck() const
 {
     Statement query(m_impl->db.get(), "PRAGMA integrity_check");

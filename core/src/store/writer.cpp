@@ -4,6 +4,7 @@
 
 #include "distillery/core/store.h"
 #include "distillery/core/errors.h"
+#include "distillery/core/utf8.h"
 
 #include "store/runrow.h"
 #include "store/schema.h"
@@ -204,7 +205,12 @@ std::optional<Error> RunWriter::Impl::writeSamples()
         sqlite3_bind_int64(insert, 1, s.run);
         sqlite3_bind_int64(insert, 2, s.step);
         sqlite3_bind_int(insert, 3, s.idx);
-        bindText(insert, 4, s.text);
+        // Text that is not UTF-8 (a byte-level model's raw output) is kept byte for byte as a
+        // BLOB; readers get the same bytes back.
+        if (isValidUtf8(s.text))
+            bindText(insert, 4, s.text);
+        else
+            sqlite3_bind_blob(insert, 4, s.text.data(), int(s.text.size()), SQLITE_TRANSIENT);
         if (!stepDone(insert))
             return storeError("cannot write a text sample");
     }

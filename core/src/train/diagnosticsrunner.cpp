@@ -148,6 +148,12 @@ void DiagnosticsRunner::probeDiversity(std::int64_t step)
                                           {"token_entropy", s.meanTokenEntropy},
                                           {"mean_length", s.meanLength}})
             m_ctx.log.scalar(prefix + name, step, value);
+        if (k == 0 && !m_samplesDescribed) {
+            // What a reader needs to mark the prompt in a stored sample.
+            m_samplesDescribed = true;
+            m_ctx.log.meta("samples/prompt_tokens", std::to_string(P));
+            m_ctx.log.meta("samples/unit", m_ctx.data.hasOracle() ? "words" : "bytes");
+        }
         if (k == 0)
             for (std::int64_t i = 0; i < n; ++i) {
                 auto all = rows[i].contiguous();

@@ -49,6 +49,7 @@ private:
     // Sums of the evaluation in progress.
     diagnostics::CalibrationAccumulator m_studentCalibration, m_teacherCalibration;
     double m_calibrationSeconds = 0, m_studentEntropy = 0, m_teacherEntropy = 0, m_tokens = 0;
+    bool m_samplesDescribed = false; // samples/prompt_tokens and samples/unit are in the meta
 };
 
 } // namespace distillery::core::train

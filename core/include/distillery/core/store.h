@@ -161,7 +161,11 @@ public:
     Result<std::vector<std::int64_t>> tokenDiagnosticSteps(RunId run,
                                                            const std::string &quantity) const;
     // Text samples of one step, ordered by index.
+    // The generated texts of one step, byte for byte (not necessarily valid UTF-8: a byte-level
+    // model's output is kept as it was; displays replace what is not, see utf8.h).
     Result<std::vector<std::string>> samples(RunId run, std::int64_t step) const;
+    // The steps that have samples, in order.
+    Result<std::vector<std::int64_t>> sampleSteps(RunId run) const;
     Result<std::string> integrityCheck() const; // "ok" when PRAGMA integrity_check passes
     int schemaVersion() const;
 
