@@ -39,7 +39,9 @@ private Q_SLOTS:
         const auto meta = reader.value()->runMeta(distilled.value().runId).value();
         const NodeId teacher = ce.nodesOfKind("Teacher").front()->id;
         QVERIFY(ce.setParam(teacher, "source", std::string("checkpoint")).ok());
-        QVERIFY(ce.setParam(teacher, "path", meta.at("teacher/" + std::to_string(teacher) + "/path")).ok());
+        // Recorded relative to the store's folder.
+        const std::string saved = resolveStorePath(o.storePath, meta.at("teacher/" + std::to_string(teacher) + "/path"));
+        QVERIFY(ce.setParam(teacher, "path", saved).ok());
         auto alone = runExperiment(ce, o);
         QVERIFY2(alone.ok(), alone.ok() ? "" : alone.error().message.c_str());
         QCOMPARE(alone.value().status, RunStatus::Finished);

@@ -195,7 +195,7 @@ std::size_t AtomicFile::write(const void *data, std::size_t size) noexcept
     return size;
 }
 
-Status AtomicFile::failure(const std::string &action, int error)
+Status AtomicFile::fail(const std::string &action, int error)
 {
     discard();
     return Status::failure(errc::kIoWrite, m_path + ": cannot " + action + ": " + reason(error) +
@@ -207,15 +207,15 @@ Status AtomicFile::commit()
     if (m_committed)
         return okStatus();
     if (m_errno != 0)
-        return failure("write the file", m_errno);
+        return fail("write the file", m_errno);
     if (::fsync(m_fd) != 0)
-        return failure("write the file", errno);
+        return fail("write the file", errno);
     const int fd = m_fd;
     m_fd = -1;
     if (::close(fd) != 0)
-        return failure("write the file", errno);
+        return fail("write the file", errno);
     if (::rename(m_temp.c_str(), m_path.c_str()) != 0)
-        return failure("replace the file", errno);
+        return fail("replace the file", errno);
     m_committed = true;
     // The rename is durable once the folder is synced; a failure here loses nothing written.
     Descriptor folder(::open(folderOf(m_path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));

@@ -46,7 +46,12 @@ Result<Graph> loadTemplate(const std::string &name)
         return Result<Graph>::failure(
             errc::kGraphNotFound, "unknown template '" + name + "' in " + templatesDir() + " (available: " +
                             (names.empty() ? "none" : graphdetail::joined(names)) + ")");
-    return loadGraphFile((fs::path(templatesDir()) / (name + ".json")).string());
+    auto graph = loadGraphFile((fs::path(templatesDir()) / (name + ".json")).string());
+    // A template is a starting point, not a file of the user's: paths given in it later are
+    // the user's, relative to the current directory until the graph is saved and reopened.
+    if (graph.ok())
+        graph.value().baseDirectory.clear();
+    return graph;
 }
 
 } // namespace distillery::core

@@ -482,6 +482,9 @@ Status RunWriter::releaseRun(RunId run)
 void RunWriter::addScalar(RunId run, const std::string &key, std::int64_t step, double value)
 {
     m_impl->scalars.push_back(PendingScalar{run, key, step, unixNow(), value});
+    // teacher/ series count the teacher phase's own steps, not the run's.
+    if (key.rfind("teacher/", 0) == 0)
+        return;
     auto it = m_impl->lastSteps.find(run);
     if (it != m_impl->lastSteps.end() && step > it->second)
         it->second = step;

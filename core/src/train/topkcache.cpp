@@ -49,7 +49,7 @@ std::optional<data::TopKCache> buildTopkCache(const RunContext &ctx, std::vector
     // A copy on disk for later inspection; the run does not depend on it.
     const std::string path = ctx.artifact("topk-cache.pt");
     if (auto st = data::saveTopKCache(cache, path); st.ok())
-        ctx.log.meta("topk_cache", path);
+        ctx.log.meta("topk_cache", storeRelativePath(ctx.storePath, path));
     return cache;
 }
 

@@ -58,7 +58,7 @@ public:
 
 private:
     AtomicFile(std::string path, std::string temp, int fd);
-    Status failure(const std::string &action, int error);
+    Status fail(const std::string &action, int error);
     void discard() noexcept;
 
     std::string m_path;

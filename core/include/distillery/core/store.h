@@ -98,7 +98,9 @@ public:
     // A step written again replaces the earlier row (a resumed run rewrites its steps).
     // NaN values are stored as NULL and read back as NaN.
     void addScalar(RunId run, const std::string &key, std::int64_t step, double value);
-    // The run's progress (runs.last_step). addScalar raises it for runs this writer opened.
+    // The run's progress (runs.last_step). addScalar raises it for runs this writer opened,
+    // except for teacher/ series: the teacher phase counts steps of its own, so a run killed
+    // while its teacher trains has made no progress of its student.
     void setLastStep(RunId run, std::int64_t step);
     // One float32 per position of probe sample `sample` (e.g. quantity "kl", "top1_agree").
     void addTokenDiagnostic(RunId run, std::int64_t step, int sample, const std::string &quantity,
