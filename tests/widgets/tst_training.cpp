@@ -317,6 +317,36 @@ private Q_SLOTS:
         QVERIFY(!reader->checkpoints(finished.runId).value().empty());
     }
 
+    // A cancelled run is resumed from the workbench: it continues from its checkpoint to the
+    // end; resuming a run that is finished is refused with the reason.
+    void cancelledRunIsResumed()
+    {
+        TrainingController c;
+        Recorder rec(c);
+        const std::string path = store("resume.sqlite");
+        c.enqueue(tiny("reverse-kl", 600), options(path, "resumed"));
+        QTRY_VERIFY_WITH_TIMEOUT(rec.maxStudentStep() >= 2, 120000);
+        c.stop();
+        QTRY_COMPARE_WITH_TIMEOUT(rec.count("finished"), 1, 60000);
+        const qint64 id = rec.of("finished").first().runId;
+        QCOMPARE(rec.of("finished").first().text, QStringLiteral("cancelled"));
+        core::RunOptions o;
+        o.storePath = path;
+        c.enqueueResume(core::RunId(id), o);
+        QTRY_COMPARE_WITH_TIMEOUT(rec.count("finished"), 2, 120000);
+        QCOMPARE(rec.of("finished").last().runId, id);
+        QCOMPARE(rec.of("finished").last().text, QStringLiteral("finished"));
+        auto reader = core::StoreReader::open(path).value();
+        QCOMPARE(reader->run(core::RunId(id)).value().status, core::RunStatus::Finished);
+        QCOMPARE(reader->scalars(core::RunId(id), "train/loss").value().size(), std::size_t(600));
+
+        QSignalSpy rejected(&c, &TrainingController::runRejected);
+        c.enqueueResume(core::RunId(id), o);
+        QTRY_COMPARE_WITH_TIMEOUT(rejected.count(), 1, 30000);
+        QVERIFY2(rejected.first().first().toString().contains("already finished"),
+                 qPrintable(rejected.first().first().toString()));
+    }
+
     void pauseHoldsThenResumeContinues()
     {
         TrainingController c;

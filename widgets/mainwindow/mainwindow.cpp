@@ -149,6 +149,14 @@ MainWindow::MainWindow(QWidget *parent)
             ids << core::RunId(r);
         m_plots->setRuns(ids);
     });
+    connect(m_runBrowser, &RunBrowser::resumeRequested, this, [this](qint64 runId) {
+        core::RunOptions options;
+        options.storePath = m_storePath.toStdString();
+        m_controller->enqueueResume(core::RunId(runId), options);
+        m_plots->setStorePath(m_storePath);
+        m_plots->setLive(true);
+        showStatus(tr("Resuming run #%1").arg(runId));
+    });
     connect(m_runBrowser, &RunBrowser::openGraphRequested, this,
             [this](const QString &json, qint64 runId) {
                 if (!maybeSave())

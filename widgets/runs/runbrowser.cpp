@@ -262,6 +262,28 @@ void RunBrowser::openCurrentGraph()
         Q_EMIT openGraphRequested(json, id);
 }
 
+qint64 RunBrowser::currentRunId() const
+{
+    const QModelIndexList rows = m_view->selectionModel()->selectedRows();
+    const QModelIndex index = rows.isEmpty() ? m_view->currentIndex() : rows.first();
+    return index.isValid() ? index.data(RunTableModel::RunIdRole).toLongLong() : 0;
+}
+
+bool RunBrowser::canResume(qint64 runId) const
+{
+    const core::RunInfo *info = m_model->runInfo(runId);
+    return info
+           && (info->status == core::RunStatus::Cancelled || info->status == core::RunStatus::Interrupted
+               || info->status == core::RunStatus::Failed);
+}
+
+void RunBrowser::resumeCurrent()
+{
+    const qint64 id = currentRunId();
+    if (id > 0 && canResume(id))
+        Q_EMIT resumeRequested(id);
+}
+
 void RunBrowser::showEvent(QShowEvent *event)
 {
     QWidget::showEvent(event);
@@ -302,12 +324,15 @@ void RunBrowser::showContextMenu(const QPoint &pos)
     QMenu menu(this);
     QAction *rename = menu.addAction(tr("Rename"), this, &RunBrowser::renameCurrent);
     QAction *open = menu.addAction(tr("Open graph"), this, &RunBrowser::openCurrentGraph);
+    QAction *resume = menu.addAction(tr("Resume"), this, &RunBrowser::resumeCurrent);
     menu.addSeparator();
     QAction *del = menu.addAction(style()->standardIcon(QStyle::SP_TrashIcon), tr("Delete…"), this,
                                   &RunBrowser::deleteSelected);
     const int selected = m_view->selectionModel()->selectedRows().size();
     rename->setEnabled(selected == 1);
     open->setEnabled(selected == 1);
+    resume->setEnabled(selected == 1 && canResume(currentRunId()));
+    resume->setToolTip(tr("Continue a cancelled, interrupted or failed run from its newest checkpoint"));
     del->setEnabled(selected > 0);
     menu.exec(m_view->viewport()->mapToGlobal(pos));
 }

@@ -44,16 +44,21 @@ public Q_SLOTS:
     void renameCurrent();
     void deleteSelected(); // with a confirmation dialog
     void openCurrentGraph();
+    void resumeCurrent();
 
 Q_SIGNALS:
     void selectionChanged(const QList<qint64> &runIds);
     void openGraphRequested(const QString &graphJson, qint64 runId);
+    // Resume (context menu, or Ctrl+Shift+R) on one cancelled, interrupted or failed run.
+    void resumeRequested(qint64 runId);
 
 protected:
     void showEvent(QShowEvent *event) override;
     void hideEvent(QHideEvent *event) override;
 
 private:
+    qint64 currentRunId() const;
+    bool canResume(qint64 runId) const;
     void updateActions();
     void emitSelectionIfChanged();
     void showContextMenu(const QPoint &pos);

@@ -81,10 +81,20 @@ TrainingController::~TrainingController()
 
 void TrainingController::enqueue(const core::Graph &graph, const core::RunOptions &options)
 {
+    push(Job{graph, options, 0});
+}
+
+void TrainingController::enqueueResume(core::RunId run, const core::RunOptions &options)
+{
+    push(Job{core::Graph(), options, run});
+}
+
+void TrainingController::push(Job job)
+{
     int queued = 0;
     {
         std::lock_guard lock(m_mutex);
-        m_queue.push_back(Job{graph, options});
+        m_queue.push_back(std::move(job));
         queued = int(m_queue.size());
     }
     ++m_outstanding;
@@ -216,7 +226,9 @@ void TrainingController::runJob(Job job, const std::shared_ptr<core::RunControl>
 
     QString error;
     try {
-        auto result = core::runExperiment(job.graph, job.options, onProgress, control.get());
+        auto result = job.resume > 0
+                          ? core::resumeRun(job.resume, job.options, onProgress, control.get())
+                          : core::runExperiment(job.graph, job.options, onProgress, control.get());
         if (!result.ok()) {
             const QString message = qs(result.error().message);
             QMetaObject::invokeMethod(

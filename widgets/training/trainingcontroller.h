@@ -61,6 +61,10 @@ public:
 
     // Queues a run; runs train one after another in the order they were enqueued.
     void enqueue(const core::Graph &graph, const core::RunOptions &options);
+    // Queues the resume of a cancelled, interrupted or failed run of options.storePath (its
+    // stored graph, from its newest checkpoint). Refusals (a run another process writes, an
+    // unreadable checkpoint) come back as runRejected with the reason; the run is unchanged.
+    void enqueueResume(core::RunId run, const core::RunOptions &options);
     // Pause/resume the current run (between steps). A new run always starts unpaused.
     void pause();
     void resume();
@@ -89,8 +93,10 @@ private:
     {
         core::Graph graph;
         core::RunOptions options;
+        core::RunId resume = 0; // > 0: resume this run instead of starting the graph
     };
 
+    void push(Job job);
     void workerLoop();
     void runJob(Job job, const std::shared_ptr<core::RunControl> &control);
     // Worker side: stores the newest report and posts one delivery if none is pending.
