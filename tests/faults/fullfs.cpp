@@ -69,6 +69,17 @@ F next(const char *name)
     return reinterpret_cast<F>(::dlsym(RTLD_NEXT, name));
 }
 
+// The real call when the budget allows `count` bytes to `fd`, else -1 with ENOSPC.
+template<typename Call>
+ssize_t guarded(int fd, size_t count, Call call)
+{
+    if (!allowed(fd, count)) {
+        errno = ENOSPC;
+        return -1;
+    }
+    return call();
+}
+
 } // namespace
 
 extern "C" {
@@ -76,31 +87,19 @@ extern "C" {
 ssize_t write(int fd, const void *data, size_t count)
 {
     static auto real = next<ssize_t (*)(int, const void *, size_t)>("write");
-    if (!allowed(fd, count)) {
-        errno = ENOSPC;
-        return -1;
-    }
-    return real(fd, data, count);
+    return guarded(fd, count, [&] { return real(fd, data, count); });
 }
 
 ssize_t pwrite(int fd, const void *data, size_t count, off_t offset)
 {
     static auto real = next<ssize_t (*)(int, const void *, size_t, off_t)>("pwrite");
-    if (!allowed(fd, count)) {
-        errno = ENOSPC;
-        return -1;
-    }
-    return real(fd, data, count, offset);
+    return guarded(fd, count, [&] { return real(fd, data, count, offset); });
 }
 
 ssize_t pwrite64(int fd, const void *data, size_t count, off64_t offset)
 {
     static auto real = next<ssize_t (*)(int, const void *, size_t, off64_t)>("pwrite64");
-    if (!allowed(fd, count)) {
-        errno = ENOSPC;
-        return -1;
-    }
-    return real(fd, data, count, offset);
+    return guarded(fd, count, [&] { return real(fd, data, count, offset); });
 }
 
 ssize_t writev(int fd, const struct iovec *iov, int n)
@@ -109,10 +108,6 @@ ssize_t writev(int fd, const struct iovec *iov, int n)
     size_t count = 0;
     for (int i = 0; i < n; ++i)
         count += iov[i].iov_len;
-    if (!allowed(fd, count)) {
-        errno = ENOSPC;
-        return -1;
-    }
-    return real(fd, iov, n);
+    return guarded(fd, count, [&] { return real(fd, iov, n); });
 }
 }

@@ -82,25 +82,11 @@ Status deleteRun(const std::string &path, RunId run, double staleSeconds)
     Transaction tx(db);
     if (!tx.began())
         return sqlFailure(db, path, "cannot start a write transaction");
-    {
-        const std::string sql = std::string("SELECT ") + kRunColumns + " FROM runs WHERE id = ?1";
-        Statement query(db, sql.c_str());
-        if (!query.ok())
-            return sqlFailure(db, path, "cannot read run " + std::to_string(run));
-        sqlite3_bind_int64(query.get(), 1, run);
-        const int rc = sqlite3_step(query.get());
-        if (rc == SQLITE_DONE)
-            return noSuchRun(path, run);
-        if (rc != SQLITE_ROW)
-            return sqlFailure(db, path, "cannot read run " + std::to_string(run));
-        const RunInfo info = readRun(query.get());
-        if (info.status == RunStatus::Running && !writerGone(info, staleSeconds, unixNow()))
-            return Error{"store.run_active",
-                         path + ": run " + std::to_string(run) + " ('" + info.name +
-                             "') is still running (writer pid " + std::to_string(info.pid) +
-                             (info.host.empty() ? std::string() : " on " + info.host) +
-                             "); stop it before deleting it"};
-    }
+    auto info = selectRun(db, path, run);
+    if (!info.ok())
+        return info.error();
+    if (auto active = activeWriter(path, info.value(), staleSeconds, "stop it before deleting it"))
+        return *active;
     static const char *const statements[] = {
         "DELETE FROM scalars WHERE run = ?1",
         "DELETE FROM latest WHERE run = ?1",

@@ -29,12 +29,6 @@ StoreReader::~StoreReader() = default;
 
 namespace {
 
-std::string folderOf(const std::string &path)
-{
-    const auto slash = path.rfind('/');
-    return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
-}
-
 // file: URI of a path: '%', '?' and '#' escaped.
 std::string uriOf(const std::string &path)
 {
@@ -103,17 +97,10 @@ Result<std::vector<RunInfo>> StoreReader::runs(double staleSeconds) const
 
 Result<RunInfo> StoreReader::run(RunId id, double staleSeconds) const
 {
-    const std::string sql = std::string("SELECT ") + kRunColumns + " FROM runs WHERE id = ?1";
-    Statement query(m_impl->db.get(), sql.c_str());
-    if (!query.ok())
-        return sqlFailure(m_impl->db.get(), m_impl->path, "cannot read run " + std::to_string(id));
-    sqlite3_bind_int64(query.get(), 1, id);
-    const int rc = sqlite3_step(query.get());
-    if (rc == SQLITE_DONE)
-        return noSuchRun(m_impl->path, id);
-    if (rc != SQLITE_ROW)
-        return sqlFailure(m_impl->db.get(), m_impl->path, "cannot read run " + std::to_string(id));
-    RunInfo info = readRun(query.get());
+    auto selected = selectRun(m_impl->db.get(), m_impl->path, id);
+    if (!selected.ok())
+        return selected;
+    RunInfo info = std::move(selected).value();
     if (writerGone(info, staleSeconds, unixNow()))
         info.status = RunStatus::Interrupted;
     return info;

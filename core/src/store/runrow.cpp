@@ -121,6 +121,32 @@ bool writerGone(const RunInfo &info, double staleSeconds, double now)
     return now - info.heartbeatAt > staleSeconds;
 }
 
+Result<RunInfo> selectRun(sqlite3 *db, const std::string &path, RunId run)
+{
+    const std::string sql = std::string("SELECT ") + kRunColumns + " FROM runs WHERE id = ?1";
+    Statement query(db, sql.c_str());
+    if (!query.ok())
+        return sqlFailure(db, path, "cannot read run " + std::to_string(run));
+    sqlite3_bind_int64(query.get(), 1, run);
+    const int rc = sqlite3_step(query.get());
+    if (rc == SQLITE_DONE)
+        return noSuchRun(path, run);
+    if (rc != SQLITE_ROW)
+        return sqlFailure(db, path, "cannot read run " + std::to_string(run));
+    return readRun(query.get());
+}
+
+std::optional<Error> activeWriter(const std::string &path, const RunInfo &info, double staleSeconds,
+                                  const std::string &then)
+{
+    if (info.status != RunStatus::Running || writerGone(info, staleSeconds, unixNow()))
+        return std::nullopt;
+    return Error{"store.run_active",
+                 path + ": run " + std::to_string(info.id) + " ('" + info.name +
+                     "') is still running: it is being written by pid " + std::to_string(info.pid) +
+                     (info.host.empty() ? std::string() : " on " + info.host) + "; " + then};
+}
+
 std::string interruptedMessage(const RunInfo &info)
 {
     const double since = info.heartbeatAt > 0 ? info.heartbeatAt : info.createdAt;

@@ -144,6 +144,12 @@ bool fileExists(const std::string &path)
     return ::stat(path.c_str(), &st) == 0;
 }
 
+std::string folderOf(const std::string &path)
+{
+    const auto slash = path.rfind('/');
+    return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+}
+
 Result<int> readUserVersion(sqlite3 *db, const std::string &path)
 {
     Statement query(db, "PRAGMA user_version");
@@ -178,18 +184,15 @@ Result<Connection> openWritable(const std::string &path, bool create)
         return Error{"store.not_found", path + ": run store not found"};
     // SQLite would open a file it cannot write read-only and fail at the first write: a
     // read-only store (or folder, for the WAL files) is refused before anything starts.
-    const auto slash = path.rfind('/');
-    const std::string folder = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
-    const bool exists = fileExists(path);
-    if ((exists && ::access(path.c_str(), W_OK) != 0) || ::access(folder.c_str(), W_OK) != 0)
-        return Error{"store.read_only",
-                     path + ": the run store is read-only (" +
-                         (errno == EROFS ? std::string("a read-only file system")
-                                         : "no write permission on the " +
-                                               std::string(exists && ::access(path.c_str(), W_OK) != 0
-                                                               ? "file"
-                                                               : "folder " + folder)) +
-                         "); it can be listed and shown, not written"};
+    const std::string folder = folderOf(path);
+    const bool fileLocked = fileExists(path) && ::access(path.c_str(), W_OK) != 0;
+    if (fileLocked || ::access(folder.c_str(), W_OK) != 0) {
+        const std::string why = errno == EROFS ? "a read-only file system"
+                                : fileLocked   ? "no write permission on the file"
+                                               : "no write permission on the folder " + folder;
+        return Error{"store.read_only", path + ": the run store is read-only (" + why +
+                                            "); it can be listed and shown, not written"};
+    }
     auto opened = openChecked(path, SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0), "writing");
     if (!opened)
         return opened.error();

@@ -22,5 +22,7 @@ Result<std::pair<Connection, int>> openChecked(const std::string &path, int flag
 Result<Connection> openWritable(const std::string &path, bool create);
 
 bool fileExists(const std::string &path);
+// The folder a path is in ("." for a bare file name): where SQLite puts the WAL files.
+std::string folderOf(const std::string &path);
 
 } // namespace distillery::core::store

@@ -400,26 +400,13 @@ Status RunWriter::reopenRun(RunId run)
     Transaction tx(d.db.get());
     if (!tx.began())
         return d.storeError("cannot lock the store to claim " + name);
-    RunInfo before;
-    {
-        const std::string sql = std::string("SELECT ") + kRunColumns + " FROM runs WHERE id = ?1";
-        Statement query(d.db.get(), sql.c_str());
-        if (!query.ok())
-            return d.storeError("cannot read " + name);
-        sqlite3_bind_int64(query.get(), 1, run);
-        const int rc = sqlite3_step(query.get());
-        if (rc == SQLITE_DONE)
-            return noSuchRun(d.path, run);
-        if (rc != SQLITE_ROW)
-            return d.storeError("cannot read " + name);
-        before = readRun(query.get());
-    }
-    if (before.status == RunStatus::Running && !writerGone(before, 30.0, unixNow()))
-        return Error{"store.run_active",
-                     d.path + ": " + name + " ('" + before.name + "') is being written by pid " +
-                         std::to_string(before.pid) +
-                         (before.host.empty() ? std::string() : " on " + before.host) +
-                         "; only one process can write a run (stop that one first)"};
+    auto selected = selectRun(d.db.get(), d.path, run);
+    if (!selected.ok())
+        return selected.error();
+    RunInfo before = std::move(selected).value();
+    if (auto active = activeWriter(d.path, before, 30.0,
+                                   "only one process can write a run (stop that one first)"))
+        return *active;
     if (before.status == RunStatus::Running) { // its writer is gone: it was interrupted
         before.status = RunStatus::Interrupted;
         before.error = interruptedMessage(before);
