@@ -29,6 +29,8 @@
 #include <QThread>
 #include <QTimer>
 #include <QtTest>
+#include <QPainter>
+#include <QMenu>
 #include <QSet>
 
 #include <numeric>
@@ -548,6 +550,80 @@ private Q_SLOTS:
         QCOMPARE(model.rowCount(), 3);
         QCOMPARE(model.rowForRun(3), -1);
         QVERIFY(!reader->run(3).ok());
+    }
+
+    // The context menu offers Resume for a cancelled, interrupted or failed run only, and its
+    // action asks for the resume. With DISTILLERY_SCREENSHOT_DIR set, the browser and the open
+    // menu are saved as runs-resume-menu.png.
+    void contextMenuResume()
+    {
+        const std::string path = store("menu.sqlite");
+        {
+            auto writer = core::RunWriter::open(path).value();
+            const auto done = writer->createRun(newRun("finished one", "classic-kd")).value();
+            writer->addScalar(done, "train/loss", 7, 1.0);
+            QVERIFY(writer->finishRun(done, core::RunStatus::Finished).ok());
+            const auto stopped = writer->createRun(newRun("cancelled one", "gkd")).value();
+            writer->addScalar(stopped, "train/loss", 3, 1.5);
+            QVERIFY(writer->finishRun(stopped, core::RunStatus::Cancelled, "cancelled by the user").ok());
+        }
+        RunBrowser browser;
+        browser.resize(760, 220);
+        browser.setStorePath(QString::fromStdString(path));
+        browser.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&browser));
+        QSignalSpy resume(&browser, &RunBrowser::resumeRequested);
+        auto *view = browser.findChild<QTableView *>();
+        QVERIFY(view);
+        // Opens the menu on `run`; returns whether it had Resume, and whether Resume was enabled.
+        auto menuFor = [&](qint64 run, bool trigger) -> std::pair<bool, bool> {
+            browser.selectRuns({run});
+            const QModelIndexList rows = view->selectionModel()->selectedRows();
+            const QModelIndex index = rows.isEmpty() ? QModelIndex() : rows.first();
+            const QPoint at = view->visualRect(index).center();
+            bool enabled = false, seen = false;
+            QTimer::singleShot(200, [&] {
+                auto *menu = qobject_cast<QMenu *>(QApplication::activePopupWidget());
+                if (!menu)
+                    return;
+                for (QAction *a : menu->actions())
+                    if (a->text() == QStringLiteral("Resume")) {
+                        seen = true;
+                        enabled = a->isEnabled();
+                        menu->setActiveAction(a);
+                    }
+                if (const QByteArray dir = qgetenv("DISTILLERY_SCREENSHOT_DIR"); !dir.isEmpty() && trigger) {
+                    QPixmap shot(browser.size());
+                    shot.fill(Qt::white);
+                    QPainter painter(&shot);
+                    browser.render(&painter);
+                    painter.drawPixmap(view->mapTo(&browser, at) + QPoint(8, 8), menu->grab());
+                    painter.end();
+                    shot.save(QDir(QString::fromLocal8Bit(dir)).filePath("runs-resume-menu.png"));
+                }
+                if (trigger && enabled)
+                    menu->activeAction()->trigger();
+                menu->close();
+            });
+            Q_EMIT view->customContextMenuRequested(at); // returns once the menu closed
+            return {seen, enabled};
+        };
+        QCOMPARE(menuFor(1, false), std::make_pair(true, false)); // finished: nothing to resume
+        QCOMPARE(resume.count(), 0);
+        QCOMPARE(menuFor(2, true), std::make_pair(true, true));
+        QTRY_COMPARE(resume.count(), 1);
+        QCOMPARE(resume.first().first().toLongLong(), 2);
+        // The same from the button beside Open graph.
+        QPushButton *button = nullptr;
+        for (auto *b : browser.findChildren<QPushButton *>())
+            if (b->text() == QStringLiteral("Resume"))
+                button = b;
+        QVERIFY(button);
+        QVERIFY(button->isEnabled()); // run 2 is selected
+        button->click();
+        QCOMPARE(resume.count(), 2);
+        browser.selectRuns({1});
+        QVERIFY(!button->isEnabled());
     }
 
     void browserKeepsSelectionFiltersAndDeletes()

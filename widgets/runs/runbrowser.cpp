@@ -101,6 +101,8 @@ RunBrowser::RunBrowser(QWidget *parent)
     m_openGraph =
         new QPushButton(style()->standardIcon(QStyle::SP_DialogOpenButton), tr("Open graph"), this);
     m_openGraph->setToolTip(tr("Open the experiment graph this run was trained with"));
+    m_resume = new QPushButton(style()->standardIcon(QStyle::SP_MediaPlay), tr("Resume"), this);
+    m_resume->setToolTip(tr("Continue a cancelled, interrupted or failed run from its newest checkpoint"));
     auto *refreshButton =
         new QPushButton(style()->standardIcon(QStyle::SP_BrowserReload), QString(), this);
     refreshButton->setToolTip(tr("Re-read the store now (it is re-read every second anyway)"));
@@ -115,6 +117,7 @@ RunBrowser::RunBrowser(QWidget *parent)
     top->addWidget(m_rename);
     top->addWidget(m_delete);
     top->addWidget(m_openGraph);
+    top->addWidget(m_resume);
     top->addWidget(refreshButton);
 
     auto *layout = new QVBoxLayout(this);
@@ -130,6 +133,7 @@ RunBrowser::RunBrowser(QWidget *parent)
     connect(m_rename, &QPushButton::clicked, this, &RunBrowser::renameCurrent);
     connect(m_delete, &QPushButton::clicked, this, &RunBrowser::deleteSelected);
     connect(m_openGraph, &QPushButton::clicked, this, &RunBrowser::openCurrentGraph);
+    connect(m_resume, &QPushButton::clicked, this, &RunBrowser::resumeCurrent);
     connect(refreshButton, &QPushButton::clicked, this, &RunBrowser::refresh);
     connect(m_view, &QTableView::customContextMenuRequested, this, &RunBrowser::showContextMenu);
     connect(m_view, &QTableView::activated, this, [this](const QModelIndex &index) {
@@ -303,6 +307,7 @@ void RunBrowser::updateActions()
     m_rename->setEnabled(selected == 1);
     m_delete->setEnabled(selected > 0);
     m_openGraph->setEnabled(selected == 1);
+    m_resume->setEnabled(selected == 1 && canResume(currentRunId()));
 }
 
 void RunBrowser::emitSelectionIfChanged()
@@ -331,8 +336,7 @@ void RunBrowser::showContextMenu(const QPoint &pos)
     const int selected = m_view->selectionModel()->selectedRows().size();
     rename->setEnabled(selected == 1);
     open->setEnabled(selected == 1);
-    resume->setEnabled(selected == 1 && canResume(currentRunId()));
-    resume->setToolTip(tr("Continue a cancelled, interrupted or failed run from its newest checkpoint"));
+    resume->setEnabled(m_resume->isEnabled());
     del->setEnabled(selected > 0);
     menu.exec(m_view->viewport()->mapToGlobal(pos));
 }

@@ -49,7 +49,7 @@ public Q_SLOTS:
 Q_SIGNALS:
     void selectionChanged(const QList<qint64> &runIds);
     void openGraphRequested(const QString &graphJson, qint64 runId);
-    // Resume (context menu, or Ctrl+Shift+R) on one cancelled, interrupted or failed run.
+    // Resume (button or context menu) on one cancelled, interrupted or failed run.
     void resumeRequested(qint64 runId);
 
 protected:
@@ -70,6 +70,7 @@ private:
     QPushButton *m_rename = nullptr;
     QPushButton *m_delete = nullptr;
     QPushButton *m_openGraph = nullptr;
+    QPushButton *m_resume = nullptr;
     QLabel *m_message = nullptr;
     QTimer *m_timer = nullptr;
     QList<qint64> m_lastSelection;
