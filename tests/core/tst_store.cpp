@@ -10,6 +10,7 @@
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <thread>
 
 #include <poll.h>
@@ -136,7 +137,7 @@ private Q_SLOTS:
             TAKE(writer, RunWriter::open(path));
             QCOMPARE(writer->path(), path);
         }
-        QCOMPARE(rawText(path, "PRAGMA user_version"), std::string("1"));
+        QCOMPARE(rawText(path, "PRAGMA user_version"), std::string("2"));
         QCOMPARE(rawText(path, "PRAGMA journal_mode"), std::string("wal"));
         for (const char *table : {"runs", "keys", "scalars", "latest", "checkpoints", "run_meta",
                                   "token_diagnostics", "samples"}) {
@@ -152,7 +153,7 @@ private Q_SLOTS:
         }
         TAKE(reader, StoreReader::open(path));
         QCOMPARE(reader->schemaVersion(), kStoreSchemaVersion);
-        QCOMPARE(reader->schemaVersion(), 1);
+        QCOMPARE(reader->schemaVersion(), 2);
         TAKE(check, reader->integrityCheck());
         QCOMPARE(check, std::string("ok"));
     }
@@ -161,19 +162,80 @@ private Q_SLOTS:
     {
         const std::string path = freshPath();
         QVERIFY(RunWriter::open(path).ok());
-        QVERIFY(rawExec(path, "PRAGMA user_version = 2"));
+        QVERIFY(rawExec(path, "PRAGMA user_version = 3"));
         auto writer = RunWriter::open(path);
         QVERIFY(!writer.ok());
         QCOMPARE(writer.error().code, std::string("store.newer_schema"));
         QVERIFY2(writer.error().message.find(path) != std::string::npos,
                  writer.error().message.c_str());
-        QVERIFY(writer.error().message.find("version 2") != std::string::npos);
+        QVERIFY(writer.error().message.find("version 3") != std::string::npos);
         auto reader = StoreReader::open(path);
         QVERIFY(!reader.ok());
         QCOMPARE(reader.error().code, std::string("store.newer_schema"));
         QVERIFY(reader.error().message.find(path) != std::string::npos);
         // The file was not touched.
-        QCOMPARE(rawText(path, "PRAGMA user_version"), std::string("2"));
+        QCOMPARE(rawText(path, "PRAGMA user_version"), std::string("3"));
+    }
+
+    // Schema 1 numbered steps by their 0-based index; opening such a store (to read or to write)
+    // renumbers every row by the updates done, and in-graph teachers' checkpoints keep theirs.
+    void schemaOneStepsAreRenumbered()
+    {
+        const std::string path = freshPath();
+        RunId trained = 0, empty = 0;
+        {
+            TAKE(writer, RunWriter::open(path));
+            TAKE(a, writer->createRun(newRun("trained")));
+            TAKE(b, writer->createRun(newRun("nothing yet")));
+            trained = a;
+            empty = b;
+            for (std::int64_t i = 0; i < 5; ++i)
+                writer->addScalar(trained, "train/loss", i, 1.0 + double(i));
+            for (std::int64_t i = 0; i < 3; ++i)
+                writer->addScalar(trained, "teacher/t/loss", i, 9.0 - double(i));
+            writer->addScalar(empty, "teacher/t/loss", 0, 9.0);
+            writer->addTokenDiagnostic(trained, 4, 0, "kl", {0.5f, 0.25f});
+            writer->addSample(trained, 4, 0, "text");
+            CHECK_OK(writer->addCheckpoint({trained, 4, "/x/step-4.pt", "student", 0}));
+            CHECK_OK(writer->addCheckpoint({trained, 4, "/x/student.pt", "model", 0}));
+            CHECK_OK(writer->addCheckpoint({trained, 3, "/x/teacher-2.pt", "teacher", 0}));
+            writer->setLastStep(trained, 4);
+            CHECK_OK(writer->flush());
+            CHECK_OK(writer->finishRun(trained, RunStatus::Finished));
+            CHECK_OK(writer->finishRun(empty, RunStatus::Cancelled));
+        }
+        QVERIFY(rawExec(path, "PRAGMA user_version = 1"));
+        QVERIFY(rawExec(path, "UPDATE runs SET last_step = 0 WHERE id = " + std::to_string(empty)));
+
+        TAKE(reader, StoreReader::open(path));
+        QCOMPARE(reader->schemaVersion(), 2);
+        TAKE(loss, reader->scalars(trained, "train/loss"));
+        QCOMPARE(int(loss.size()), 5);
+        for (int i = 0; i < 5; ++i) {
+            QCOMPARE(loss[std::size_t(i)].step, std::int64_t(i + 1));
+            QCOMPARE(loss[std::size_t(i)].value, 1.0 + i);
+        }
+        TAKE(teacher, reader->scalars(trained, "teacher/t/loss"));
+        QCOMPARE(teacher.back().step, std::int64_t(3));
+        TAKE(latest, reader->latest(trained));
+        QCOMPARE(latest["train/loss"].step, std::int64_t(5));
+        TAKE(info, reader->run(trained));
+        QCOMPARE(info.lastStep, std::int64_t(5));
+        TAKE(other, reader->run(empty));
+        QCOMPARE(other.lastStep, std::int64_t(0)); // only its teacher trained: no student step
+        TAKE(steps, reader->tokenDiagnosticSteps(trained, "kl"));
+        QCOMPARE(steps, (std::vector<std::int64_t>{5}));
+        TAKE(texts, reader->samples(trained, 5));
+        QCOMPARE(texts, (std::vector<std::string>{"text"}));
+        TAKE(cps, reader->checkpoints(trained));
+        std::map<std::string, std::int64_t> byKind;
+        for (const auto &c : cps)
+            byKind[c.kind] = c.step;
+        QCOMPARE(byKind["student"], std::int64_t(5));
+        QCOMPARE(byKind["model"], std::int64_t(5));
+        QCOMPARE(byKind["teacher"], std::int64_t(3));
+        TAKE(check, reader->integrityCheck());
+        QCOMPARE(check, std::string("ok"));
     }
 
     void refusesNonSqlite()

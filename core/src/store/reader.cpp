@@ -60,14 +60,26 @@ Result<std::unique_ptr<StoreReader>> StoreReader::open(const std::string &path)
     if (!opened)
         return opened.error();
     const int version = opened.value().second;
+    if (version == 0)
+        return Error{"store.not_a_store",
+                     path + ": not a Distillery run store (schema version 0, no tables)"};
     if (version < kStoreSchemaVersion) {
-        if (version == 0)
-            return Error{"store.not_a_store",
-                         path + ": not a Distillery run store (schema version 0, no tables)"};
+        // An older store is brought up to date when it can be written, then read.
+        if (auto upgraded = openWritable(path, false); upgraded.ok()) {
+            { Connection migrated = std::move(upgraded.value()); } // closed at once
+            opened = openChecked(path, SQLITE_OPEN_READONLY, "reading");
+            if (!opened)
+                return opened.error();
+        } else if (upgraded.error().code != "store.read_only") {
+            return upgraded.error();
+        }
+    }
+    if (opened.value().second < kStoreSchemaVersion) {
         return Error{"store.older_schema", path + ": run store schema version " +
-                                               std::to_string(version) + " is older than " +
+                                               std::to_string(opened.value().second) + " is older than " +
                                                std::to_string(kStoreSchemaVersion) +
-                                               "; open it for writing once to upgrade it"};
+                                               " and read-only; copy it somewhere writable "
+                                               "to upgrade it"};
     }
     auto impl = std::make_unique<Impl>(Impl{std::move(opened.value().first), path});
     return std::unique_ptr<StoreReader>(new StoreReader(std::move(impl)));

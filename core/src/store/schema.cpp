@@ -95,6 +95,23 @@ CREATE TABLE samples (       -- generated text
     PRIMARY KEY (run, step, idx)
 ) WITHOUT ROWID;
 )sql",
+        // 1 -> 2: steps count the updates done (the first is step 1, step-N.pt holds N of them),
+        // as the checkpoints of in-graph teachers always did. Version 1 stored the 0-based index.
+        // Each shift goes through negative numbers first: SQLite checks keys row by row.
+        R"sql(
+UPDATE runs SET last_step = CASE WHEN EXISTS (
+    SELECT 1 FROM latest l JOIN keys k ON k.id = l.key
+    WHERE l.run = runs.id AND k.name NOT LIKE 'teacher/%') THEN last_step + 1 ELSE 0 END;
+UPDATE scalars SET step = -step - 2;
+UPDATE scalars SET step = -step - 1;
+UPDATE latest SET step = step + 1;
+UPDATE checkpoints SET step = -step - 2 WHERE kind <> 'teacher';
+UPDATE checkpoints SET step = -step - 1 WHERE kind <> 'teacher' AND step < 0;
+UPDATE token_diagnostics SET step = -step - 2;
+UPDATE token_diagnostics SET step = -step - 1;
+UPDATE samples SET step = -step - 2;
+UPDATE samples SET step = -step - 1;
+)sql",
     };
     return scripts;
 }

@@ -22,7 +22,7 @@ enum class RunStatus { Running, Finished, Failed, Cancelled, Interrupted };
 std::string runStatusName(RunStatus status);
 std::optional<RunStatus> runStatusFromName(const std::string &name);
 
-constexpr int kStoreSchemaVersion = 1;
+constexpr int kStoreSchemaVersion = 2;
 
 // A run as listed by readers.
 struct RunInfo
