@@ -119,7 +119,7 @@ void printResult(const RunResult &r, const std::string &store)
     std::cout << "run " << r.runId << ": " << runStatusName(r.status) << " after " << r.steps
               << " steps in " << fmt(r.seconds, 1) << " s on " << r.device << "\n";
     if (!r.error.empty())
-        std::cout << "error: " << r.error << "\n";
+        std::cout << (r.status == RunStatus::Failed ? "error: " : "stopped: ") << r.error << "\n";
     for (const auto &[k, v] : r.finalMetrics)
         std::cout << "  " << std::left << std::setw(26) << k << " " << fmt(v) << "\n";
     std::cout << "store: " << store << "\n";

@@ -125,7 +125,7 @@ void printRunsJson(const StoreReader &reader, const std::vector<RunInfo> &runs)
         std::cout << "{\"id\":" << r.id << ",\"name\":" << jsonString(r.name)
                   << ",\"status\":" << jsonString(runStatusName(r.status))
                   << ",\"template\":" << jsonString(r.templateName)
-                  << ",\"steps_done\":" << (r.lastStep + (r.lastStep > 0 ? 1 : 0))
+                  << ",\"steps_done\":" << r.lastStep
                   << ",\"steps_total\":" << r.stepsTotal << ",\"seed\":" << r.seed
                   << ",\"device\":" << jsonString(r.device)
                   << ",\"created_at\":" << jsonNumber(r.createdAt)
@@ -171,7 +171,7 @@ int cmdRuns(const std::string &store, bool json)
         std::cout << std::left << std::setw(5) << r.id << std::setw(22) << r.name.substr(0, 21)
                   << std::setw(12) << runStatusName(r.status) << std::setw(14)
                   << (r.templateName.empty() ? "-" : r.templateName.substr(0, 13)) << std::setw(12)
-                  << (std::to_string(r.lastStep + (r.lastStep > 0 ? 1 : 0)) + "/"
+                  << (std::to_string(r.lastStep) + "/"
                       + std::to_string(r.stepsTotal))
                   << std::setw(10) << formatDuration(end - r.createdAt) << std::setw(12)
                   << metric("eval/kl_teacher_student") << metric("eval/student_nll") << "\n";
@@ -192,12 +192,12 @@ int cmdShow(const std::string &runText, const std::string &store)
     std::cout << "run " << r.id << " '" << r.name << "'\n"
               << "  status     " << runStatusName(r.status) << "\n"
               << "  template   " << (r.templateName.empty() ? "-" : r.templateName) << "\n"
-              << "  steps      " << r.lastStep + 1 << " of " << r.stepsTotal << "\n"
+              << "  steps      " << r.lastStep << " of " << r.stepsTotal << "\n"
               << "  device     " << r.device << " (seed " << r.seed << ")\n"
               << "  started    " << timeString(r.createdAt) << "\n"
               << "  finished   " << timeString(r.finishedAt) << "\n";
     if (!r.error.empty())
-        std::cout << "  error      " << r.error << "\n";
+        std::cout << (r.status == RunStatus::Failed ? "  error      " : "  stopped    ") << r.error << "\n";
     if (auto meta = reader->runMeta(r.id); meta.ok())
         for (const auto &[k, v] : meta.value())
             std::cout << "  " << std::left << std::setw(10) << k << " " << v << "\n";

@@ -138,13 +138,16 @@ private Q_SLOTS:
         auto info = reader->run(r.value().runId).value();
         QCOMPARE(info.status, RunStatus::Finished);
         QCOMPARE(info.templateName, name.toStdString());
-        QCOMPARE(info.lastStep, std::int64_t(7));
+        QCOMPARE(info.lastStep, std::int64_t(8));
+        // Steps are numbered by the updates done: 1 to 8, evaluations after 4 and 8.
         auto loss = reader->scalars(r.value().runId, "train/loss").value();
         QCOMPARE(int(loss.size()), 8);
         for (int i = 0; i < 8; ++i)
-            QCOMPARE(loss[std::size_t(i)].step, std::int64_t(i));
+            QCOMPARE(loss[std::size_t(i)].step, std::int64_t(i + 1));
         auto eval = reader->scalars(r.value().runId, "eval/student_nll").value();
-        QCOMPARE(int(eval.size()), 2); // steps 3 and 7
+        QCOMPARE(int(eval.size()), 2);
+        QCOMPARE(eval[0].step, std::int64_t(4));
+        QCOMPARE(eval[1].step, std::int64_t(8));
         auto cps = reader->checkpoints(r.value().runId).value();
         QVERIFY(std::count_if(cps.begin(), cps.end(),
                               [](const CheckpointInfo &c) { return c.kind == "student"; })
@@ -155,10 +158,10 @@ private Q_SLOTS:
         // Diagnostics at every evaluation: per-token arrays of the probe sequences, their means,
         // calibration scalars and reliability bins.
         auto steps = reader->tokenDiagnosticSteps(r.value().runId, "grad_cosine").value();
-        QCOMPARE(steps, (std::vector<std::int64_t>{3, 7}));
-        QCOMPARE(reader->tokenDiagnostic(r.value().runId, 7, 0, "kl").value().size(), std::size_t(16));
-        QCOMPARE(reader->tokenDiagnostic(r.value().runId, 7, 3, "top1_agree").value().size(), std::size_t(16));
-        QCOMPARE(reader->tokenDiagnostic(r.value().runId, 7, 0, "calibration/student/count").value().size(),
+        QCOMPARE(steps, (std::vector<std::int64_t>{4, 8}));
+        QCOMPARE(reader->tokenDiagnostic(r.value().runId, 8, 0, "kl").value().size(), std::size_t(16));
+        QCOMPARE(reader->tokenDiagnostic(r.value().runId, 8, 3, "top1_agree").value().size(), std::size_t(16));
+        QCOMPARE(reader->tokenDiagnostic(r.value().runId, 8, 0, "calibration/student/count").value().size(),
                  std::size_t(15));
         QCOMPARE(int(series(o.storePath, r.value().runId, "diag/align/kl").size()), 2);
         const auto ece = series(o.storePath, r.value().runId, "eval/calibration/student/ece");
@@ -166,14 +169,14 @@ private Q_SLOTS:
         QVERIFY(ece.back().value >= 0 && ece.back().value <= 1);
         QVERIFY(reader->runMeta(r.value().runId).value().count("probe/0/tokens"));
         // Diversity of the student's samples of 8 validation prompts, and their text.
-        QCOMPARE(reader->samples(r.value().runId, 7).value().size(), std::size_t(8));
+        QCOMPARE(reader->samples(r.value().runId, 8).value().size(), std::size_t(8));
         const auto distinct = series(o.storePath, r.value().runId, "diag/diversity/distinct1");
         QCOMPARE(int(distinct.size()), 2);
         QVERIFY(distinct.back().value > 0 && distinct.back().value <= 1);
         QCOMPARE(int(series(o.storePath, r.value().runId, "diag/hacking/flag").size()), 2);
         // The teacher's and the student's five most probable next tokens at every position.
-        const auto top = reader->tokenDiagnostic(r.value().runId, 7, 1, "top5/teacher/token").value();
-        const auto topP = reader->tokenDiagnostic(r.value().runId, 7, 1, "top5/teacher/prob").value();
+        const auto top = reader->tokenDiagnostic(r.value().runId, 8, 1, "top5/teacher/token").value();
+        const auto topP = reader->tokenDiagnostic(r.value().runId, 8, 1, "top5/teacher/prob").value();
         QCOMPARE(top.size(), std::size_t(16 * 5));
         QCOMPARE(topP.size(), std::size_t(16 * 5));
         for (std::size_t t = 0; t < 16; ++t) {
@@ -187,7 +190,7 @@ private Q_SLOTS:
             QVERIFY(sum > 0 && sum <= 1.0 + 1e-5);
         }
         // The parameter-space alignment of 8 positions of the first probe sequence.
-        const auto param = reader->tokenDiagnostic(r.value().runId, 7, 0, "param_cosine").value();
+        const auto param = reader->tokenDiagnostic(r.value().runId, 8, 0, "param_cosine").value();
         QCOMPARE(param.size(), std::size_t(16));
         QCOMPARE(std::count_if(param.begin(), param.end(), [](float c) { return std::isfinite(c); }), 8L);
         for (float c : param)
@@ -210,9 +213,9 @@ private Q_SLOTS:
         auto r = runExperiment(g, o);
         QVERIFY(r.ok() && r.value().status == RunStatus::Finished);
         auto reader = StoreReader::open(o.storePath).value();
-        // Evaluations at steps 3, 7 and 11; alignment and diversity at 3 and then 8 steps later.
+        // Evaluations at steps 4, 8 and 12; alignment and diversity at 4 and then 8 steps later.
         QCOMPARE(reader->tokenDiagnosticSteps(r.value().runId, "kl").value(),
-                 (std::vector<std::int64_t>{3, 11}));
+                 (std::vector<std::int64_t>{4, 12}));
         QCOMPARE(int(series(o.storePath, r.value().runId, "diag/diversity/distinct1").size()), 2);
         QCOMPARE(int(series(o.storePath, r.value().runId, "eval/calibration/student/ece").size()), 3);
         QVERIFY(series(o.storePath, r.value().runId, "diag/align/param_cosine").empty());
@@ -358,14 +361,66 @@ private Q_SLOTS:
         QCOMPARE(resumed.value().finalMetrics.at("eval/student_nll"),
                  full.value().finalMetrics.at("eval/student_nll"));
         if (interval > 0) {
-            // The schedule did carry over: probes at steps 3 and 11 and 19 only.
+            // The schedule did carry over: probes at steps 4, 12 and 20 only.
             auto reader = StoreReader::open(path).value();
             QCOMPARE(reader->tokenDiagnosticSteps(partial.value().runId, "kl").value(),
-                     (std::vector<std::int64_t>{3, 11, 19}));
+                     (std::vector<std::int64_t>{4, 12, 20}));
             QVERIFY(!series(path, partial.value().runId, "diag/hacking/oracle_exponent").empty());
         }
         // A finished run cannot be resumed.
         QVERIFY(!resumeRun(full.value().runId, o).ok());
+    }
+
+    // Cancelled while its teacher trains: the run says so, has done no student step, and a
+    // resume continues the teacher from the state saved on cancel (not from zero), ending as
+    // the uninterrupted run does.
+    void cancelInTeacherPhaseResumesTheTeacher()
+    {
+        const std::string path = store("teacher-cancel.sqlite");
+        Graph graph = tiny("classic-kd", 8);
+        distillery::core::testing::setAll(graph, "Teacher", {{"train_steps", std::int64_t(12)}});
+        RunOptions o;
+        o.storePath = path;
+        auto full = runExperiment(graph, o);
+        QVERIFY(full.ok() && full.value().status == RunStatus::Finished);
+
+        RunControl control;
+        auto partial = runExperiment(graph, o, [&](const Progress &p) {
+            if (p.phase.rfind("teacher", 0) == 0 && p.step >= 6)
+                control.requestCancel();
+        }, &control);
+        QVERIFY(partial.ok());
+        QCOMPARE(partial.value().status, RunStatus::Cancelled);
+        QCOMPARE(partial.value().steps, std::int64_t(0));
+        const std::string &why = partial.value().error;
+        QVERIFY2(why.find("teacher 'teacher'") != std::string::npos
+                     && why.find("at step 6 of 12") != std::string::npos,
+                 why.c_str());
+        {
+            auto reader = StoreReader::open(path).value();
+            const RunInfo info = reader->run(partial.value().runId).value();
+            QCOMPARE(info.status, RunStatus::Cancelled);
+            QCOMPARE(info.lastStep, std::int64_t(0)); // the teacher's steps are not the run's
+            QCOMPARE(info.error, why);
+            QCOMPARE(int(series(path, partial.value().runId, "teacher/teacher/loss").size()), 6);
+        }
+
+        std::vector<std::int64_t> teacherSteps;
+        auto resumed = resumeRun(partial.value().runId, o, [&](const Progress &p) {
+            if (p.phase.rfind("teacher", 0) == 0)
+                teacherSteps.push_back(p.step);
+        });
+        QVERIFY2(resumed.ok(), resumed.ok() ? "" : resumed.error().message.c_str());
+        QCOMPARE(resumed.value().status, RunStatus::Finished);
+        QVERIFY(!teacherSteps.empty());
+        QCOMPARE(teacherSteps.front(), std::int64_t(7)); // continued, not retrained
+        const QString difference = firstDifference(path, full.value().runId, partial.value().runId);
+        QVERIFY2(difference.isEmpty(), qPrintable(difference));
+        // The frozen teacher replaced its training state.
+        const QString artifacts = QString::fromStdString(path) + ".artifacts/run-"
+                                  + QString::number(partial.value().runId);
+        QVERIFY(QFileInfo::exists(artifacts + "/teacher-2.pt"));
+        QVERIFY(!QFileInfo::exists(artifacts + "/teacher-2-state.pt"));
     }
 
     // The overlapped teacher pass changes when the teacher runs, not what it computes.
@@ -458,7 +513,7 @@ private Q_SLOTS:
         auto r = runExperiment(g, o);
         QVERIFY(r.ok());
         QCOMPARE(r.value().status, RunStatus::Failed);
-        QVERIFY2(r.value().error.find("step 0") != std::string::npos, r.value().error.c_str());
+        QVERIFY2(r.value().error.find("step 1:") != std::string::npos, r.value().error.c_str());
         QVERIFY2(r.value().error.find("'kd'") != std::string::npos, r.value().error.c_str());
         auto info = StoreReader::open(o.storePath).value()->run(r.value().runId).value();
         QCOMPARE(info.status, RunStatus::Failed);

@@ -142,7 +142,7 @@ private Q_SLOTS:
         for (std::int64_t step : {9, 19}) {
             writer->addScalar(run, "diag/diversity/distinct1", step, 0.1 * double(step));
             writer->addScalar(run, "diag/diversity/self_bleu4", step, 0.3);
-            writer->addScalar(run, "eval/kl_oracle_student", step, kl(2.0, -0.5, double(step + 1)));
+            writer->addScalar(run, "eval/kl_oracle_student", step, kl(2.0, -0.5, double(step)));
         }
         writer->addSample(run, 19, 1, "second");
         writer->addSample(run, 19, 0, "first");
@@ -168,7 +168,7 @@ private Q_SLOTS:
         QVERIFY(!u.measures && !u.kl);
         // New rows and the flag arrive: only they are added.
         writer->addScalar(run, "diag/diversity/distinct1", 29, 2.9);
-        writer->addScalar(run, "eval/kl_oracle_student", 29, kl(2.0, -0.5, 30.0));
+        writer->addScalar(run, "eval/kl_oracle_student", 29, kl(2.0, -0.5, 29.0));
         QVERIFY(writer->setRunMeta(run, "teacher_hacking_step", "30").ok());
         QVERIFY(writer->flush().ok());
         u = updateDiversityRun(*reader, run, data);
@@ -178,7 +178,7 @@ private Q_SLOTS:
         QCOMPARE(data.hackingStep, std::int64_t(30));
         // A flag that is not a step count is not a flag.
         QVERIFY(writer->setRunMeta(run, "teacher_hacking_step", "soon").ok());
-        writer->addScalar(run, "eval/kl_oracle_student", 39, kl(2.0, -0.5, 40.0));
+        writer->addScalar(run, "eval/kl_oracle_student", 39, kl(2.0, -0.5, 39.0));
         QVERIFY(writer->flush().ok());
         updateDiversityRun(*reader, run, data);
         QCOMPARE(data.hackingStep, std::int64_t(-1));
@@ -187,7 +187,7 @@ private Q_SLOTS:
     void logLogPointsDropWhatALogAxisCannotShow()
     {
         const double nan = std::numeric_limits<double>::quiet_NaN();
-        std::vector<core::ScalarPoint> points{{0, 0, 0.5}, {1, 0, 0.0}, {2, 0, -1.0}, {3, 0, nan}, {9, 0, 2.0}};
+        std::vector<core::ScalarPoint> points{{0, 0, 3.0}, {1, 0, 0.5}, {2, 0, 0.0}, {3, 0, -1.0}, {4, 0, nan}, {10, 0, 2.0}};
         std::vector<double> x, y;
         logLogPoints(points, x, y);
         QCOMPARE(x, (std::vector<double>{1.0, 10.0}));

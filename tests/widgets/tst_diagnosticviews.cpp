@@ -176,14 +176,14 @@ void TestDiagnosticViews::initTestCase()
         w.addScalar(m_a, "diag/diversity/token_entropy", step, 2.31);
         w.addScalar(m_a, "diag/diversity/mean_length", step, 40.0);
     }
-    // Teacher hacking: y = 2·x^−0.5 and y = 3·x^−0.8 at x = step + 1; flagged at x = 200.
+    // Teacher hacking: y = 2·x^−0.5 and y = 3·x^−0.8 at x = step (steps done); flagged at 200.
     for (const double x : {10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0}) {
-        w.addScalar(m_a, "eval/kl_oracle_student", std::int64_t(x) - 1, oracleKl(x));
-        w.addScalar(m_a, "eval/kl_teacher_student", std::int64_t(x) - 1, teacherKl(x));
+        w.addScalar(m_a, "eval/kl_oracle_student", std::int64_t(x), oracleKl(x));
+        w.addScalar(m_a, "eval/kl_teacher_student", std::int64_t(x), teacherKl(x));
     }
     QVERIFY(w.setRunMeta(m_a, "teacher_hacking_step", "200").ok());
     for (const double x : {10.0, 100.0, 1000.0})
-        w.addScalar(m_b, "eval/kl_teacher_student", std::int64_t(x) - 1, teacherKl(x));
+        w.addScalar(m_b, "eval/kl_teacher_student", std::int64_t(x), teacherKl(x));
     w.addScalar(m_c, "train/loss", 0, 1.0);
     QVERIFY(w.flush().ok());
     m_reader = openReader(m_path);
@@ -421,7 +421,7 @@ void TestDiagnosticViews::diversityShowsSamples()
     QCOMPARE(csv.count(QStringLiteral(",kl_oracle_student,")), 7);
     QCOMPARE(csv.count(QStringLiteral(",kl_teacher_student,")), 7);
     const auto row =
-        rowsStartingWith(csv, {a, QStringLiteral("kl_oracle_student"), QStringLiteral("99")});
+        rowsStartingWith(csv, {a, QStringLiteral("kl_oracle_student"), QStringLiteral("100")});
     QCOMPARE(row.size(), 1);
     QVERIFY(std::abs(row[0][4].toDouble() - oracleKl(100)) < 1e-9);
 }
@@ -456,7 +456,7 @@ void TestDiagnosticViews::diversityFitsPowerLaws()
         if (auto *text = qobject_cast<QCPItemText *>(plot->item(i)))
             labelled |= text->text() == QStringLiteral("teacher hacking");
     QVERIFY(labelled);
-    // The oracle series at x = step + 1.
+    // The oracle series at x = step.
     QCPGraph *oracle = plot->graph(0);
     QVERIFY(oracle->name().contains(QStringLiteral("KL(oracle‖student)")));
     QCOMPARE(oracle->data()->constBegin()->key, 10.0);
@@ -537,7 +537,7 @@ void TestDiagnosticViews::diversityFollowsLiveRows()
     const core::RunId run = createRun(*writer, "live");
     const QHash<core::RunId, QString> names{{run, QStringLiteral("live")}};
     auto evaluate = [&](std::int64_t step) {
-        const double x = double(step + 1);
+        const double x = double(step);
         writer->addScalar(run, "eval/kl_oracle_student", step, oracleKl(x));
         writer->addScalar(run, "eval/kl_teacher_student", step, teacherKl(x));
         writer->addScalar(run, "diag/diversity/distinct1", step, 0.001 * double(step));
@@ -618,8 +618,8 @@ void TestDiagnosticViews::renderViews()
     const core::RunId second = createRun(*writer, "kd-baseline");
     const core::RunId third = createRun(*writer, "no-oracle"); // a real-text dataset
     for (int e = 0; e < 12; ++e) {
-        const std::int64_t step = 99 + 100 * e;
-        const double x = double(step + 1);
+        const std::int64_t step = 100 + 100 * e;
+        const double x = double(step);
         for (int r = 0; r < 2; ++r) {
             const core::RunId run = r == 0 ? first : second;
             Bins student, teacher;

@@ -114,8 +114,8 @@ void logLogPoints(const std::vector<core::ScalarPoint> &points, std::vector<doub
     x.clear();
     y.clear();
     for (const auto &p : points) {
-        if (std::isfinite(p.value) && p.value > 0) {
-            x.push_back(double(p.step + 1));
+        if (p.step > 0 && std::isfinite(p.value) && p.value > 0) {
+            x.push_back(double(p.step));
             y.push_back(p.value);
         }
     }

@@ -53,7 +53,7 @@ DiversityUpdate updateDiversityRun(const core::StoreReader &reader, core::RunId 
 // The student's samples of one evaluation, by index; empty when none.
 std::vector<std::string> loadSamples(const core::StoreReader &reader, core::RunId run, std::int64_t step);
 
-// x = steps done (stored step + 1) and y = KL, over the points a log–log plot can show.
+// x = steps done (the stored step) and y = KL, over the points a log–log plot can show.
 void logLogPoints(const std::vector<core::ScalarPoint> &points, std::vector<double> &x,
                   std::vector<double> &y);
 

@@ -87,7 +87,7 @@ HackingPlot::HackingPlot(QWidget *parent)
         axis->setNumberPrecision(3);
     }
     xAxis->setNumberPrecision(6);
-    xAxis->setLabel(tr("optimizer steps done (step + 1)"));
+    xAxis->setLabel(tr("optimizer steps done"));
     yAxis->setLabel(tr("KL divergence (nats)"));
     xAxis->setRange(1, 1000);
     yAxis->setRange(0.01, 10);

@@ -2,7 +2,7 @@
 
 // The teacher-hacking plot (Tiapkin et al. 2025, "On Teacher Hacking in Language Model
 // Distillation"): KL(oracle‖student) and KL(teacher‖student) against optimizer steps done
-// (stored step + 1), both axes logarithmic, for every run given. Each series carries its
+// (the stored step), both axes logarithmic, for every run given. Each series carries its
 // least-squares power law y = a·x^b, a straight line on these axes whose exponent is in the
 // legend; a run the trainer flagged gets a vertical marker at that step. KL(oracle‖student)
 // needs a dataset with an oracle (HMM), KL(teacher‖student) a teacher.

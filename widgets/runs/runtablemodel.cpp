@@ -121,13 +121,11 @@ bool RunTableModel::refresh()
     auto readMetrics = [this](Row &row) {
         row.kl = qQNaN();
         row.nll = qQNaN();
-        row.anyScalar = false;
         if (!m_reader)
             return;
         auto latest = m_reader->latest(row.info.id);
         if (!latest.ok())
             return;
-        row.anyScalar = !latest.value().empty();
         if (auto it = latest.value().find("eval/kl_teacher_student"); it != latest.value().end())
             row.kl = it->second.value;
         if (auto it = latest.value().find("eval/student_nll"); it != latest.value().end())
@@ -235,7 +233,6 @@ QVariant RunTableModel::data(const QModelIndex &index, int role) const
         return {};
     const Row &row = m_rows[std::size_t(index.row())];
     const core::RunInfo &info = row.info;
-    const std::int64_t stepsDone = row.anyScalar || info.lastStep > 0 ? info.lastStep + 1 : 0;
 
     switch (role) {
     case Qt::DisplayRole:
@@ -250,7 +247,7 @@ QVariant RunTableModel::data(const QModelIndex &index, int role) const
         case TemplateColumn:
             return qs(info.templateName);
         case StepsColumn:
-            return QStringLiteral("%1 / %2").arg(stepsDone).arg(info.stepsTotal);
+            return QStringLiteral("%1 / %2").arg(info.lastStep).arg(info.stepsTotal);
         case DurationColumn:
             return formatDuration(durationSeconds(row));
         case KlColumn:
@@ -270,7 +267,7 @@ QVariant RunTableModel::data(const QModelIndex &index, int role) const
         case TemplateColumn:
             return qs(info.templateName).toLower();
         case StepsColumn:
-            return qlonglong(stepsDone);
+            return qlonglong(info.lastStep);
         case DurationColumn:
             return durationSeconds(row);
         case KlColumn:

@@ -68,7 +68,6 @@ private:
         core::RunInfo info;
         double kl = qQNaN();
         double nll = qQNaN();
-        bool anyScalar = false; // a run that logged nothing has done 0 steps, not last_step + 1
     };
     void setError(const QString &message);
     double durationSeconds(const Row &row) const;

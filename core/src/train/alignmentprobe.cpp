@@ -12,6 +12,13 @@ namespace distillery::core::train {
 
 namespace {
 
+// The index of the last update after `stepsDone` updates (for the weight and temperature
+// schedules the probe's objective follows).
+std::int64_t lastUpdate(std::int64_t stepsDone)
+{
+    return std::max<std::int64_t>(0, stepsDone - 1);
+}
+
 models::ParameterScope scopeOf(const std::string &name)
 {
     if (name == "head")
@@ -94,7 +101,7 @@ void DiagnosticsRunner::probeAlignment(std::int64_t step)
         const auto oracleRow = oracle.defined() ? oracle[i] : torch::Tensor();
         const TokenAlignment a = diagnostics::tokenAlignment(
             studentLogits[i], rows.at(first), labels, oracleRow,
-            m_objective.ofLogits(step, rows, labels, mask));
+            m_objective.ofLogits(lastUpdate(step), rows, labels, mask));
         for (const auto &[name, values] : alignmentQuantities(a))
             m_ctx.log.tokens(step, int(i), name, *values);
         for (const auto &[name, values] : alignmentTopTokens(a))
@@ -104,7 +111,7 @@ void DiagnosticsRunner::probeAlignment(std::int64_t step)
             for (const auto &t : m_teachers) {
                 const TokenAlignment ta = diagnostics::tokenAlignment(
                     studentLogits[i], rows.at(t.plan.node), labels, oracleRow,
-                    m_objective.ofLogits(step, rows, labels, mask, t.plan.node));
+                    m_objective.ofLogits(lastUpdate(step), rows, labels, mask, t.plan.node));
                 auto &sums = perTeacher[t.plan.label];
                 sums[0].add(ta.meanGradCosine);
                 sums[1].add(ta.meanKl);
@@ -170,7 +177,7 @@ void DiagnosticsRunner::probeParameterAlignment(std::int64_t step, const data::B
         student.setTraining(true);
         cosines = diagnostics::parameterAlignment(
             logits, labels, oracle.defined() ? oracle[0] : torch::Tensor(),
-            m_objective.ofLogits(step, rows, labels, rowMask), positions,
+            m_objective.ofLogits(lastUpdate(step), rows, labels, rowMask), positions,
             student.parameters(scopeOf(m_plan.paramScope)));
     }
     std::vector<float> perPosition(std::size_t(mask.size(0)), std::numeric_limits<float>::quiet_NaN());

@@ -68,7 +68,7 @@ void DiagnosticsRunner::onEvaluation(Evaluation &e)
                                               : std::numeric_limits<double>::quiet_NaN());
     }
     if (probeDue(step)) {
-        m_history.lastProbeStep = step + 1;
+        m_history.lastProbeStep = step;
         if (m_plan.probeSamples > 0) {
             const auto t0 = Clock::now();
             probeAlignment(step);
@@ -87,7 +87,7 @@ void DiagnosticsRunner::onEvaluation(Evaluation &e)
 bool DiagnosticsRunner::probeDue(std::int64_t step) const
 {
     return m_plan.interval <= 0 || m_history.lastProbeStep < 0
-           || step + 1 - m_history.lastProbeStep >= m_plan.interval;
+           || step - m_history.lastProbeStep >= m_plan.interval;
 }
 
 // Scalars eval/calibration/<who>/<measure>, and the reliability bins as three arrays of
@@ -172,7 +172,7 @@ void DiagnosticsRunner::monitorHacking(std::int64_t step, const std::map<std::st
     auto teacher = metrics.find("eval/kl_teacher_student");
     if (oracle == metrics.end() || teacher == metrics.end())
         return;
-    m_history.hackSteps.push_back(step + 1);
+    m_history.hackSteps.push_back(step);
     m_history.hackOracle.push_back(oracle->second);
     m_history.hackTeacher.push_back(teacher->second);
     auto report = detectTeacherHacking(m_history.hackSteps, m_history.hackOracle, m_history.hackTeacher);

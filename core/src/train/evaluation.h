@@ -48,7 +48,7 @@ public:
         , m_teachers(teachers)
     {}
     void addObserver(EvaluationObserver &observer) { m_observers.push_back(&observer); }
-    // Evaluates after step `step`, tells the observers, stores every metric and flushes.
+    // Evaluates after `step` updates (steps are numbered from 1), tells the observers, stores every metric and flushes.
     // Without validation data: no metrics, no observers, and a warning (once, also in the
     // run's meta as warning/evaluation).
     Evaluation run(std::int64_t step);

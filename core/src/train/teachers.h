@@ -26,8 +26,10 @@ Result<std::vector<Teacher>> loadTeachers(const Plan &plan, const data::Dataset 
 
 // Source = train: next-token cross-entropy on the training split with AdamW, warm-up and
 // cosine decay, then frozen and saved with the run (teachertraining.cpp). A resumed run reuses
-// the teacher its first attempt saved. Returns false when cancelled.
-bool trainTeacher(const RunContext &ctx, Teacher &teacher);
+// the teacher its first attempt saved, or continues from the training state saved every
+// checkpoint_interval steps and on cancel. Returns false when cancelled, with where it stopped
+// in `stoppedAt`.
+bool trainTeacher(const RunContext &ctx, Teacher &teacher, std::string *stoppedAt = nullptr);
 
 // The teacher's top-k log-probabilities of every training row for the first top-k term
 // (topkcache.cpp); nullopt when no term needs one or when cancelled.

@@ -252,7 +252,7 @@ void Trainer::train(RunResult &result)
     const std::string resumePath = m_resumeFrom;
 
     for (auto &t : m_teachers) {
-        if (t.plan.source == "train" && !trainTeacher(ctx, t)) {
+        if (t.plan.source == "train" && !trainTeacher(ctx, t, &result.error)) {
             result.status = RunStatus::Cancelled;
             return;
         }
@@ -272,7 +272,7 @@ void Trainer::train(RunResult &result)
     // Rows written after the checkpoint by the interrupted attempt are rewritten by this one;
     // dropping them first keeps no stale tail (the teacher curves stay).
     if (m_resuming)
-        log.discardAfter(state.firstStep - 1, "teacher/");
+        log.discardAfter(state.firstStep, "teacher/");
     studentLoop(ctx, state, result);
 }
 
@@ -316,18 +316,25 @@ void Trainer::studentLoop(RunContext &ctx, TrainingState &state, RunResult &resu
 
     student.setTraining(true);
     double smoothedStep = 0;
-    std::int64_t lastStep = state.firstStep - 1;
+    // `step` indexes the update (batch, learning rate, schedules); everything stored is
+    // numbered by `done`, the updates completed: step 1 is the first, step-N.pt holds N.
+    std::int64_t stepsDone = state.firstStep;
     std::map<std::string, double> lastEval;
     data::Batch nextBatch;
     for (std::int64_t step = state.firstStep; step < total; ++step) {
         if (!ctx.waitWhilePaused() || ctx.cancelled()) {
             teacherPass.drain();
-            if (lastStep >= state.firstStep)
-                saveCheckpoint(ctx, state, lastStep);
+            if (stepsDone > state.firstStep)
+                saveCheckpoint(ctx, state, stepsDone);
             result.status = RunStatus::Cancelled;
-            result.steps = lastStep + 1;
+            result.steps = stepsDone;
+            result.error = "cancelled at step " + std::to_string(stepsDone) + " of "
+                           + std::to_string(total)
+                           + (stepsDone > 0 ? "; a resume continues from step-" + std::to_string(stepsDone) + ".pt"
+                                            : "");
             return;
         }
+        const std::int64_t done = step + 1;
         StepTimes times;
         const auto stepStart = Clock::now();
         const double lr = m_plan.optimizer.lrAt(step, total);
@@ -374,21 +381,21 @@ void Trainer::studentLoop(RunContext &ctx, TrainingState &state, RunResult &resu
             const TermPlan &term = *tv.term;
             const double v = tv.value.item<double>();
             if (!std::isfinite(v))
-                throw RunFailure("step " + std::to_string(step) + ": loss term '" + term.label
+                throw RunFailure("step " + std::to_string(done) + ": loss term '" + term.label
                                  + "' (" + term.kind + ") is " + (std::isnan(v) ? "NaN" : "infinite"));
             numbers.push_back(v);
-            ctx.log.scalar("train/term/" + term.label, step, v);
+            ctx.log.scalar("train/term/" + term.label, done, v);
             if (term.weight.linear)
-                ctx.log.scalar("train/weight/" + term.label, step, tv.weight);
+                ctx.log.scalar("train/weight/" + term.label, done, tv.weight);
             if (term.temperature.linear)
-                ctx.log.scalar("train/temperature/" + term.label, step, tv.temperature);
+                ctx.log.scalar("train/temperature/" + term.label, done, tv.temperature);
             if (term.isTaid())
-                ctx.log.scalar("train/taid_t/" + term.label, step, tv.taidT);
+                ctx.log.scalar("train/taid_t/" + term.label, done, tv.taidT);
         }
         objective.afterStep(value, numbers, step);
         const double lossValue = value.total.item<double>();
         if (!std::isfinite(lossValue))
-            throw RunFailure("step " + std::to_string(step) + ": the total loss is not finite");
+            throw RunFailure("step " + std::to_string(done) + ": the total loss is not finite");
 
         const auto backwardStart = Clock::now();
         times.forward = msBetween(forwardStart, backwardStart);
@@ -397,7 +404,7 @@ void Trainer::studentLoop(RunContext &ctx, TrainingState &state, RunResult &resu
         const double gradNorm = torch::nn::utils::clip_grad_norm_(
             state.parameters(), m_plan.optimizer.gradClip > 0 ? m_plan.optimizer.gradClip : 1e30);
         if (!std::isfinite(gradNorm))
-            throw RunFailure("step " + std::to_string(step) + ": the gradient norm is not finite");
+            throw RunFailure("step " + std::to_string(done) + ": the gradient norm is not finite");
         const auto optimizerStart = Clock::now();
         times.backward = msBetween(backwardStart, optimizerStart);
         state.optimizer().step();
@@ -407,41 +414,41 @@ void Trainer::studentLoop(RunContext &ctx, TrainingState &state, RunResult &resu
 
         const double dt = times.total / 1e3;
         smoothedStep = step == state.firstStep ? dt : 0.9 * smoothedStep + 0.1 * dt;
-        ctx.log.scalar("train/loss", step, lossValue);
-        ctx.log.scalar("train/lr", step, lr);
-        ctx.log.scalar("train/grad_norm", step, gradNorm);
-        ctx.log.scalar("train/tokens_per_s", step, double(B * T) / std::max(dt, 1e-9));
+        ctx.log.scalar("train/loss", done, lossValue);
+        ctx.log.scalar("train/lr", done, lr);
+        ctx.log.scalar("train/grad_norm", done, gradNorm);
+        ctx.log.scalar("train/tokens_per_s", done, double(B * T) / std::max(dt, 1e-9));
         if (m_plan.onPolicyFraction > 0)
-            ctx.log.scalar("train/on_policy", step, onPolicy ? 1.0 : 0.0);
-        ctx.log.scalar("perf/step_ms", step, times.total);
-        ctx.log.scalar("perf/teacher_ms", step, times.teacher);
-        ctx.log.scalar("perf/teacher_wait_ms", step, times.teacherWait);
-        ctx.log.scalar("perf/forward_ms", step, times.forward);
-        ctx.log.scalar("perf/backward_ms", step, times.backward);
-        ctx.log.scalar("perf/optimizer_ms", step, times.optimizer);
-        ctx.log.lastStep(step);
-        lastStep = step;
+            ctx.log.scalar("train/on_policy", done, onPolicy ? 1.0 : 0.0);
+        ctx.log.scalar("perf/step_ms", done, times.total);
+        ctx.log.scalar("perf/teacher_ms", done, times.teacher);
+        ctx.log.scalar("perf/teacher_wait_ms", done, times.teacherWait);
+        ctx.log.scalar("perf/forward_ms", done, times.forward);
+        ctx.log.scalar("perf/backward_ms", done, times.backward);
+        ctx.log.scalar("perf/optimizer_ms", done, times.optimizer);
+        ctx.log.lastStep(done);
+        stepsDone = done;
 
-        const bool last = step + 1 == total;
-        if (last || (m_plan.evalInterval > 0 && (step + 1) % m_plan.evalInterval == 0))
-            lastEval = evaluator.run(step).metrics;
-        if (last || (m_plan.checkpointInterval > 0 && (step + 1) % m_plan.checkpointInterval == 0))
-            saveCheckpoint(ctx, state, step, last);
+        const bool last = done == total;
+        if (last || (m_plan.evalInterval > 0 && done % m_plan.evalInterval == 0))
+            lastEval = evaluator.run(done).metrics;
+        if (last || (m_plan.checkpointInterval > 0 && done % m_plan.checkpointInterval == 0))
+            saveCheckpoint(ctx, state, done, last);
         ctx.log.flush();
 
         Progress p;
         p.phase = "student";
-        p.step = step + 1;
+        p.step = done;
         p.totalSteps = total;
         p.loss = lossValue;
         p.tokensPerSecond = double(B * T) / std::max(smoothedStep, 1e-9);
-        p.etaSeconds = smoothedStep * double(total - step - 1);
+        p.etaSeconds = smoothedStep * double(total - done);
         m_progress.report(p);
     }
     result.status = RunStatus::Finished;
     result.steps = total;
     if (lastEval.empty() && total > 0)
-        lastEval = evaluator.run(total - 1).metrics;
+        lastEval = evaluator.run(total).metrics;
     result.finalMetrics = lastEval;
 }
 

@@ -25,6 +25,18 @@ std::vector<T> values(const torch::Tensor &t)
     return std::vector<T>(c.data_ptr<T>(), c.data_ptr<T>() + c.numel());
 }
 
+// The updates a saved state has done; -1 when it records none. States of schema-1 stores
+// held the 0-based index of their last step under "step".
+std::int64_t stepsDoneIn(torch::serialize::InputArchive &archive)
+{
+    torch::Tensor t;
+    if (archive.try_read("steps_done", t) && t.numel() == 1)
+        return t.item<std::int64_t>();
+    if (archive.try_read("step", t) && t.numel() == 1)
+        return t.item<std::int64_t>() + 1;
+    return -1;
+}
+
 } // namespace
 
 TrainingState::TrainingState(const Plan &plan, const std::vector<Teacher> &teachers,
@@ -80,12 +92,12 @@ void TrainingState::setLearningRate(double lr)
         group.options().set_lr(lr);
 }
 
-void TrainingState::save(const std::string &path, std::int64_t step) const
+void TrainingState::save(const std::string &path, std::int64_t stepsDone) const
 {
     Status written = okStatus();
     try {
         torch::serialize::OutputArchive archive;
-        archive.write("step", torch::tensor({step}, torch::kLong));
+        archive.write("steps_done", torch::tensor({stepsDone}, torch::kLong));
         torch::serialize::OutputArchive student;
         m_student->saveState(student);
         archive.write("student", student);
@@ -124,8 +136,7 @@ std::string TrainingState::checkReadable(const std::string &path)
     try {
         torch::serialize::InputArchive archive;
         archive.load_from(path, torch::kCPU);
-        torch::Tensor step;
-        if (!archive.try_read("step", step) || step.numel() != 1)
+        if (stepsDoneIn(archive) < 0)
             return path + ": not a Distillery training checkpoint (no step)";
         torch::serialize::InputArchive student;
         if (!archive.try_read("student", student))
@@ -141,8 +152,9 @@ void TrainingState::restore(const std::string &path, const torch::Device &device
     try {
         torch::serialize::InputArchive archive;
         archive.load_from(path, device);
-        torch::Tensor step;
-        archive.read("step", step);
+        const std::int64_t stepsDone = stepsDoneIn(archive);
+        if (stepsDone < 0)
+            throw RunFailure("no step");
         torch::serialize::InputArchive student;
         archive.read("student", student);
         m_student->loadState(student);
@@ -184,7 +196,7 @@ void TrainingState::restore(const std::string &path, const torch::Device &device
             diagnostics.lastProbeStep = f.at(1);
             diagnostics.probeTokensStored = f.at(2) != 0;
         }
-        firstStep = step.item<std::int64_t>() + 1;
+        firstStep = stepsDone;
     } catch (const std::exception &e) {
         throw RunFailure("cannot restore the checkpoint " + path + ": " + torchErrorText(e));
     }

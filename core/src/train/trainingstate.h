@@ -47,11 +47,13 @@ public:
     void setLearningRate(double lr);
 
     DiagnosticsHistory diagnostics;
-    std::int64_t firstStep = 0; // the step the loop starts at (after a restore: saved step + 1)
+    // The index of the update the loop starts at: 0, or after a restore the updates the saved
+    // state had done (steps are stored numbered from 1, so step-N.pt resumes at index N).
+    std::int64_t firstStep = 0;
 
-    // Writes the state after step `step` to `path` (a temporary file, then renamed); throws
-    // RunFailure naming the path.
-    void save(const std::string &path, std::int64_t step) const;
+    // Writes the state after `stepsDone` updates to `path` (a temporary file, then renamed);
+    // throws RunFailure naming the path.
+    void save(const std::string &path, std::int64_t stepsDone) const;
     // Reads a state written by save(); throws RunFailure naming the path and what is wrong.
     void restore(const std::string &path, const torch::Device &device);
     // Whether `path` holds a state save() wrote (readable, complete, with its step): checked

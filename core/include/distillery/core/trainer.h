@@ -64,7 +64,7 @@ struct RunResult
 {
     RunId runId = 0;
     RunStatus status = RunStatus::Running;
-    std::string error;  // why it failed
+    std::string error;  // why it failed, or where a cancelled run stopped
     std::string device; // "cpu" or "cuda:0"
     std::int64_t steps = 0;
     double seconds = 0;
