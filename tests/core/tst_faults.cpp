@@ -127,7 +127,7 @@ private:
             qFatal("%s", qPrintable(describe(run)));
         const QString store = QDir(workDir).absoluteFilePath(name + ".sqlite");
         reference = losses(store, 1);
-        const QString last = QString::number(keep - 1);
+        const QString last = QString::number(keep);
         if (!sql(store, "UPDATE runs SET status = 'cancelled', error = 'cancelled by the user', "
                         "last_step = " + last + " WHERE id = 1;"
                         "DELETE FROM checkpoints WHERE kind = 'student' AND step > " + last + ";"
@@ -266,7 +266,7 @@ private Q_SLOTS:
     {
         std::vector<double> reference;
         const QString store = cancelledRun("truncated", path("truncated"), 80, 60, reference);
-        const QString newest = store + ".artifacts/run-1/step-59.pt";
+        const QString newest = store + ".artifacts/run-1/step-60.pt";
         QVERIFY(QFileInfo::exists(newest));
         QVERIFY(QFile::resize(newest, QFileInfo(newest).size() / 2));
         const std::vector<double> before = losses(store, 1);
@@ -278,7 +278,7 @@ private Q_SLOTS:
         const RunInfo info = lastRunOf(store);
         QCOMPARE(info.status, RunStatus::Cancelled);
         QCOMPARE(info.error, std::string("cancelled by the user"));
-        QCOMPARE(info.lastStep, std::int64_t(59));
+        QCOMPARE(info.lastStep, std::int64_t(60));
         QVERIFY(sameLosses(losses(store, 1), before));
     }
 
@@ -299,7 +299,11 @@ private Q_SLOTS:
         QFETCH(QString, graph);
         QFETCH(qint64, bytes);
         QFETCH(QString, file);
-        const QString graphFile = writeGraph(graph + ".json", tiny(graph.toStdString(), 12));
+        Graph g = tiny(graph.toStdString(), 12);
+        // Fewer teacher steps than checkpoint_interval: no training state of the teacher is
+        // saved, so the first file after the teacher is the student's checkpoint.
+        distillery::core::testing::setAll(g, "Teacher", {{"train_steps", std::int64_t(3)}});
+        const QString graphFile = writeGraph(graph + ".json", g);
         if (bytes < 0) {
             const QString scratch = path(QString("sizes-%1.sqlite").arg(file));
             QCOMPARE(cli({"run", graphFile, "--store", scratch}).code, 0);
@@ -321,6 +325,48 @@ private Q_SLOTS:
         auto reader = StoreReader::open(store.toStdString()).value();
         if (file == "step-") // the steps trained before the failed checkpoint are kept
             QVERIFY(reader->scalars(info.id, "train/loss").value().size() >= 4);
+    }
+
+    // The disk under the store itself fills mid-run: the run ends (exit 1) saying the store is
+    // full; the store stays sound with the run not left `running` or `finished`; once there is
+    // room, a resume finishes it with the numbers of an uninterrupted run.
+    void fullDiskUnderTheStore()
+    {
+        Graph g = tiny("classic-kd", 24);
+        distillery::core::testing::setAll(g, "Teacher", {{"train_steps", std::int64_t(40)}});
+        distillery::core::testing::setAll(g, "Settings", {{"checkpoint_interval", std::int64_t(8)}});
+        const QString graph = writeGraph("full-store.json", g);
+        const QString reference = path("full-store-reference.sqlite");
+        QCOMPARE(cli({"run", graph, "--store", reference}, 120000).code, 0);
+        const qint64 storeBytes = QFileInfo(reference).size();
+        QVERIFY(storeBytes > 30000);
+
+        const QString folder = path("full-store-db");
+        QVERIFY(QDir().mkpath(folder));
+        const QString store = folder + "/runs.sqlite";
+        const QString artifacts = path("full-store-artifacts");
+        // Every commit writes its pages to the WAL first: the run writes several times the
+        // final file's size there, so a budget of that size fills part of the way through.
+        auto run = cli({"run", graph, "--store", store, "--artifacts", artifacts}, 120000,
+                       fullDisk(folder, storeBytes));
+        QVERIFY2(run.code == 1, qPrintable(describe(run)));
+        QVERIFY2((run.out + run.err).contains("database or disk is full")
+                     && (run.out + run.err).contains(store),
+                 qPrintable(describe(run)));
+        {
+            auto reader = StoreReader::open(store.toStdString()).value();
+            QCOMPARE(reader->integrityCheck().value(), std::string("ok"));
+            const auto runs = reader->runs().value();
+            QCOMPARE(int(runs.size()), 1); // it filled after the run was created
+            const RunInfo &info = runs.front();
+            QVERIFY2(info.status == RunStatus::Interrupted || info.status == RunStatus::Failed,
+                     runStatusName(info.status).c_str());
+        }
+        auto resumed = cli({"resume", "1", "--store", store, "--artifacts", artifacts}, 120000);
+        QVERIFY2(resumed.code == 0, qPrintable(describe(resumed)));
+        QCOMPARE(lastRunOf(store).status, RunStatus::Finished);
+        QVERIFY(sameLosses(losses(store, 1), losses(reference, 1)));
+        QCOMPARE(temporaryFiles(artifacts), QStringList{});
     }
 };
 
