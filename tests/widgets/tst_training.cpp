@@ -21,6 +21,7 @@
 #include <QComboBox>
 #include <QElapsedTimer>
 #include <QItemSelectionModel>
+#include <QLineEdit>
 #include <QPushButton>
 #include <QSortFilterProxyModel>
 #include <QStandardItemModel>
@@ -31,6 +32,9 @@
 #include <QtTest>
 #include <QPainter>
 #include <QMenu>
+#include <QMessageBox>
+#include <QVBoxLayout>
+#include <QAction>
 #include <QSet>
 
 #include <numeric>
@@ -217,9 +221,9 @@ private Q_SLOTS:
             QVERIFY2(view->hasData(), qPrintable(view->exportName()));
         for (const char *plot : {"calibration", "brier", "alignment", "agreement", "diversity", "entropy"})
             QVERIFY2(panel.plot(QString::fromLatin1(plot))->seriesCount() > 0, plot);
-        // Ten evaluations (steps 5, 11, ..., 59): the views follow the newest.
+        // Ten evaluations (steps 6, 12, ..., 60): the views follow the newest.
         QCOMPARE(int(panel.tokenView()->stepSelector()->steps().size()), 10);
-        QCOMPARE(panel.tokenView()->stepSelector()->currentStep(), std::int64_t(59));
+        QCOMPARE(panel.tokenView()->stepSelector()->currentStep(), std::int64_t(60));
         QCOMPARE(panel.tokenView()->tokenLabels().size(), 17); // 16 inputs and the last target
         QVERIFY(panel.tokenView()->tokenToolTip(5).contains(QStringLiteral("Teacher top 5")));
         QCOMPARE(std::accumulate(panel.alignmentView()->correctCounts().begin(),
@@ -479,10 +483,10 @@ private Q_SLOTS:
             const char *names[] = {"ten", "nine", "two and a half"};
             for (int i = 0; i < 3; ++i) {
                 const auto id = writer->createRun(newRun(names[i], "classic-kd")).value();
-                for (int s = 0; s < 8; ++s)
+                for (int s = 1; s <= 8; ++s)
                     writer->addScalar(id, "train/loss", s, 3.0 - s * 0.1);
-                writer->addScalar(id, "eval/student_nll", 7, nlls[i]);
-                writer->addScalar(id, "eval/kl_teacher_student", 7, 0.125 * (i + 1));
+                writer->addScalar(id, "eval/student_nll", 8, nlls[i]);
+                writer->addScalar(id, "eval/kl_teacher_student", 8, 0.125 * (i + 1));
                 QVERIFY(writer->finishRun(id, core::RunStatus::Finished).ok());
             }
             const auto failed = writer->createRun(newRun("broken", "reverse-kl")).value();
@@ -626,6 +630,64 @@ private Q_SLOTS:
         QVERIFY(!button->isEnabled());
     }
 
+    // The table's keys, inside a window whose own Delete shortcut (the canvas's) must not take
+    // the key while the table has the focus.
+    void browserKeys()
+    {
+        const std::string path = store("keys.sqlite");
+        {
+            auto writer = core::RunWriter::open(path).value();
+            const auto done = writer->createRun(newRun("finished one", "classic-kd")).value();
+            QVERIFY(writer->finishRun(done, core::RunStatus::Finished).ok());
+            const auto stopped = writer->createRun(newRun("cancelled one", "gkd")).value();
+            QVERIFY(writer->finishRun(stopped, core::RunStatus::Cancelled).ok());
+        }
+        QWidget window;
+        auto *layout = new QVBoxLayout(&window);
+        auto *browser = new RunBrowser(&window);
+        layout->addWidget(browser);
+        int canvasDeletes = 0;
+        auto *canvasDelete = new QAction(&window);
+        canvasDelete->setShortcut(QKeySequence::Delete);
+        window.addAction(canvasDelete);
+        connect(canvasDelete, &QAction::triggered, [&] { ++canvasDeletes; });
+        browser->setStorePath(QString::fromStdString(path));
+        window.resize(760, 240);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowActive(&window));
+        QSignalSpy resume(browser, &RunBrowser::resumeRequested);
+        QSignalSpy open(browser, &RunBrowser::openGraphRequested);
+        QTableView *view = browser->view();
+        view->setFocus();
+        browser->selectRuns({2});
+        QTest::keyClick(view, Qt::Key_R, Qt::ControlModifier | Qt::ShiftModifier);
+        QCOMPARE(resume.count(), 1);
+        QCOMPARE(resume.first().first().toLongLong(), 2);
+        QTest::keyClick(view, Qt::Key_Return);
+        QCOMPARE(open.count(), 1);
+        browser->selectRuns({1}); // finished: Ctrl+Shift+R does nothing
+        QTest::keyClick(view, Qt::Key_R, Qt::ControlModifier | Qt::ShiftModifier);
+        QCOMPARE(resume.count(), 1);
+        // Delete asks first (declined here); the window's Delete is not triggered.
+        bool asked = false;
+        QTimer::singleShot(200, [&] {
+            if (auto *box = qobject_cast<QMessageBox *>(QApplication::activeModalWidget())) {
+                asked = true;
+                box->reject();
+            }
+        });
+        QTest::keyClick(view, Qt::Key_Delete);
+        QVERIFY(asked);
+        QCOMPARE(canvasDeletes, 0);
+        QCOMPARE(browser->model()->rowCount(), 2);
+        // F2 edits the name.
+        QTest::keyClick(view, Qt::Key_F2);
+        QCOMPARE(view->currentIndex().column(), int(RunTableModel::NameColumn));
+        QLineEdit *editor = nullptr;
+        QTRY_VERIFY((editor = view->findChild<QLineEdit *>()) && editor->isVisible());
+        QCOMPARE(editor->text(), QStringLiteral("finished one"));
+    }
+
     void browserKeepsSelectionFiltersAndDeletes()
     {
         const std::string path = store("table.sqlite");
@@ -687,9 +749,9 @@ private Q_SLOTS:
         {
             auto writer = core::RunWriter::open(path).value();
             finished = writer->createRun(newRun("baseline", "classic-kd")).value();
-            writer->addScalar(finished, "eval/kl_teacher_student", 99, 0.1234);
-            writer->addScalar(finished, "eval/student_nll", 99, 3.2101);
-            writer->setLastStep(finished, 99);
+            writer->addScalar(finished, "eval/kl_teacher_student", 100, 0.1234);
+            writer->addScalar(finished, "eval/student_nll", 100, 3.2101);
+            writer->setLastStep(finished, 100);
             QVERIFY(writer->finishRun(finished, core::RunStatus::Finished).ok());
             failed = writer->createRun(newRun("lr sweep 3e-3", "classic-kd")).value();
             QVERIFY(writer->finishRun(failed, core::RunStatus::Failed, "loss is nan at step 12").ok());

@@ -8,6 +8,7 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QItemSelectionModel>
+#include <QKeyEvent>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenu>
@@ -24,6 +25,12 @@
 namespace distillery::widgets {
 
 namespace {
+
+// The run table's keys (also shown in its context menu and the buttons' tooltips).
+const QKeySequence kRenameKey(Qt::Key_F2);
+const QKeySequence kDeleteKey(Qt::Key_Delete);
+const QKeySequence kOpenGraphKey(Qt::Key_Return);
+const QKeySequence kResumeKey(Qt::CTRL | Qt::SHIFT | Qt::Key_R);
 
 // Filters on name, template and status; case-insensitive substring.
 class RunFilterProxy : public QSortFilterProxyModel
@@ -97,12 +104,19 @@ RunBrowser::RunBrowser(QWidget *parent)
     m_view->setColumnWidth(RunTableModel::NllColumn, 100);
 
     m_rename = new QPushButton(tr("Rename"), this);
+    m_rename->setToolTip(tr("Rename the run (%1)").arg(kRenameKey.toString(QKeySequence::NativeText)));
     m_delete = new QPushButton(style()->standardIcon(QStyle::SP_TrashIcon), tr("Delete"), this);
+    m_delete->setToolTip(tr("Delete the selected runs and their files (%1)")
+                             .arg(kDeleteKey.toString(QKeySequence::NativeText)));
     m_openGraph =
         new QPushButton(style()->standardIcon(QStyle::SP_DialogOpenButton), tr("Open graph"), this);
-    m_openGraph->setToolTip(tr("Open the experiment graph this run was trained with"));
+    m_openGraph->setToolTip(tr("Open the experiment graph this run was trained with (%1)")
+                                .arg(kOpenGraphKey.toString(QKeySequence::NativeText)));
     m_resume = new QPushButton(style()->standardIcon(QStyle::SP_MediaPlay), tr("Resume"), this);
-    m_resume->setToolTip(tr("Continue a cancelled, interrupted or failed run from its newest checkpoint"));
+    m_resume->setToolTip(tr("Continue a cancelled, interrupted or failed run from its newest "
+                            "checkpoint (%1)")
+                             .arg(kResumeKey.toString(QKeySequence::NativeText)));
+    m_view->installEventFilter(this);
     auto *refreshButton =
         new QPushButton(style()->standardIcon(QStyle::SP_BrowserReload), QString(), this);
     refreshButton->setToolTip(tr("Re-read the store now (it is re-read every second anyway)"));
@@ -320,6 +334,29 @@ void RunBrowser::emitSelectionIfChanged()
     Q_EMIT selectionChanged(ids);
 }
 
+// The table's keys. They win over the window's shortcuts of the same keys (the canvas's Delete)
+// while the table has the focus: the ShortcutOverride is accepted, the key press handled here.
+bool RunBrowser::eventFilter(QObject *watched, QEvent *event)
+{
+    const bool key = event->type() == QEvent::KeyPress || event->type() == QEvent::ShortcutOverride;
+    // (While a name is edited, the keys go to the editor, not to the table.)
+    if (watched != m_view || !key)
+        return QWidget::eventFilter(watched, event);
+    const QKeySequence pressed(static_cast<QKeyEvent *>(event)->keyCombination());
+    const std::pair<QKeySequence, QPushButton *> keys[] = {
+        {kRenameKey, m_rename}, {kDeleteKey, m_delete}, {kOpenGraphKey, m_openGraph}, {kResumeKey, m_resume}};
+    for (const auto &[sequence, button] : keys) {
+        if (pressed != sequence || !button->isEnabled())
+            continue;
+        if (event->type() == QEvent::ShortcutOverride)
+            event->accept();
+        else
+            button->click();
+        return true;
+    }
+    return QWidget::eventFilter(watched, event);
+}
+
 void RunBrowser::showContextMenu(const QPoint &pos)
 {
     const QModelIndex index = m_view->indexAt(pos);
@@ -333,6 +370,11 @@ void RunBrowser::showContextMenu(const QPoint &pos)
     menu.addSeparator();
     QAction *del = menu.addAction(style()->standardIcon(QStyle::SP_TrashIcon), tr("Delete…"), this,
                                   &RunBrowser::deleteSelected);
+    // Shown in the menu; the keys themselves work in the table (eventFilter).
+    rename->setShortcut(kRenameKey);
+    open->setShortcut(kOpenGraphKey);
+    resume->setShortcut(kResumeKey);
+    del->setShortcut(kDeleteKey);
     const int selected = m_view->selectionModel()->selectedRows().size();
     rename->setEnabled(selected == 1);
     open->setEnabled(selected == 1);
