@@ -5,6 +5,7 @@
 // (infocommands.cpp). main.cpp parses the command line.
 
 #include "distillery/core/bench.h"
+#include "distillery/core/export.h"
 #include "distillery/core/graph.h"
 #include "distillery/core/result.h"
 #include "distillery/core/store.h"
@@ -83,6 +84,8 @@ int cmdNodes(const std::string &only, bool markdown);
 // No NAME: the list. NAME: that template as a graph file, on standard output or in OUTPUT.
 int cmdTemplates(const std::string &name, const std::string &output);
 int cmdSystem();
+// The run's student written out (request.run is set from RUN).
+int cmdExport(const std::string &runText, ExportRequest request);
 int cmdBench(const BenchOptions &options);
 int cmdDiagnosticsBench(const DiagnosticsBenchOptions &options);
 

@@ -124,6 +124,23 @@ int main(int argc, char **argv)
     std::string templateName, templateOutput;
     templates->add_option("NAME", templateName, "A template to print as a graph file");
     templates->add_option("--output,-o", templateOutput, "Write it to this file instead");
+    ExportRequest exportRequest;
+    auto *exportCmd = app.add_subcommand("export", "Write a run's trained student for other tools: a "
+                                                   "Hugging Face folder or TorchScript");
+    exportCmd->add_option("RUN", runText, "Run id or 'last'")->required();
+    exportCmd->add_option("--store", store, "Run store")->required();
+    exportCmd->add_option("--format", exportRequest.format,
+                          "hf (config.json, model.safetensors, tokenizer, model card) or "
+                          "torchscript (model.pt with forward(tokens) -> logits)")
+        ->check(CLI::IsMember(exportFormats()));
+    exportCmd->add_option("--out", exportRequest.out, "Folder to create")->required();
+    exportCmd->add_option("--step", exportRequest.step,
+                          "Export the checkpoint at this step (default: the newest)")
+        ->check(CLI::Range(0LL, std::numeric_limits<long long>::max()));
+    exportCmd->add_option("--dtype", exportRequest.dtype, "f32, f16 or bf16 weights (default f32)")
+        ->check(CLI::IsMember(exportDtypes()));
+    exportCmd->add_flag("--force", exportRequest.force,
+                        "Replace the folder when it exists and is not empty");
     auto *system = app.add_subcommand(
         "system", "CPU features, the BLAS kernels in use and how they were chosen, threads, CUDA");
 
@@ -177,6 +194,10 @@ int main(int argc, char **argv)
             return cmdTemplates(templateName, templateOutput);
         if (*system)
             return cmdSystem();
+        if (*exportCmd) {
+            exportRequest.storePath = store;
+            return cmdExport(runText, exportRequest);
+        }
     } catch (const std::exception &e) {
         std::cerr << "error: " << e.what() << "\n";
         return kExitRunFailed;

@@ -4,6 +4,7 @@
 #include "cli.h"
 
 #include "distillery/core/errors.h"
+#include "distillery/core/files.h"
 #include "distillery/core/graph.h"
 #include "distillery/core/utf8.h"
 
@@ -227,6 +228,13 @@ int cmdShow(const std::string &runText, const std::string &store)
                       << c.step << c.path
                       << (c.kind == "model" ? "  (the trained student, a built-in checkpoint)" : "")
                       << "\n";
+    }
+    if (auto exported = reader->exports(r.id); exported.ok() && !exported.value().empty()) {
+        std::cout << "exports:\n";
+        for (const auto &e : exported.value())
+            std::cout << "  " << std::left << std::setw(12) << e.format << " step " << std::setw(7)
+                      << e.step << e.dtype << "  " << e.path << "  (" << formatBytes(std::uint64_t(e.bytes))
+                      << ", " << timeString(e.createdAt) << ")\n";
     }
     return kExitOk;
 }

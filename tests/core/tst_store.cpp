@@ -137,7 +137,7 @@ private Q_SLOTS:
             TAKE(writer, RunWriter::open(path));
             QCOMPARE(writer->path(), path);
         }
-        QCOMPARE(rawText(path, "PRAGMA user_version"), std::string("2"));
+        QCOMPARE(rawText(path, "PRAGMA user_version"), std::to_string(kStoreSchemaVersion));
         QCOMPARE(rawText(path, "PRAGMA journal_mode"), std::string("wal"));
         for (const char *table : {"runs", "keys", "scalars", "latest", "checkpoints", "run_meta",
                                   "token_diagnostics", "samples"}) {
@@ -153,7 +153,7 @@ private Q_SLOTS:
         }
         TAKE(reader, StoreReader::open(path));
         QCOMPARE(reader->schemaVersion(), kStoreSchemaVersion);
-        QCOMPARE(reader->schemaVersion(), 2);
+        QCOMPARE(reader->schemaVersion(), 3);
         TAKE(check, reader->integrityCheck());
         QCOMPARE(check, std::string("ok"));
     }
@@ -162,19 +162,19 @@ private Q_SLOTS:
     {
         const std::string path = freshPath();
         QVERIFY(RunWriter::open(path).ok());
-        QVERIFY(rawExec(path, "PRAGMA user_version = 3"));
+        QVERIFY(rawExec(path, "PRAGMA user_version = 4"));
         auto writer = RunWriter::open(path);
         QVERIFY(!writer.ok());
         QCOMPARE(writer.error().code, std::string("store.newer_schema"));
         QVERIFY2(writer.error().message.find(path) != std::string::npos,
                  writer.error().message.c_str());
-        QVERIFY(writer.error().message.find("version 3") != std::string::npos);
+        QVERIFY(writer.error().message.find("version 4") != std::string::npos);
         auto reader = StoreReader::open(path);
         QVERIFY(!reader.ok());
         QCOMPARE(reader.error().code, std::string("store.newer_schema"));
         QVERIFY(reader.error().message.find(path) != std::string::npos);
         // The file was not touched.
-        QCOMPARE(rawText(path, "PRAGMA user_version"), std::string("3"));
+        QCOMPARE(rawText(path, "PRAGMA user_version"), std::string("4"));
     }
 
     // Schema 1 numbered steps by their 0-based index; opening such a store (to read or to write)
@@ -204,11 +204,12 @@ private Q_SLOTS:
             CHECK_OK(writer->finishRun(trained, RunStatus::Finished));
             CHECK_OK(writer->finishRun(empty, RunStatus::Cancelled));
         }
-        QVERIFY(rawExec(path, "PRAGMA user_version = 1"));
+        // What version 1 had: no exports table, 0-based steps.
+        QVERIFY(rawExec(path, "DROP TABLE exports; PRAGMA user_version = 1"));
         QVERIFY(rawExec(path, "UPDATE runs SET last_step = 0 WHERE id = " + std::to_string(empty)));
 
         TAKE(reader, StoreReader::open(path));
-        QCOMPARE(reader->schemaVersion(), 2);
+        QCOMPARE(reader->schemaVersion(), kStoreSchemaVersion);
         TAKE(loss, reader->scalars(trained, "train/loss"));
         QCOMPARE(int(loss.size()), 5);
         for (int i = 0; i < 5; ++i) {
@@ -236,6 +237,37 @@ private Q_SLOTS:
         QCOMPARE(byKind["teacher"], std::int64_t(3));
         TAKE(check, reader->integrityCheck());
         QCOMPARE(check, std::string("ok"));
+    }
+
+    // Exports are recorded per run, the same path written again replaces its row, paths
+    // inside the store's folder are kept relative to it, and an unknown run is refused.
+    void recordsExports()
+    {
+        const std::string path = freshPath();
+        RunId run = 0;
+        {
+            TAKE(writer, RunWriter::open(path));
+            TAKE(id, writer->createRun(newRun("exported")));
+            run = id;
+        }
+        const std::string folder = QFileInfo(QString::fromStdString(path)).absolutePath().toStdString();
+        CHECK_OK(recordExport(path, ExportInfo{run, 5, "hf", "f32", folder + "/out/hf", 1000, 10.0}));
+        CHECK_OK(recordExport(path, ExportInfo{run, 8, "torchscript", "bf16", "/elsewhere/s.pt", 500, 11.0}));
+        CHECK_OK(recordExport(path, ExportInfo{run, 8, "hf", "f16", folder + "/out/hf", 600, 12.0}));
+        QCOMPARE(rawText(path, "SELECT path FROM exports WHERE format = 'hf'"), std::string("out/hf"));
+        TAKE(reader, StoreReader::open(path));
+        TAKE(list, reader->exports(run));
+        QCOMPARE(int(list.size()), 2);
+        QCOMPARE(list[0].format, std::string("torchscript"));
+        QCOMPARE(list[0].path, std::string("/elsewhere/s.pt"));
+        QCOMPARE(list[1].format, std::string("hf"));
+        QCOMPARE(list[1].step, std::int64_t(8));
+        QCOMPARE(list[1].dtype, std::string("f16"));
+        QCOMPARE(list[1].bytes, std::int64_t(600));
+        QCOMPARE(list[1].path, folder + "/out/hf");
+        auto unknown = recordExport(path, ExportInfo{run + 10, 1, "hf", "f32", "/x", 1, 0});
+        QVERIFY(!unknown.ok());
+        QCOMPARE(unknown.error().code, std::string("store.no_such_run"));
     }
 
     void refusesNonSqlite()
@@ -865,6 +897,8 @@ private Q_SLOTS:
             CHECK_OK(writer->addCheckpoint(CheckpointInfo{run, 0, "/tmp/none.pt", "student", 0}));
         }
         CHECK_OK(writer->flush());
+        for (RunId run : {keep, drop})
+            CHECK_OK(recordExport(path, ExportInfo{run, 1, "hf", "f32", "/tmp/export-" + std::to_string(run), 10, 0}));
 
         // A live writer's run is refused, with a message naming the run.
         auto refused = deleteRun(path, drop);
@@ -878,7 +912,7 @@ private Q_SLOTS:
         CHECK_OK(deleteRun(path, drop));
         const std::string id = std::to_string(drop);
         for (const char *table :
-             {"scalars", "latest", "checkpoints", "run_meta", "token_diagnostics", "samples"}) {
+             {"scalars", "latest", "checkpoints", "run_meta", "token_diagnostics", "samples", "exports"}) {
             QCOMPARE(
                 rawText(path, std::string("SELECT COUNT(*) FROM ") + table + " WHERE run = " + id),
                 std::string("0"));

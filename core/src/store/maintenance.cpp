@@ -72,6 +72,34 @@ Status renameRun(const std::string &path, RunId run, const std::string &name)
     return okStatus();
 }
 
+Status recordExport(const std::string &path, const ExportInfo &info)
+{
+    auto opened = openWritable(path, false);
+    if (!opened)
+        return opened.error();
+    sqlite3 *db = opened.value().get();
+    Statement exists(db, "SELECT 1 FROM runs WHERE id = ?1");
+    if (!exists.ok())
+        return sqlFailure(db, path, "cannot read the runs");
+    sqlite3_bind_int64(exists.get(), 1, info.run);
+    if (sqlite3_step(exists.get()) != SQLITE_ROW)
+        return noSuchRun(path, info.run);
+    Statement insert(db, "INSERT OR REPLACE INTO exports (run, step, format, dtype, path, bytes, "
+                         "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    if (!insert.ok())
+        return sqlFailure(db, path, "cannot prepare the export record");
+    sqlite3_bind_int64(insert.get(), 1, info.run);
+    sqlite3_bind_int64(insert.get(), 2, info.step);
+    bindText(insert.get(), 3, info.format);
+    bindText(insert.get(), 4, info.dtype);
+    bindText(insert.get(), 5, storeRelativePath(path, info.path));
+    sqlite3_bind_int64(insert.get(), 6, info.bytes);
+    sqlite3_bind_double(insert.get(), 7, info.createdAt > 0 ? info.createdAt : unixNow());
+    if (sqlite3_step(insert.get()) != SQLITE_DONE)
+        return sqlFailure(db, path, "cannot record the export of run " + std::to_string(info.run));
+    return okStatus();
+}
+
 Status deleteRun(const std::string &path, RunId run, double staleSeconds)
 {
     auto opened = openWritable(path, false);
@@ -94,6 +122,7 @@ Status deleteRun(const std::string &path, RunId run, double staleSeconds)
         "DELETE FROM run_meta WHERE run = ?1",
         "DELETE FROM token_diagnostics WHERE run = ?1",
         "DELETE FROM samples WHERE run = ?1",
+        "DELETE FROM exports WHERE run = ?1",
         "DELETE FROM runs WHERE id = ?1",
     };
     for (const char *sql : statements) {

@@ -199,6 +199,34 @@ Result<std::vector<CheckpointInfo>> StoreReader::checkpoints(RunId run) const
     return result;
 }
 
+Result<std::vector<ExportInfo>> StoreReader::exports(RunId run) const
+{
+    std::vector<ExportInfo> result;
+    // A store of an older schema opened read-only has no exports table: no exports.
+    if (schemaVersion() < 3)
+        return result;
+    Statement query(m_impl->db.get(), "SELECT step, format, dtype, path, bytes, created_at FROM "
+                                      "exports WHERE run = ?1 ORDER BY created_at, path");
+    if (!query.ok())
+        return sqlFailure(m_impl->db.get(), m_impl->path, "cannot list exports");
+    sqlite3_bind_int64(query.get(), 1, run);
+    int rc;
+    while ((rc = sqlite3_step(query.get())) == SQLITE_ROW) {
+        ExportInfo info;
+        info.run = run;
+        info.step = sqlite3_column_int64(query.get(), 0);
+        info.format = columnText(query.get(), 1);
+        info.dtype = columnText(query.get(), 2);
+        info.path = resolveStorePath(m_impl->path, columnText(query.get(), 3));
+        info.bytes = sqlite3_column_int64(query.get(), 4);
+        info.createdAt = sqlite3_column_double(query.get(), 5);
+        result.push_back(std::move(info));
+    }
+    if (rc != SQLITE_DONE)
+        return sqlFailure(m_impl->db.get(), m_impl->path, "cannot list exports");
+    return result;
+}
+
 Result<std::map<std::string, std::string>> StoreReader::runMeta(RunId run) const
 {
     Statement query(m_impl->db.get(), "SELECT key, value FROM run_meta WHERE run = ?1");

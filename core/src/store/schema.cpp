@@ -112,6 +112,19 @@ UPDATE token_diagnostics SET step = -step - 1;
 UPDATE samples SET step = -step - 2;
 UPDATE samples SET step = -step - 1;
 )sql",
+        // 2 -> 3: exported students.
+        R"sql(
+CREATE TABLE exports (       -- a run's student exported for other tools
+    run INTEGER,             -- runs.id
+    step INTEGER,            -- the student steps done by the exported weights
+    format TEXT,             -- hf | torchscript | onnx
+    dtype TEXT,              -- f32 | f16 | bf16
+    path TEXT,               -- the folder or file written (relative to the store's folder when inside it)
+    bytes INTEGER,           -- size of what was written
+    created_at REAL,         -- unix seconds
+    PRIMARY KEY (run, format, path)
+) WITHOUT ROWID;
+)sql",
     };
     return scripts;
 }

@@ -19,6 +19,8 @@
 //             store.older_schema, store.newer_schema, store.busy, store.full, store.sql,
 //             store.no_such_run, store.run_active, store.read_only
 //   run       training itself: run.no_cuda, run.failed
+//   export    exporting a student: export.no_checkpoint, export.out_exists, export.unsupported,
+//             export.cancelled
 //   io        writing files: io.write
 //   internal  internal.memory, internal.error
 //
@@ -52,14 +54,18 @@ inline constexpr const char *kLossFailed = "loss.failed";
 inline constexpr const char *kNoCuda = "run.no_cuda";
 inline constexpr const char *kRunFailed = "run.failed";
 inline constexpr const char *kIoWrite = "io.write";
+inline constexpr const char *kExportNoCheckpoint = "export.no_checkpoint";
+inline constexpr const char *kExportOutExists = "export.out_exists";
+inline constexpr const char *kExportUnsupported = "export.unsupported";
+inline constexpr const char *kExportCancelled = "export.cancelled";
 inline constexpr const char *kOutOfMemory = "internal.memory";
 inline constexpr const char *kInternal = "internal.error";
 } // namespace errc
 
 // "graph" of "graph.cycle".
 std::string errorArea(const Error &error);
-// Something the user can fix in what they gave (graph, input, data, model, loss; and a store
-// that is not one): the CLI's exit code 2.
+// Something the user can fix in what they gave (graph, input, data, model, loss, export; and a
+// store that is not one): the CLI's exit code 2.
 bool isInputError(const Error &error);
 
 } // namespace distillery::core

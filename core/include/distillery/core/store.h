@@ -22,7 +22,7 @@ enum class RunStatus { Running, Finished, Failed, Cancelled, Interrupted };
 std::string runStatusName(RunStatus status);
 std::optional<RunStatus> runStatusFromName(const std::string &name);
 
-constexpr int kStoreSchemaVersion = 2;
+constexpr int kStoreSchemaVersion = 3;
 
 // A run as listed by readers.
 struct RunInfo
@@ -60,6 +60,18 @@ struct CheckpointInfo
     std::string path;
     std::string kind; // "student" (full training state), "teacher" (a frozen teacher) or
                       // "model" (the trained student at the run's last step)
+    double createdAt = 0;
+};
+
+// A student written out for other tools (distillery-cli export, the GUI's Export student…).
+struct ExportInfo
+{
+    RunId run = 0;
+    std::int64_t step = 0;
+    std::string format; // "hf", "torchscript" or "onnx"
+    std::string dtype;  // "f32", "f16" or "bf16"
+    std::string path;   // the folder or file
+    std::int64_t bytes = 0;
     double createdAt = 0;
 };
 
@@ -155,6 +167,8 @@ public:
     // Latest value of every key of a run (from the latest-value table, no history scan).
     Result<std::map<std::string, ScalarPoint>> latest(RunId run) const;
     Result<std::vector<CheckpointInfo>> checkpoints(RunId run) const;
+    // The run's exports, oldest first.
+    Result<std::vector<ExportInfo>> exports(RunId run) const;
     Result<std::map<std::string, std::string>> runMeta(RunId run) const;
     // One float per position; empty when nothing was stored for that (step, sample, quantity).
     Result<std::vector<float>> tokenDiagnostic(RunId run, std::int64_t step, int sample,
@@ -180,6 +194,8 @@ private:
 // Marks runs whose writer died as interrupted in the file (needs write access). Returns the ids.
 Result<std::vector<RunId>> markInterruptedRuns(const std::string &path, double staleSeconds = 30.0);
 Status renameRun(const std::string &path, RunId run, const std::string &name);
+// Records an export of a run's student (a new one, or the same path written again).
+Status recordExport(const std::string &path, const ExportInfo &info);
 // Deletes a run's rows from every table in one transaction (its checkpoint and artifact files
 // stay on disk). Refuses a run still marked running whose writer is alive (same staleness rule
 // as StoreReader::runs()): cancel it first. A dead writer's run can be deleted.

@@ -1,0 +1,140 @@
+// The built-in student in Hugging Face's GPT2LMHeadModel layout. The built-in Transformer is
+// GPT-2's architecture (pre-LN blocks, learned positions, fused q/k/v in that order with the
+// heads contiguous, exact GELU, LayerNorm eps 1e-5) with an untied head and no dropout, so the
+// mapping is a renaming, plus a transpose of every Linear weight: GPT-2's Conv1D keeps its
+// weight as [in, out] where LibTorch's Linear keeps [out, in].
+
+#include "export/safetensors.h"
+#include "export/writers.h"
+
+#include "distillery/core/errors.h"
+#include "distillery/core/files.h"
+#include "models/transformer.h"
+#include "torchio.h"
+
+#include <nlohmann/json.hpp>
+
+#include <regex>
+
+namespace distillery::core::exports {
+
+namespace {
+
+torch::ScalarType scalarType(const std::string &dtype)
+{
+    return dtype == "f16" ? torch::kHalf : dtype == "bf16" ? torch::kBFloat16 : torch::kFloat;
+}
+
+const char *safetensorsDtype(const std::string &dtype)
+{
+    return dtype == "f16" ? "F16" : dtype == "bf16" ? "BF16" : "F32";
+}
+
+// GPT-2's name of a built-in parameter, and whether its weight is transposed; empty when the
+// parameter has no counterpart (there is none today: the check keeps it so).
+std::pair<std::string, bool> gpt2Name(const std::string &name)
+{
+    static const std::regex block(R"(block(\d+)\.(ln1|qkv|proj|ln2|fc1|fc2)\.(weight|bias))");
+    static const std::map<std::string, std::string> parts = {
+        {"ln1", "ln_1"},          {"qkv", "attn.c_attn"}, {"proj", "attn.c_proj"},
+        {"ln2", "ln_2"},          {"fc1", "mlp.c_fc"},    {"fc2", "mlp.c_proj"}};
+    std::smatch m;
+    if (std::regex_match(name, m, block)) {
+        const std::string part = m[2];
+        const bool linear = part != "ln1" && part != "ln2";
+        return {"transformer.h." + std::string(m[1]) + "." + parts.at(part) + "." + std::string(m[3]),
+                linear && m[3] == "weight"};
+    }
+    if (name == "tok.weight")
+        return {"transformer.wte.weight", false};
+    if (name == "pos.weight")
+        return {"transformer.wpe.weight", false};
+    if (name == "lnf.weight" || name == "lnf.bias")
+        return {"transformer.ln_f." + name.substr(4), false};
+    if (name == "head.weight")
+        return {"lm_head.weight", false};
+    return {};
+}
+
+} // namespace
+
+std::string torchDtypeName(const std::string &dtype)
+{
+    return dtype == "f16" ? "float16" : dtype == "bf16" ? "bfloat16" : "float32";
+}
+
+Status writeHfModel(const std::string &dir, const models::CausalLm &model, const ExportFacts &facts)
+{
+    auto module = models::builtinModule(model);
+    if (!module)
+        return Status::failure(errc::kExportUnsupported,
+                               "only the built-in Transformer can be written as a Hugging Face "
+                               "model; this student is " + model.describe());
+    const ModelShape &s = module->shape();
+    std::vector<torch::Tensor> keep; // the converted tensors, alive until written
+    std::vector<SafetensorsTensor> tensors;
+    try {
+        torch::NoGradGuard noGrad;
+        for (const auto &item : module->named_parameters()) {
+            const auto [name, transpose] = gpt2Name(item.key());
+            if (name.empty())
+                return Status::failure(errc::kExportUnsupported,
+                                       "parameter '" + item.key() + "' has no place in GPT2LMHeadModel");
+            torch::Tensor t = item.value().detach().to(torch::kCPU);
+            if (transpose)
+                t = t.t();
+            t = t.to(scalarType(facts.dtype)).contiguous();
+            keep.push_back(t);
+            tensors.push_back({name, safetensorsDtype(facts.dtype),
+                               std::vector<std::int64_t>(t.sizes().begin(), t.sizes().end()),
+                               std::string_view(static_cast<const char *>(t.data_ptr()),
+                                                std::size_t(t.nbytes()))});
+        }
+    } catch (const std::exception &e) {
+        return Status::failure(errc::kInternal, "cannot convert the student's weights: " + torchErrorText(e));
+    }
+    if (auto st = writeSafetensors(dir + "/model.safetensors", tensors, {{"format", "pt"}}); !st.ok())
+        return st;
+
+    nlohmann::ordered_json config = {
+        {"architectures", {"GPT2LMHeadModel"}},
+        {"model_type", "gpt2"},
+        {"vocab_size", s.vocab},
+        {"n_positions", s.maxLen},
+        {"n_ctx", s.maxLen},
+        {"n_embd", s.dModel},
+        {"n_layer", s.layers},
+        {"n_head", s.heads},
+        {"n_inner", s.ffn},
+        // torch.nn.functional.gelu's exact (erf) form, which the built-in model uses; GPT-2's
+        // own checkpoints use gelu_new, the tanh approximation.
+        {"activation_function", "gelu"},
+        {"layer_norm_epsilon", 1e-5},
+        {"resid_pdrop", 0.0},
+        {"embd_pdrop", 0.0},
+        {"attn_pdrop", 0.0},
+        {"summary_first_dropout", 0.0},
+        {"initializer_range", 0.02},
+        {"scale_attn_weights", true},
+        {"scale_attn_by_inverse_layer_idx", false},
+        {"reorder_and_upcast_attn", false},
+        {"use_cache", true},
+        // The head is a matrix of its own, written as lm_head.weight.
+        {"tie_word_embeddings", false},
+        // No special tokens: the vocabulary is the corpus's bytes (or the oracle's symbols).
+        {"bos_token_id", nullptr},
+        {"eos_token_id", nullptr},
+        {"torch_dtype", torchDtypeName(facts.dtype)},
+        {"distillery",
+         {{"run", facts.run.id}, {"run_name", facts.run.name}, {"step", facts.step},
+          {"template", facts.run.templateName}, {"tokens", facts.tokens}}},
+    };
+    if (auto st = writeFileAtomically(dir + "/config.json", config.dump(2) + "\n"); !st.ok())
+        return st;
+    const nlohmann::ordered_json generation = {
+        {"bos_token_id", nullptr}, {"eos_token_id", nullptr}, {"max_length", s.maxLen},
+        {"do_sample", true}, {"temperature", 1.0}, {"top_k", 0}};
+    return writeFileAtomically(dir + "/generation_config.json", generation.dump(2) + "\n");
+}
+
+} // namespace distillery::core::exports

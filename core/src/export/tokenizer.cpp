@@ -1,0 +1,115 @@
+// Tokenizer files in the format of Hugging Face's `tokenizers` (tokenizer.json), which
+// PreTrainedTokenizerFast loads.
+//
+// A byte-level student reads one token per byte, its id the byte's value. tokenizer.json says
+// so as a BPE model without merges over GPT-2's byte-to-character table (bytes 33-126, 161-172
+// and 174-255 stand for themselves, the other 68 for U+0100 onwards, in byte order), behind a
+// ByteLevel pre-tokenizer without its word-splitting regex and a ByteLevel decoder: every byte
+// becomes its character, no two characters merge, and decoding gives the bytes back.
+//
+// An oracle (HMM) student reads the symbols t0 ... t<V-1>, written separated by spaces: a
+// WordLevel model over them behind a WhitespaceSplit pre-tokenizer. An unknown word is an
+// error in `tokenizers` (its unk_token is not in the vocabulary), never a made-up id.
+
+#include "export/writers.h"
+
+#include "distillery/core/files.h"
+
+#include <nlohmann/json.hpp>
+
+namespace distillery::core::exports {
+
+namespace {
+
+// The code point GPT-2's byte-level table gives byte b.
+std::uint32_t byteCharacter(unsigned b)
+{
+    const auto printable = [](unsigned c) {
+        return (c >= 33 && c <= 126) || (c >= 161 && c <= 172) || (c >= 174 && c <= 255);
+    };
+    if (printable(b))
+        return b;
+    std::uint32_t n = 0;
+    for (unsigned c = 0; c < b; ++c)
+        if (!printable(c))
+            ++n;
+    return 256 + n;
+}
+
+std::string utf8(std::uint32_t cp)
+{
+    std::string out;
+    if (cp < 0x80) {
+        out += char(cp);
+    } else if (cp < 0x800) {
+        out += char(0xC0 | (cp >> 6));
+        out += char(0x80 | (cp & 0x3F));
+    } else {
+        out += char(0xE0 | (cp >> 12));
+        out += char(0x80 | ((cp >> 6) & 0x3F));
+        out += char(0x80 | (cp & 0x3F));
+    }
+    return out;
+}
+
+nlohmann::ordered_json byteLevelTokenizer()
+{
+    nlohmann::ordered_json vocab = nlohmann::ordered_json::object();
+    for (unsigned b = 0; b < 256; ++b)
+        vocab[utf8(byteCharacter(b))] = b;
+    const nlohmann::ordered_json byteLevel = {
+        {"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", false}, {"use_regex", false}};
+    return {{"version", "1.0"},
+            {"truncation", nullptr},
+            {"padding", nullptr},
+            {"added_tokens", nlohmann::ordered_json::array()},
+            {"normalizer", nullptr},
+            {"pre_tokenizer", byteLevel},
+            {"post_processor", nullptr},
+            {"decoder", byteLevel},
+            {"model",
+             {{"type", "BPE"},
+              {"dropout", nullptr},
+              {"unk_token", nullptr},
+              {"continuing_subword_prefix", nullptr},
+              {"end_of_word_suffix", nullptr},
+              {"fuse_unk", false},
+              {"byte_fallback", false},
+              {"vocab", vocab},
+              {"merges", nlohmann::ordered_json::array()}}}};
+}
+
+nlohmann::ordered_json wordLevelTokenizer(std::int64_t vocabSize)
+{
+    nlohmann::ordered_json vocab = nlohmann::ordered_json::object();
+    for (std::int64_t i = 0; i < vocabSize; ++i)
+        vocab["t" + std::to_string(i)] = i;
+    return {{"version", "1.0"},
+            {"truncation", nullptr},
+            {"padding", nullptr},
+            {"added_tokens", nlohmann::ordered_json::array()},
+            {"normalizer", nullptr},
+            {"pre_tokenizer", {{"type", "WhitespaceSplit"}}},
+            {"post_processor", nullptr},
+            {"decoder", nullptr},
+            {"model", {{"type", "WordLevel"}, {"vocab", vocab}, {"unk_token", "<unk>"}}}};
+}
+
+} // namespace
+
+Status writeTokenizer(const std::string &dir, const ExportFacts &facts)
+{
+    const bool bytes = facts.tokens == "bytes";
+    const auto tokenizer = bytes ? byteLevelTokenizer() : wordLevelTokenizer(facts.plan.student.vocab);
+    if (auto st = writeFileAtomically(dir + "/tokenizer.json", tokenizer.dump(2) + "\n"); !st.ok())
+        return st;
+    const nlohmann::ordered_json config = {
+        {"tokenizer_class", "PreTrainedTokenizerFast"},
+        {"model_max_length", facts.plan.student.maxLen},
+        {"clean_up_tokenization_spaces", false},
+        {"add_bos_token", false},
+        {"add_eos_token", false}};
+    return writeFileAtomically(dir + "/tokenizer_config.json", config.dump(2) + "\n");
+}
+
+} // namespace distillery::core::exports

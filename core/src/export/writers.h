@@ -1,0 +1,45 @@
+#pragma once
+
+// The pieces of an export, which exporter.cpp puts together in a temporary folder.
+
+#include "distillery/core/store.h"
+#include "models/causallm.h"
+#include "train/plan.h"
+
+#include <map>
+#include <string>
+
+namespace distillery::core::exports {
+
+// What the files say about the run that trained the student.
+struct ExportFacts
+{
+    RunInfo run;
+    std::map<std::string, std::string> meta;
+    std::map<std::string, ScalarPoint> latest; // the run's last value of every series
+    train::Plan plan;
+    std::int64_t step = 0;  // steps done by the exported weights
+    std::string format;     // hf | torchscript
+    std::string dtype;      // f32 | f16 | bf16
+    std::string tokens;     // "bytes" (a byte-level corpus) or "words" (oracle symbols t0, t1, ...)
+};
+
+// f32 -> float32, f16 -> float16, bf16 -> bfloat16 (the names in config.json).
+std::string torchDtypeName(const std::string &dtype);
+
+// config.json, generation_config.json and model.safetensors in GPT2LMHeadModel layout
+// (hfmodel.cpp). `model` must be the built-in Transformer.
+Status writeHfModel(const std::string &dir, const models::CausalLm &model, const ExportFacts &facts);
+
+// tokenizer.json and tokenizer_config.json (tokenizer.cpp): byte-level (one token per byte,
+// GPT-2's byte-to-character table, no merges) or word-level over t0 ... t<V-1>.
+Status writeTokenizer(const std::string &dir, const ExportFacts &facts);
+
+// A TorchScript module whose forward(tokens: int64 [B, T]) returns the logits [B, T, V]
+// (scripted.cpp).
+Status writeTorchScript(const std::string &path, const models::CausalLm &model, const ExportFacts &facts);
+
+// README.md with Hugging Face front matter (modelcard.cpp).
+std::string modelCard(const ExportFacts &facts);
+
+} // namespace distillery::core::exports

@@ -1,0 +1,325 @@
+// Exporting a trained student: the Hugging Face folder and TorchScript file checked in
+// consumers that are not Distillery (export_reference.py: an independent NumPy GPT2LMHeadModel
+// over its own safetensors parser, and torch.jit.load), the files and their record in the
+// store, the TorchScript export as a teacher of another run, and every bad input.
+
+#include "distillery/core/errors.h"
+#include "distillery/core/export.h"
+#include "distillery/core/store.h"
+#include "distillery/core/trainer.h"
+#include "models/causallm.h"
+
+#include "core/clirunner.h"
+#include "core/testgraphs.h"
+
+#include <QDir>
+#include <QDirIterator>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <atomic>
+
+using namespace distillery::core;
+using distillery::core::testing::cli;
+using distillery::core::testing::describe;
+using distillery::core::testing::setAll;
+using distillery::core::testing::tiny;
+
+namespace {
+
+QStringList leftovers(const QString &folder)
+{
+    QStringList found;
+    QDirIterator it(folder, QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot,
+                    QDirIterator::Subdirectories);
+    while (it.hasNext()) {
+        const QString f = it.next();
+        if (f.contains(".tmp-") || f.contains(".old-"))
+            found << f;
+    }
+    return found;
+}
+
+QJsonArray nested(const torch::Tensor &t)
+{
+    QJsonArray out;
+    if (t.dim() == 1) {
+        auto c = t.to(torch::kDouble).contiguous();
+        for (std::int64_t i = 0; i < c.size(0); ++i)
+            out.append(c[i].item<double>());
+        return out;
+    }
+    for (std::int64_t i = 0; i < t.size(0); ++i)
+        out.append(nested(t[i]));
+    return out;
+}
+
+} // namespace
+
+class tst_Export : public QObject
+{
+    Q_OBJECT
+
+    QTemporaryDir m_dir;
+    std::string m_store;
+    RunId m_oracleRun = 0, m_bytesRun = 0;
+
+    QString path(const QString &name) const { return m_dir.filePath(name); }
+
+    RunId train(Graph g, const std::string &name)
+    {
+        RunOptions o;
+        o.storePath = m_store;
+        o.name = name;
+        auto r = runExperiment(g, o);
+        if (!r.ok() || r.value().status != RunStatus::Finished)
+            qFatal("training failed: %s", r.ok() ? r.value().error.c_str() : r.error().message.c_str());
+        return r.value().runId;
+    }
+
+    std::string modelPath(RunId run)
+    {
+        for (const auto &c : StoreReader::open(m_store).value()->checkpoints(run).value())
+            if (c.kind == "model")
+                return c.path;
+        return {};
+    }
+
+    ExportRequest request(RunId run, const QString &out, const std::string &format = "hf",
+                          const std::string &dtype = "f32")
+    {
+        ExportRequest r;
+        r.storePath = m_store;
+        r.run = run;
+        r.out = out.toStdString();
+        r.format = format;
+        r.dtype = dtype;
+        return r;
+    }
+
+    // Distillery's logits for `tokens`, with the weights rounded to `dtype` first.
+    QJsonArray logits(RunId run, const torch::Tensor &tokens, const std::string &dtype)
+    {
+        auto model = models::loadCheckpoint(modelPath(run));
+        if (!model.ok())
+            qFatal("%s", model.error().message.c_str());
+        torch::NoGradGuard noGrad;
+        model.value()->setTraining(false);
+        if (dtype != "f32")
+            for (auto &p : model.value()->parameters())
+                p.copy_(p.to(dtype == "f16" ? torch::kHalf : torch::kBFloat16).to(torch::kFloat));
+        return nested(model.value()->forward(tokens).logits);
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QVERIFY(m_dir.isValid());
+        m_store = path("runs.sqlite").toStdString();
+        m_oracleRun = train(tiny("classic-kd", 8), "oracle");
+        // A byte-level student on a text corpus.
+        QFile corpus(path("corpus.txt"));
+        QVERIFY(corpus.open(QIODevice::WriteOnly));
+        for (int i = 0; i < 200; ++i)
+            corpus.write(QString("line %1: the quick brown fox, déjà vu \xe2\x82\xac\n").arg(i).toUtf8());
+        corpus.close();
+        Graph g = tiny("classic-kd", 8);
+        setAll(g, "Dataset", {{"source", std::string("text")}, {"path", path("corpus.txt").toStdString()}});
+        m_bytesRun = train(g, "bytes");
+    }
+
+    // Every format and dtype against its consumer, at one token and at the longest input.
+    void logitsAgreeInOtherConsumers()
+    {
+        QJsonArray cases;
+        torch::manual_seed(5);
+        for (RunId run : {m_oracleRun, m_bytesRun}) {
+            const std::int64_t vocab = run == m_oracleRun ? 16 : 256;
+            const QString tokenizer = run == m_oracleRun ? "words" : "bytes";
+            for (const auto &[format, dtype] : std::vector<std::pair<std::string, std::string>>{
+                     {"hf", "f32"}, {"hf", "f16"}, {"hf", "bf16"}, {"torchscript", "f32"}}) {
+                const QString out = path(QString("export-%1-%2-%3").arg(run).arg(QString::fromStdString(format),
+                                                                           QString::fromStdString(dtype)));
+                auto exported = exportStudent(request(run, out, format, dtype));
+                QVERIFY2(exported.ok(), exported.ok() ? "" : exported.error().message.c_str());
+                for (const std::int64_t T : {std::int64_t(1), std::int64_t(16)}) {
+                    const auto tokens = torch::randint(0, vocab, {2, T}, torch::kLong);
+                    QJsonObject c;
+                    c["kind"] = QString::fromStdString(format);
+                    c["path"] = out;
+                    c["tokens"] = nested(tokens);
+                    c["logits"] = logits(run, tokens, dtype);
+                    // Tight enough to tell exact GELU from its tanh form (about 1e-4 apart here).
+                    c["tolerance"] = 1e-5;
+                    c["tokenizer"] = tokenizer;
+                    c["vocab"] = double(vocab);
+                    cases.append(c);
+                }
+            }
+        }
+        QFile f(path("reference.json"));
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(QJsonDocument(QJsonObject{{"cases", cases}}).toJson(QJsonDocument::Compact));
+        f.close();
+        QProcess py;
+        py.start(DISTILLERY_PYTHON, {QString(DISTILLERY_SOURCE_DIR) + "/tests/core/export_reference.py",
+                                     path("reference.json")});
+        QVERIFY(py.waitForFinished(300000));
+        const QString said = QString::fromUtf8(py.readAllStandardOutput() + py.readAllStandardError());
+        QVERIFY2(py.exitStatus() == QProcess::NormalExit && py.exitCode() == 0, qPrintable(said));
+        QCOMPARE(said.count("max |Δ|"), cases.size());
+    }
+
+    void folderHoldsWhatItSays()
+    {
+        const QString out = path("layout");
+        auto exported = exportStudent(request(m_oracleRun, out));
+        QVERIFY2(exported.ok(), exported.ok() ? "" : exported.error().message.c_str());
+        const ExportResult &r = exported.value();
+        QCOMPARE(QString::fromStdString(r.path), QDir(out).absolutePath());
+        QCOMPARE(r.step, std::int64_t(8));
+        QCOMPARE(r.files, (std::vector<std::string>{"README.md", "config.json", "distillery-graph.json",
+                                                    "generation_config.json", "model.safetensors",
+                                                    "tokenizer.json", "tokenizer_config.json"}));
+        QVERIFY(r.bytes > 10000);
+        // The graph beside the card is the run's.
+        QFile graphFile(out + "/distillery-graph.json");
+        QVERIFY(graphFile.open(QIODevice::ReadOnly));
+        QVERIFY(graphFromJson(graphFile.readAll().toStdString()).ok());
+        QFile card(out + "/README.md");
+        QVERIFY(card.open(QIODevice::ReadOnly));
+        const QString text = QString::fromUtf8(card.readAll());
+        for (const char *needle : {"---\nlibrary_name: transformers\npipeline_tag: text-generation\n",
+                                   "- distillation", "model-index:", "type: nll", "forward-kl",
+                                   "τ²·KL(p_T^τ ‖ p_S^τ)", "| steps | 8 of 8 |", "distillery-graph.json",
+                                   "AutoModelForCausalLM"})
+            QVERIFY2(text.contains(QString::fromUtf8(needle)), needle);
+        // The card's metrics are the run's.
+        const auto latest = StoreReader::open(m_store).value()->latest(m_oracleRun).value();
+        QVERIFY(text.contains(QString::number(latest.at("eval/student_nll").value, 'f', 4)));
+        // Recorded in the store.
+        auto list = StoreReader::open(m_store).value()->exports(m_oracleRun).value();
+        QVERIFY(std::any_of(list.begin(), list.end(), [&](const ExportInfo &e) {
+            return e.path == r.path && e.format == "hf" && e.step == 8 && e.bytes == r.bytes;
+        }));
+        QCOMPARE(leftovers(m_dir.path()), QStringList{});
+    }
+
+    // An earlier checkpoint: its step, and the card shows the evaluation of that step.
+    void anEarlierStep()
+    {
+        ExportRequest r = request(m_oracleRun, path("step4"), "torchscript");
+        r.step = 4;
+        auto exported = exportStudent(r);
+        QVERIFY2(exported.ok(), exported.ok() ? "" : exported.error().message.c_str());
+        QCOMPARE(exported.value().step, std::int64_t(4));
+        QFile card(path("step4/README.md"));
+        QVERIFY(card.open(QIODevice::ReadOnly));
+        QVERIFY(QString::fromUtf8(card.readAll()).contains("Final evaluation (validation split, step 4)"));
+        r.step = 5;
+        r.out = path("step5").toStdString();
+        auto missing = exportStudent(r);
+        QVERIFY(!missing.ok());
+        QCOMPARE(missing.error().code, std::string(errc::kExportNoCheckpoint));
+        QVERIFY2(missing.error().message.find("it has steps 4, 8") != std::string::npos,
+                 missing.error().message.c_str());
+        QVERIFY(!QFileInfo::exists(path("step5")));
+    }
+
+    // The TorchScript export is a teacher in another graph.
+    void torchscriptExportTeachesAnotherRun()
+    {
+        const QString out = path("as-teacher");
+        QVERIFY(exportStudent(request(m_oracleRun, out, "torchscript")).ok());
+        Graph g = tiny("classic-kd", 4);
+        setAll(g, "Teacher", {{"source", std::string("torchscript")},
+                              {"path", (out + "/model.pt").toStdString()}});
+        RunOptions o;
+        o.storePath = path("second.sqlite").toStdString();
+        auto r = runExperiment(g, o);
+        QVERIFY2(r.ok(), r.ok() ? "" : r.error().message.c_str());
+        QCOMPARE(r.value().status, RunStatus::Finished);
+        QVERIFY(r.value().finalMetrics.count("eval/teacher_nll"));
+    }
+
+    void badInput()
+    {
+        auto expectError = [&](const ExportRequest &r, const char *code, const char *needle) {
+            auto result = exportStudent(r);
+            QVERIFY2(!result.ok(), needle);
+            QVERIFY2(result.error().code == code, result.error().code.c_str());
+            QVERIFY2(result.error().message.find(needle) != std::string::npos, result.error().message.c_str());
+            QVERIFY(isInputError(result.error()) == (std::string(code) != errc::kIoWrite));
+        };
+        expectError(request(99, path("x")), "store.no_such_run", "no run with id 99");
+        expectError(request(m_oracleRun, path("x"), "onnx2"), errc::kBadOption, "unknown export format");
+        expectError(request(m_oracleRun, path("x"), "hf", "f8"), errc::kBadOption, "unknown dtype");
+        expectError(request(m_oracleRun, QString()), errc::kBadOption, "--out");
+        // A run that never saved a checkpoint.
+        RunId empty = 0;
+        {
+            auto writer = RunWriter::open(m_store).value();
+            NewRun nr;
+            nr.name = "nothing saved";
+            nr.graphJson = graphToJson(tiny("classic-kd", 8));
+            nr.stepsTotal = 8;
+            empty = writer->createRun(nr).value();
+            QVERIFY(writer->finishRun(empty, RunStatus::Cancelled).ok());
+        }
+        expectError(request(empty, path("x")), errc::kExportNoCheckpoint, "has no student checkpoint");
+        // A folder that is not empty: refused, then replaced with force.
+        QVERIFY(QDir().mkpath(path("full")));
+        QFile other(path("full/mine.txt"));
+        QVERIFY(other.open(QIODevice::WriteOnly));
+        other.write("keep me");
+        other.close();
+        expectError(request(m_oracleRun, path("full")), errc::kExportOutExists, "--force");
+        QVERIFY(QFileInfo::exists(path("full/mine.txt")));
+        ExportRequest forced = request(m_oracleRun, path("full"));
+        forced.force = true;
+        QVERIFY(exportStudent(forced).ok());
+        QVERIFY(!QFileInfo::exists(path("full/mine.txt")));
+        QVERIFY(QFileInfo::exists(path("full/model.safetensors")));
+        // An empty folder is fine.
+        QVERIFY(QDir().mkpath(path("empty-folder")));
+        QVERIFY(exportStudent(request(m_oracleRun, path("empty-folder"))).ok());
+        // A folder that cannot be made (its parent is a file).
+        QFile plain(path("a-file"));
+        QVERIFY(plain.open(QIODevice::WriteOnly));
+        plain.close();
+        expectError(request(m_oracleRun, path("a-file/sub")), errc::kIoWrite, "cannot create");
+        // Cancelled: nothing is left.
+        std::atomic<bool> cancel{true};
+        auto cancelled = exportStudent(request(m_oracleRun, path("cancelled")), {}, &cancel);
+        QVERIFY(!cancelled.ok());
+        QCOMPARE(cancelled.error().code, std::string(errc::kExportCancelled));
+        QVERIFY(!QFileInfo::exists(path("cancelled")));
+        QCOMPARE(leftovers(m_dir.path()), QStringList{});
+    }
+
+    void fromTheCommandLine()
+    {
+        const QString store = QString::fromStdString(m_store);
+        const QString run = QString::number(m_oracleRun);
+        auto ok = cli({"export", run, "--store", store, "--format", "torchscript", "--out", path("cli-ts")});
+        QVERIFY2(ok.code == 0 && ok.out.contains("model.pt") && ok.out.contains("exported as torchscript"),
+                 qPrintable(describe(ok)));
+        auto again = cli({"export", run, "--store", store, "--format", "torchscript", "--out", path("cli-ts")});
+        QVERIFY2(again.code == 2 && again.err.contains("--force"), qPrintable(describe(again)));
+        auto badFormat = cli({"export", "1", "--store", store, "--format", "zip", "--out", path("z")});
+        QCOMPARE(badFormat.code, 2);
+        auto noRun = cli({"export", "42", "--store", store, "--out", path("z")});
+        QVERIFY2(noRun.code == 2 && noRun.err.contains("no run with id 42"), qPrintable(describe(noRun)));
+        auto shown = cli({"show", run, "--store", store});
+        QVERIFY2(shown.code == 0 && shown.out.contains("exports:") && shown.out.contains(path("cli-ts")),
+                 qPrintable(describe(shown)));
+    }
+};
+
+QTEST_GUILESS_MAIN(tst_Export)
+#include "tst_export.moc"
