@@ -149,6 +149,7 @@ MainWindow::MainWindow(QWidget *parent)
             ids << core::RunId(r);
         m_plots->setRuns(ids);
     });
+    connect(m_runBrowser, &RunBrowser::exportAvailable, m_exportAction, &QAction::setEnabled);
     connect(m_runBrowser, &RunBrowser::resumeRequested, this, [this](qint64 runId) {
         core::RunOptions options;
         options.storePath = m_storePath.toStdString();
@@ -317,6 +318,11 @@ void MainWindow::createActions()
     m_pauseAction->setIcon(style()->standardIcon(QStyle::SP_MediaPause));
     m_stopAction = make(tr("&Stop"), QKeySequence(Qt::CTRL | Qt::Key_Period), [this] { m_controller->stop(); });
     m_stopAction->setIcon(style()->standardIcon(QStyle::SP_MediaStop));
+    m_exportAction = make(tr("&Export Student…"), QKeySequence(), [this] {
+        if (!m_runBrowser->exportCurrent())
+            showStatus(tr("Select one run that is not running in the Runs dock to export its student"));
+    });
+    m_exportAction->setEnabled(false);
 }
 
 void MainWindow::createMenus()
@@ -376,6 +382,8 @@ void MainWindow::createMenus()
     run->addAction(m_runAction);
     run->addAction(m_pauseAction);
     run->addAction(m_stopAction);
+    run->addSeparator();
+    run->addAction(m_exportAction);
 
     QToolBar *bar = addToolBar(tr("Main"));
     bar->setObjectName(QStringLiteral("mainToolBar"));

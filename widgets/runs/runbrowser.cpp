@@ -1,6 +1,7 @@
 #include "runs/runbrowser.h"
 
 #include "runs/runtablemodel.h"
+#include "export/exportdialog.h"
 
 #include "distillery/core/store.h"
 
@@ -31,6 +32,7 @@ const QKeySequence kRenameKey(Qt::Key_F2);
 const QKeySequence kDeleteKey(Qt::Key_Delete);
 const QKeySequence kOpenGraphKey(Qt::Key_Return);
 const QKeySequence kResumeKey(Qt::CTRL | Qt::SHIFT | Qt::Key_R);
+const QKeySequence kExportKey(Qt::CTRL | Qt::SHIFT | Qt::Key_E);
 
 // Filters on name, template and status; case-insensitive substring.
 class RunFilterProxy : public QSortFilterProxyModel
@@ -116,6 +118,9 @@ RunBrowser::RunBrowser(QWidget *parent)
     m_resume->setToolTip(tr("Continue a cancelled, interrupted or failed run from its newest "
                             "checkpoint (%1)")
                              .arg(kResumeKey.toString(QKeySequence::NativeText)));
+    m_export = new QPushButton(tr("Export…"), this);
+    m_export->setToolTip(tr("Write the run's trained student as a Hugging Face folder or TorchScript (%1)")
+                             .arg(kExportKey.toString(QKeySequence::NativeText)));
     m_view->installEventFilter(this);
     auto *refreshButton =
         new QPushButton(style()->standardIcon(QStyle::SP_BrowserReload), QString(), this);
@@ -132,6 +137,7 @@ RunBrowser::RunBrowser(QWidget *parent)
     top->addWidget(m_delete);
     top->addWidget(m_openGraph);
     top->addWidget(m_resume);
+    top->addWidget(m_export);
     top->addWidget(refreshButton);
 
     auto *layout = new QVBoxLayout(this);
@@ -148,6 +154,7 @@ RunBrowser::RunBrowser(QWidget *parent)
     connect(m_delete, &QPushButton::clicked, this, &RunBrowser::deleteSelected);
     connect(m_openGraph, &QPushButton::clicked, this, &RunBrowser::openCurrentGraph);
     connect(m_resume, &QPushButton::clicked, this, &RunBrowser::resumeCurrent);
+    connect(m_export, &QPushButton::clicked, this, &RunBrowser::exportCurrent);
     connect(refreshButton, &QPushButton::clicked, this, &RunBrowser::refresh);
     connect(m_view, &QTableView::customContextMenuRequested, this, &RunBrowser::showContextMenu);
     connect(m_view, &QTableView::activated, this, [this](const QModelIndex &index) {
@@ -322,6 +329,24 @@ void RunBrowser::updateActions()
     m_delete->setEnabled(selected > 0);
     m_openGraph->setEnabled(selected == 1);
     m_resume->setEnabled(selected == 1 && canResume(currentRunId()));
+    const core::RunInfo *info = selected == 1 ? m_model->runInfo(currentRunId()) : nullptr;
+    const bool exportable = info && info->status != core::RunStatus::Running;
+    if (exportable != m_export->isEnabled() || !m_exportKnown) {
+        m_exportKnown = true;
+        m_export->setEnabled(exportable);
+        Q_EMIT exportAvailable(exportable);
+    }
+}
+
+ExportDialog *RunBrowser::exportCurrent()
+{
+    const qint64 id = currentRunId();
+    if (id <= 0 || !m_export->isEnabled())
+        return nullptr;
+    auto *dialog = new ExportDialog(storePath(), id, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->open();
+    return dialog;
 }
 
 void RunBrowser::emitSelectionIfChanged()
@@ -344,7 +369,8 @@ bool RunBrowser::eventFilter(QObject *watched, QEvent *event)
         return QWidget::eventFilter(watched, event);
     const QKeySequence pressed(static_cast<QKeyEvent *>(event)->keyCombination());
     const std::pair<QKeySequence, QPushButton *> keys[] = {
-        {kRenameKey, m_rename}, {kDeleteKey, m_delete}, {kOpenGraphKey, m_openGraph}, {kResumeKey, m_resume}};
+        {kRenameKey, m_rename}, {kDeleteKey, m_delete}, {kOpenGraphKey, m_openGraph},
+        {kResumeKey, m_resume}, {kExportKey, m_export}};
     for (const auto &[sequence, button] : keys) {
         if (pressed != sequence || !button->isEnabled())
             continue;
@@ -367,6 +393,7 @@ void RunBrowser::showContextMenu(const QPoint &pos)
     QAction *rename = menu.addAction(tr("Rename"), this, &RunBrowser::renameCurrent);
     QAction *open = menu.addAction(tr("Open graph"), this, &RunBrowser::openCurrentGraph);
     QAction *resume = menu.addAction(tr("Resume"), this, &RunBrowser::resumeCurrent);
+    QAction *exportAction = menu.addAction(tr("Export student…"), this, &RunBrowser::exportCurrent);
     menu.addSeparator();
     QAction *del = menu.addAction(style()->standardIcon(QStyle::SP_TrashIcon), tr("Delete…"), this,
                                   &RunBrowser::deleteSelected);
@@ -374,6 +401,8 @@ void RunBrowser::showContextMenu(const QPoint &pos)
     rename->setShortcut(kRenameKey);
     open->setShortcut(kOpenGraphKey);
     resume->setShortcut(kResumeKey);
+    exportAction->setShortcut(kExportKey);
+    exportAction->setEnabled(m_export->isEnabled());
     del->setShortcut(kDeleteKey);
     const int selected = m_view->selectionModel()->selectedRows().size();
     rename->setEnabled(selected == 1);

@@ -17,6 +17,7 @@ class QTimer;
 
 namespace distillery::widgets {
 
+class ExportDialog;
 class RunTableModel;
 
 class RunBrowser : public QWidget
@@ -45,12 +46,16 @@ public Q_SLOTS:
     void deleteSelected(); // with a confirmation dialog
     void openCurrentGraph();
     void resumeCurrent();
+    // Export student… on the selected run: opens the export dialog (null without one run).
+    ExportDialog *exportCurrent();
 
 Q_SIGNALS:
     void selectionChanged(const QList<qint64> &runIds);
     void openGraphRequested(const QString &graphJson, qint64 runId);
     // Resume (button or context menu) on one cancelled, interrupted or failed run.
     void resumeRequested(qint64 runId);
+    // Whether Export student… applies to the selection (one run that is not running).
+    void exportAvailable(bool available);
 
 protected:
     void showEvent(QShowEvent *event) override;
@@ -72,9 +77,11 @@ private:
     QPushButton *m_delete = nullptr;
     QPushButton *m_openGraph = nullptr;
     QPushButton *m_resume = nullptr;
+    QPushButton *m_export = nullptr;
     QLabel *m_message = nullptr;
     QTimer *m_timer = nullptr;
     QList<qint64> m_lastSelection;
+    bool m_exportKnown = false;
 };
 
 } // namespace distillery::widgets
