@@ -368,6 +368,25 @@ private Q_SLOTS:
         QVERIFY(sameLosses(losses(store, 1), losses(reference, 1)));
         QCOMPARE(temporaryFiles(artifacts), QStringList{});
     }
+
+    // The disk fills while a student is exported: exit 1 naming the file and the cause, and
+    // neither the folder nor a temporary one is left.
+    void fullDiskWhileExporting()
+    {
+        const QString graph = writeGraph("export.json", tiny("classic-kd", 4));
+        const QString store = path("export.sqlite");
+        QCOMPARE(cli({"run", graph, "--store", store}).code, 0);
+        const QString folder = path("export-disk");
+        QVERIFY(QDir().mkpath(folder));
+        const QString out = folder + "/student";
+        auto exported = cli({"export", "1", "--store", store, "--out", out}, 120000, fullDisk(folder, 4000));
+        QVERIFY2(exported.code == 1, qPrintable(describe(exported)));
+        QVERIFY2(exported.err.contains("no space left on the device"), qPrintable(describe(exported)));
+        QVERIFY(!QFileInfo::exists(out));
+        QCOMPARE(QDir(folder).entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden), QStringList{});
+        // With room, the same command works.
+        QCOMPARE(cli({"export", "1", "--store", store, "--out", out}).code, 0);
+    }
 };
 
 QTEST_GUILESS_MAIN(tst_Faults)
