@@ -7,10 +7,16 @@ packages=(
   libtorch-dev libopenblas0-pthread libgloo-dev
   libsqlite3-dev sqlite3 libspdlog-dev nlohmann-json3-dev libcli11-dev
   qt6-base-dev qt6-svg-dev libqcustomplot-dev libgl-dev
-  python3-torch python3-numpy
+  python3-torch python3-numpy libonnx-dev python3-onnx
   xvfb xauth imagemagick
   clang-14 libclang-rt-14-dev
 )
+
+# Node.js runs onnxruntime-node in the ONNX export test; Debian's packages only where no node
+# is installed already (a NodeSource node brings its own npm).
+if ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -21,12 +27,22 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages present"
-  exit 0
+else
+  echo "install-deps: installing ${missing[*]}"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-echo "install-deps: installing ${missing[*]}"
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -q
-$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+# onnxruntime-node (npm; no Debian package), a real ONNX runtime for the export test. Its CPU
+# library ships inside the package; the CUDA download is skipped. The folder is the one CMake's
+# DISTILLERY_NPM_DIR defaults to.
+npm_dir="${DISTILLERY_NPM_DIR:-$HOME/.cache/distillery/npm}"
+if [ ! -f "$npm_dir/node_modules/onnxruntime-node/package.json" ]; then
+  echo "install-deps: installing onnxruntime-node into $npm_dir"
+  mkdir -p "$npm_dir"
+  npm install --prefix "$npm_dir" --no-audit --no-fund onnxruntime-node@1.20.1 \
+    --onnxruntime-node-install-cuda=skip
+fi

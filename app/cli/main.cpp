@@ -126,12 +126,13 @@ int main(int argc, char **argv)
     templates->add_option("--output,-o", templateOutput, "Write it to this file instead");
     ExportRequest exportRequest;
     auto *exportCmd = app.add_subcommand("export", "Write a run's trained student for other tools: a "
-                                                   "Hugging Face folder or TorchScript");
+                                                   "Hugging Face folder, TorchScript or ONNX");
     exportCmd->add_option("RUN", runText, "Run id or 'last'")->required();
     exportCmd->add_option("--store", store, "Run store")->required();
     exportCmd->add_option("--format", exportRequest.format,
-                          "hf (config.json, model.safetensors, tokenizer, model card) or "
-                          "torchscript (model.pt with forward(tokens) -> logits)")
+                          "hf (config.json, model.safetensors, tokenizer, model card), "
+                          "torchscript (model.pt with forward(tokens) -> logits) or onnx "
+                          "(model.onnx, opset 17)")
         ->check(CLI::IsMember(exportFormats()));
     exportCmd->add_option("--out", exportRequest.out, "Folder to create")->required();
     exportCmd->add_option("--step", exportRequest.step,

@@ -4,8 +4,9 @@ usage: export_reference.py REFERENCE.json
 
 REFERENCE.json (written by tst_Export) holds the token ids fed to the student and the logits
 Distillery computed for them, and names the exported folders to check:
-  {"cases": [{"kind": "hf" | "torchscript", "path": ..., "tokens": [[...]], "logits": [[[...]]],
-              "tolerance": 1e-4, "tokenizer": "bytes" | "words", "vocab": V}]}
+  {"node": NODE, "node_modules": DIR,
+   "cases": [{"kind": "hf" | "torchscript" | "onnx", "path": ..., "tokens": [[...]],
+              "logits": [[[...]]], "tolerance": 1e-5, "tokenizer": "bytes" | "words", "vocab": V}]}
 
 hf: an independent NumPy implementation of Hugging Face's GPT2LMHeadModel forward pass
 (modeling_gpt2.py's semantics: Conv1D weights [in, out], fused c_attn split into q, k, v,
@@ -13,6 +14,8 @@ causal softmax attention scaled by 1/sqrt(head_dim), the configured activation a
 epsilon, lm_head or the tied wte), reading model.safetensors with its own parser of the format,
 and the tokenizer files checked against GPT-2's byte-to-character table or the t0..tV-1 words.
 torchscript: torch.jit.load and its forward.
+onnx: onnx.checker (full check, opset 17, the input's dynamic dimensions), then onnxruntime-node
+(npm) through onnx_run.js.
 Exits non-zero with the first disagreement.
 """
 
@@ -165,6 +168,35 @@ def check_tokenizer(folder, kind, vocab_size):
             fail("tokenizer.json: the unknown token is in the vocabulary")
 
 
+def onnx_logits(path, tokens, node, node_modules):
+    """onnx.checker (python3-onnx), then the model in onnxruntime-node."""
+    import os
+    import subprocess
+    import tempfile
+
+    import onnx
+
+    model = onnx.load(path)
+    onnx.checker.check_model(model, full_check=True)
+    if model.opset_import[0].version != 17:
+        fail(f"{path}: opset {model.opset_import[0].version}, expected 17")
+    inputs = [(i.name, [d.dim_param or d.dim_value for d in i.type.tensor_type.shape.dim]) for i in model.graph.input]
+    if inputs != [("input_ids", ["batch", "sequence"])]:
+        fail(f"{path}: inputs {inputs}")
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(tokens, f)
+    try:
+        env = dict(os.environ, NODE_PATH=node_modules)
+        run = subprocess.run([node, os.path.join(os.path.dirname(__file__), "onnx_run.js"), path, f.name],
+                             capture_output=True, text=True, env=env, timeout=300)
+    finally:
+        os.unlink(f.name)
+    if run.returncode != 0:
+        fail(f"{path}: onnxruntime-node: {run.stderr.strip()}")
+    out = json.loads(run.stdout)
+    return np.asarray(out["logits"], dtype=np.float64).reshape(out["dims"])
+
+
 def main():
     with open(sys.argv[1]) as f:
         reference = json.load(f)
@@ -173,6 +205,8 @@ def main():
         if case["kind"] == "hf":
             got = gpt2_logits(case["path"], case["tokens"])
             check_tokenizer(case["path"], case["tokenizer"], case["vocab"])
+        elif case["kind"] == "onnx":
+            got = onnx_logits(case["path"] + "/model.onnx", case["tokens"], reference["node"], reference["node_modules"])
         else:
             import torch
 

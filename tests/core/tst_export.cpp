@@ -142,7 +142,7 @@ private Q_SLOTS:
             const std::int64_t vocab = run == m_oracleRun ? 16 : 256;
             const QString tokenizer = run == m_oracleRun ? "words" : "bytes";
             for (const auto &[format, dtype] : std::vector<std::pair<std::string, std::string>>{
-                     {"hf", "f32"}, {"hf", "f16"}, {"hf", "bf16"}, {"torchscript", "f32"}}) {
+                     {"hf", "f32"}, {"hf", "f16"}, {"hf", "bf16"}, {"torchscript", "f32"}, {"onnx", "f32"}}) {
                 const QString out = path(QString("export-%1-%2-%3").arg(run).arg(QString::fromStdString(format),
                                                                            QString::fromStdString(dtype)));
                 auto exported = exportStudent(request(run, out, format, dtype));
@@ -162,9 +162,17 @@ private Q_SLOTS:
                 }
             }
         }
+        // onnxruntime-node, installed by packaging/install-deps.sh (ctest passes where).
+        const QString node = qEnvironmentVariable("DISTILLERY_NODE");
+        const QString modules = qEnvironmentVariable("DISTILLERY_NODE_MODULES");
+        QVERIFY2(!node.isEmpty() && QFileInfo::exists(modules + "/onnxruntime-node/package.json"),
+                 qPrintable("no onnxruntime-node in '" + modules + "' (node '" + node
+                            + "'): run packaging/install-deps.sh, or set DISTILLERY_NODE and "
+                              "DISTILLERY_NODE_MODULES"));
         QFile f(path("reference.json"));
         QVERIFY(f.open(QIODevice::WriteOnly));
-        f.write(QJsonDocument(QJsonObject{{"cases", cases}}).toJson(QJsonDocument::Compact));
+        f.write(QJsonDocument(QJsonObject{{"cases", cases}, {"node", node}, {"node_modules", modules}})
+                    .toJson(QJsonDocument::Compact));
         f.close();
         QProcess py;
         py.start(DISTILLERY_PYTHON, {QString(DISTILLERY_SOURCE_DIR) + "/tests/core/export_reference.py",
@@ -259,6 +267,7 @@ private Q_SLOTS:
         expectError(request(99, path("x")), "store.no_such_run", "no run with id 99");
         expectError(request(m_oracleRun, path("x"), "onnx2"), errc::kBadOption, "unknown export format");
         expectError(request(m_oracleRun, path("x"), "hf", "f8"), errc::kBadOption, "unknown dtype");
+        expectError(request(m_oracleRun, path("x"), "onnx", "f16"), errc::kBadOption, "float32");
         expectError(request(m_oracleRun, QString()), errc::kBadOption, "--out");
         // A run that never saved a checkpoint.
         RunId empty = 0;

@@ -49,6 +49,7 @@ ExportDialog::ExportDialog(const QString &storePath, qint64 runId, QWidget *pare
     m_format->addItem(tr("Hugging Face folder (GPT2LMHeadModel, safetensors, tokenizer, model card)"),
                       QStringLiteral("hf"));
     m_format->addItem(tr("TorchScript (model.pt: forward(tokens) → logits)"), QStringLiteral("torchscript"));
+    m_format->addItem(tr("ONNX (model.onnx, opset 17, float32)"), QStringLiteral("onnx"));
     m_dtype = new QComboBox(this);
     m_dtype->addItem(tr("float32"), QStringLiteral("f32"));
     m_dtype->addItem(tr("float16 (half the size)"), QStringLiteral("f16"));
@@ -103,7 +104,12 @@ ExportDialog::ExportDialog(const QString &storePath, qint64 runId, QWidget *pare
     connect(m_format, &QComboBox::currentIndexChanged, this, [this] {
         // The default folder follows the format.
         const QString name = QFileInfo(m_folder->text()).fileName();
-        if (name.endsWith(QStringLiteral("-hf")) || name.endsWith(QStringLiteral("-torchscript"))) {
+        // ONNX is written in float32 only.
+        if (m_format->currentData().toString() == QStringLiteral("onnx"))
+            m_dtype->setCurrentIndex(0);
+        updateButtons();
+        if (name.endsWith(QStringLiteral("-hf")) || name.endsWith(QStringLiteral("-torchscript"))
+            || name.endsWith(QStringLiteral("-onnx"))) {
             const QString base = name.left(name.lastIndexOf(QLatin1Char('-')));
             m_folder->setText(QFileInfo(m_folder->text()).dir().filePath(
                 base + QLatin1Char('-') + m_format->currentData().toString()));
@@ -167,6 +173,8 @@ void ExportDialog::updateButtons()
     m_export->setEnabled(!busy && haveCheckpoint && !m_folder->text().trimmed().isEmpty());
     for (QWidget *w : std::initializer_list<QWidget *>{m_format, m_dtype, m_folder, m_replace})
         w->setEnabled(!busy);
+    if (m_format->currentData().toString() == QStringLiteral("onnx"))
+        m_dtype->setEnabled(false);
     m_step->setEnabled(!busy && haveCheckpoint);
     m_buttons->button(QDialogButtonBox::Close)->setText(busy ? tr("Cancel") : tr("Close"));
 }

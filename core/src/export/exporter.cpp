@@ -169,7 +169,7 @@ struct TemporaryFolder
 
 const std::vector<std::string> &exportFormats()
 {
-    static const std::vector<std::string> formats = {"hf", "torchscript"};
+    static const std::vector<std::string> formats = {"hf", "torchscript", "onnx"};
     return formats;
 }
 
@@ -194,6 +194,9 @@ Result<ExportResult> exportStudent(const ExportRequest &request, const ExportPro
     if (!contains(exportDtypes(), request.dtype))
         return Error{errc::kBadOption, "unknown dtype '" + request.dtype + "'; expected one of "
                                            + joined(exportDtypes())};
+    if (request.format == "onnx" && request.dtype != "f32")
+        return Error{errc::kBadOption, "the ONNX export writes float32 weights; --dtype " + request.dtype
+                                           + " is for hf and torchscript"};
     if (request.out.empty())
         return Error{errc::kBadOption, "no output folder given (--out DIR)"};
     std::error_code ec;
@@ -273,6 +276,10 @@ Result<ExportResult> exportStudent(const ExportRequest &request, const ExportPro
             return Error{errc::kExportCancelled, "export cancelled"};
         report(0.7, "writing the tokenizer");
         if (auto st = exports::writeTokenizer(dir, facts); !st.ok())
+            return st.error();
+    } else if (request.format == "onnx") {
+        report(0.3, "writing model.onnx");
+        if (auto st = exports::writeOnnx(dir + "/model.onnx", *student.value(), facts); !st.ok())
             return st.error();
     } else {
         report(0.3, "writing model.pt");

@@ -69,7 +69,7 @@ std::string schedule(const train::Schedule &s)
 void frontMatter(std::ostringstream &out, const ExportFacts &f)
 {
     out << "---\n"
-        << "library_name: " << (f.format == "hf" ? "transformers" : "pytorch") << "\n"
+        << "library_name: " << (f.format == "hf" ? "transformers" : f.format == "onnx" ? "onnx" : "pytorch") << "\n"
         << "pipeline_tag: text-generation\n"
         << "tags:\n- distillation\n- knowledge-distillation\n- distillery\n";
     if (!f.run.templateName.empty())
@@ -112,6 +112,13 @@ void usage(std::ostringstream &out, const ExportFacts &f)
                                     : "ids = tokenizer(\"t1 t5 t2\", return_tensors=\"pt\").input_ids\n")
             << "logits = model(ids).logits  # [1, T, " << f.plan.student.vocab << "]\n"
             << "```\n\n";
+    } else if (f.format == "onnx") {
+        out << "```python\n"
+               "import numpy as np, onnxruntime\n"
+               "session = onnxruntime.InferenceSession(\"model.onnx\")\n"
+               "logits = session.run([\"logits\"], {\"input_ids\": np.array([[1, 2, 3]], dtype=np.int64)})[0]"
+               "  # [1, 3, " << f.plan.student.vocab << "]\n"
+               "```\n\n";
     } else {
         out << "```python\n"
                "import torch\n"
@@ -233,11 +240,13 @@ std::string modelCard(const ExportFacts &f)
         << "A student language model distilled with Distillery (run " << f.run.id
         << (f.run.templateName.empty() ? std::string() : ", template `" + f.run.templateName + "`")
         << "), after " << f.step << " of " << f.plan.steps << " training steps. "
-        << (f.format == "hf" ? "Hugging Face `GPT2LMHeadModel` layout: pre-LayerNorm blocks, learned "
-                               "positions, exact GELU (`activation_function: gelu`), an untied output "
-                               "head (`lm_head.weight`)."
-                             : "A TorchScript module: `forward(tokens)` maps int64 token ids [batch, "
-                               "sequence] to logits [batch, sequence, vocabulary].")
+        << (f.format == "hf"   ? "Hugging Face `GPT2LMHeadModel` layout: pre-LayerNorm blocks, learned "
+                                 "positions, exact GELU (`activation_function: gelu`), an untied output "
+                                 "head (`lm_head.weight`)."
+            : f.format == "onnx" ? "An ONNX model (opset 17): `input_ids` int64 [batch, sequence] to "
+                                   "`logits` [batch, sequence, vocabulary], both dimensions dynamic."
+                                 : "A TorchScript module: `forward(tokens)` maps int64 token ids [batch, "
+                                   "sequence] to logits [batch, sequence, vocabulary].")
         << "\n\n";
     usage(out, f);
     training(out, f);

@@ -19,7 +19,7 @@ struct ExportFacts
     std::map<std::string, ScalarPoint> latest; // the run's last value of every series
     train::Plan plan;
     std::int64_t step = 0;  // steps done by the exported weights
-    std::string format;     // hf | torchscript
+    std::string format;     // hf | torchscript | onnx
     std::string dtype;      // f32 | f16 | bf16
     std::string tokens;     // "bytes" (a byte-level corpus) or "words" (oracle symbols t0, t1, ...)
 };
@@ -38,6 +38,10 @@ Status writeTokenizer(const std::string &dir, const ExportFacts &facts);
 // A TorchScript module whose forward(tokens: int64 [B, T]) returns the logits [B, T, V]
 // (scripted.cpp).
 Status writeTorchScript(const std::string &path, const models::CausalLm &model, const ExportFacts &facts);
+
+// model.onnx, opset 17: input_ids int64 [batch, sequence] -> logits [batch, sequence, vocab]
+// (onnxexport.cpp).
+Status writeOnnx(const std::string &path, const models::CausalLm &model, const ExportFacts &facts);
 
 // README.md with Hugging Face front matter (modelcard.cpp).
 std::string modelCard(const ExportFacts &facts);

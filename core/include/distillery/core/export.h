@@ -7,6 +7,9 @@
 //   torchscript  model.pt, whose forward(tokens: int64 [B, T]) returns the logits [B, T, V]
 //                (torch.jit.load in Python, or a TorchScript Teacher in another graph), with
 //                the same card and graph
+//   onnx         model.onnx (opset 17): input_ids int64 [batch, sequence] -> logits
+//                [batch, sequence, vocab], dynamic batch and sequence, float32 weights as
+//                initializers (external data in model.onnx.data above 1.8 GB)
 // The folder is written beside its final place and renamed into it only when complete: an
 // export that fails or is cancelled leaves nothing behind. LibTorch-free.
 
@@ -44,7 +47,7 @@ struct ExportResult
 // fraction in [0, 1] and what is being done.
 using ExportProgress = std::function<void(double fraction, const std::string &stage)>;
 
-// "hf", "torchscript".
+// "hf", "torchscript", "onnx".
 const std::vector<std::string> &exportFormats();
 const std::vector<std::string> &exportDtypes();
 
