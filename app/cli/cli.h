@@ -6,6 +6,7 @@
 
 #include "distillery/core/bench.h"
 #include "distillery/core/export.h"
+#include "distillery/core/modeltools.h"
 #include "distillery/core/graph.h"
 #include "distillery/core/result.h"
 #include "distillery/core/store.h"
@@ -86,6 +87,15 @@ int cmdTemplates(const std::string &name, const std::string &output);
 int cmdSystem();
 // The run's student written out (request.run is set from RUN).
 int cmdExport(const std::string &runText, ExportRequest request);
+struct ModelCommand
+{
+    std::string path, text, file, tokens, tokenizer;
+    GenerateOptions generate;
+    std::int64_t top = 5;
+    bool json = false;
+};
+// inspect | tokenize | generate | score | logits
+int cmdModel(const std::string &action, const ModelCommand &command);
 int cmdBench(const BenchOptions &options);
 int cmdDiagnosticsBench(const DiagnosticsBenchOptions &options);
 

@@ -1,11 +1,17 @@
-// distillery-cli export: a run's trained student out, as a Hugging Face folder or TorchScript.
+// distillery-cli export: a run's trained student out, as a Hugging Face folder, TorchScript
+// or ONNX; distillery-cli model: a model file (or export folder) used on its own.
 
 #include "cli.h"
 
+#include "distillery/core/errors.h"
 #include "distillery/core/export.h"
 #include "distillery/core/files.h"
+#include "distillery/core/modeltools.h"
+#include "distillery/core/utf8.h"
 
+#include <cstdio>
 #include <iostream>
+#include <sstream>
 
 namespace distillery::cli {
 
@@ -30,6 +36,129 @@ int cmdExport(const std::string &runText, ExportRequest request)
     for (const auto &f : r.files)
         std::cout << "  " << f << "\n";
     std::cout << formatBytes(std::uint64_t(r.bytes)) << " in all\n";
+    return kExitOk;
+}
+
+namespace {
+
+// Text a terminal can show: a byte-level model's bytes that are not UTF-8 as \xNN.
+std::string shown(const std::string &bytes)
+{
+    std::string out;
+    std::size_t at = 0;
+    while (at < bytes.size()) {
+        std::size_t bad = 0;
+        const std::string rest = bytes.substr(at);
+        if (isValidUtf8(rest, &bad)) {
+            out += rest;
+            break;
+        }
+        out += rest.substr(0, bad);
+        char hex[8];
+        std::snprintf(hex, sizeof hex, "\\x%02X", static_cast<unsigned char>(rest[bad]));
+        out += hex;
+        at += bad + 1;
+    }
+    return out;
+}
+
+Result<std::vector<std::int64_t>> parseTokens(const std::string &text)
+{
+    std::vector<std::int64_t> ids;
+    std::string item;
+    std::istringstream in(text);
+    while (std::getline(in, item, ',')) {
+        char *end = nullptr;
+        const long long v = std::strtoll(item.c_str(), &end, 10);
+        if (item.empty() || !end || *end != '\0' || v < 0)
+            return Error{errc::kBadOption, "--tokens takes comma-separated token ids, got '"
+                                               + (item.size() > 20 ? item.substr(0, 20) + "…" : item) + "'"};
+        ids.push_back(v);
+    }
+    return ids;
+}
+
+} // namespace
+
+int cmdModel(const std::string &action, const ModelCommand &c)
+{
+    if (action == "inspect") {
+        auto f = inspectModel(c.path, c.tokenizer);
+        if (!f.ok())
+            return reportFailure(f.error());
+        const ModelFacts &m = f.value();
+        auto known = [](std::int64_t v) { return v < 0 ? std::string("-") : std::to_string(v); };
+        std::cout << m.path << "\n"
+                  << "  kind          " << m.kind << " (" << m.description << ")\n"
+                  << "  architecture  " << m.architecture << "\n"
+                  << "  vocabulary    " << m.vocab << "\n"
+                  << "  layers        " << known(m.layers) << "\n"
+                  << "  hidden        " << known(m.hidden) << "\n"
+                  << "  heads         " << known(m.heads) << "\n"
+                  << "  ffn           " << known(m.ffn) << "\n"
+                  << "  max length    " << (m.maxLength > 0 ? std::to_string(m.maxLength) : "-") << "\n"
+                  << "  parameters    " << m.parameters << "\n"
+                  << "  dtype         " << m.dtype << "\n"
+                  << "  tokenizer     " << m.tokenizer << " (" << m.tokenizerSource << ")\n"
+                  << "  file          " << formatBytes(std::uint64_t(m.fileBytes)) << "\n";
+        return kExitOk;
+    }
+    if (action == "tokenize") {
+        auto ids = tokenizeText(c.path, c.text, c.tokenizer);
+        if (!ids.ok())
+            return reportFailure(ids.error());
+        for (std::size_t i = 0; i < ids.value().size(); ++i)
+            std::cout << (i ? (c.json ? "," : " ") : (c.json ? "[" : "")) << ids.value()[i];
+        std::cout << (c.json ? (ids.value().empty() ? "[]" : "]") : "") << "\n";
+        return kExitOk;
+    }
+    if (action == "generate") {
+        auto text = generateText(c.path, c.text, c.generate, c.tokenizer);
+        if (!text.ok())
+            return reportFailure(text.error());
+        std::cout << shown(text.value()) << "\n";
+        return kExitOk;
+    }
+    std::vector<std::int64_t> ids;
+    if (!c.tokens.empty()) {
+        auto parsed = parseTokens(c.tokens);
+        if (!parsed.ok())
+            return reportFailure(parsed.error());
+        ids = parsed.value();
+    } else {
+        std::string text = c.text;
+        if (!c.file.empty()) {
+            auto read = readInputFile(c.file, InputFileKind{"text file", 64ull << 20, errc::kDataNotFound,
+                                                            errc::kDataIo, errc::kDataEmpty});
+            if (!read.ok())
+                return reportFailure(read.error());
+            text = read.value();
+        }
+        auto tokenized = tokenizeText(c.path, text, c.tokenizer);
+        if (!tokenized.ok())
+            return reportFailure(tokenized.error());
+        ids = tokenized.value();
+    }
+    if (action == "score") {
+        auto s = scoreTokens(c.path, ids);
+        if (!s.ok())
+            return reportFailure(s.error());
+        std::cout << s.value().tokens.size() << " tokens scored: NLL " << fmt(s.value().nll) << " nats/token, perplexity "
+                  << fmt(s.value().perplexity, 3) << "\n";
+        return kExitOk;
+    }
+    auto top = topLogits(c.path, ids, c.top);
+    if (!top.ok())
+        return reportFailure(top.error());
+    std::cout << "[";
+    for (std::size_t i = 0; i < top.value().size(); ++i) {
+        const PositionLogits &p = top.value()[i];
+        std::cout << (i ? ",\n " : "") << "{\"position\":" << p.position << ",\"token\":" << p.token << ",\"top\":[";
+        for (std::size_t j = 0; j < p.top.size(); ++j)
+            std::cout << (j ? "," : "") << "{\"token\":" << p.top[j].token << ",\"logprob\":" << fmt(p.top[j].logprob, 6) << "}";
+        std::cout << "]}";
+    }
+    std::cout << "]\n";
     return kExitOk;
 }
 

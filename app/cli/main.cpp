@@ -142,6 +142,45 @@ int main(int argc, char **argv)
         ->check(CLI::IsMember(exportDtypes()));
     exportCmd->add_flag("--force", exportRequest.force,
                         "Replace the folder when it exists and is not empty");
+    ModelCommand modelCommand;
+    auto *model = app.add_subcommand("model", "Use a model file or export folder on its own: inspect, "
+                                              "tokenize, generate, score, logits");
+    model->require_subcommand(1);
+    auto modelPath = [&](CLI::App *cmd) {
+        cmd->add_option("PATH", modelCommand.path, "A built-in checkpoint (student.pt), a TorchScript "
+                                                   "file or an export folder with model.pt")
+            ->required();
+        cmd->add_option("--tokenizer", modelCommand.tokenizer,
+                        "bytes or words (default: the tokenizer.json beside the model)")
+            ->check(CLI::IsMember({"bytes", "words"}));
+    };
+    auto *modelInspect = model->add_subcommand("inspect", "Architecture, sizes, dtype and tokenizer");
+    modelPath(modelInspect);
+    auto *modelTokenize = model->add_subcommand("tokenize", "The token ids of a text");
+    modelPath(modelTokenize);
+    modelTokenize->add_option("--text", modelCommand.text, "The text")->required();
+    modelTokenize->add_flag("--json", modelCommand.json, "A JSON array");
+    auto *modelGenerate = model->add_subcommand("generate", "Continue a prompt");
+    modelPath(modelGenerate);
+    modelGenerate->add_option("--prompt", modelCommand.text, "The prompt")->required();
+    modelGenerate->add_option("--tokens", modelCommand.generate.tokens, "Tokens to generate (default 32)")
+        ->check(CLI::Range(0, 1000000));
+    modelGenerate->add_option("--temperature", modelCommand.generate.temperature,
+                              "Sampling temperature; 0 = greedy (default 1)")
+        ->check(CLI::Range(0.0, 100.0));
+    modelGenerate->add_option("--seed", modelCommand.generate.seed, "Random seed (default 0)");
+    auto *modelScore = model->add_subcommand("score", "NLL per token and perplexity of a text");
+    auto *modelLogits = model->add_subcommand("logits", "The K most probable next tokens at every "
+                                                        "position, as JSON");
+    for (CLI::App *cmd : {modelScore, modelLogits}) {
+        modelPath(cmd);
+        auto *text = cmd->add_option("--text", modelCommand.text, "The text");
+        auto *tokens = cmd->add_option("--tokens", modelCommand.tokens, "Comma-separated token ids");
+        text->excludes(tokens);
+        if (cmd == modelScore)
+            text->excludes(cmd->add_option("--file", modelCommand.file, "A text file"));
+    }
+    modelLogits->add_option("--top", modelCommand.top, "K (default 5)")->check(CLI::Range(1, 1000000));
     auto *system = app.add_subcommand(
         "system", "CPU features, the BLAS kernels in use and how they were chosen, threads, CUDA");
 
@@ -195,6 +234,9 @@ int main(int argc, char **argv)
             return cmdTemplates(templateName, templateOutput);
         if (*system)
             return cmdSystem();
+        if (*model)
+            for (CLI::App *sub : model->get_subcommands())
+                return cmdModel(sub->get_name(), modelCommand);
         if (*exportCmd) {
             exportRequest.storePath = store;
             return cmdExport(runText, exportRequest);

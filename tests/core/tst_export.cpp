@@ -324,6 +324,46 @@ private Q_SLOTS:
         QCOMPARE(badFormat.code, 2);
         auto noRun = cli({"export", "42", "--store", store, "--out", path("z")});
         QVERIFY2(noRun.code == 2 && noRun.err.contains("no run with id 42"), qPrintable(describe(noRun)));
+        // The exported model used on its own: the same numbers as the run's student.pt, and
+        // as a teacher-forced NLL computed here from Distillery's logits.
+        const QString studentPt = QString::fromStdString(modelPath(m_oracleRun));
+        auto inspect = cli({"model", "inspect", path("cli-ts")});
+        QVERIFY2(inspect.code == 0 && inspect.out.contains("TorchScript") && inspect.out.contains("vocabulary    16")
+                     && inspect.out.contains("words (") ,
+                 qPrintable(describe(inspect)));
+        const QString text = "t1 t5 t2 t9 t0 t3 t3 t7";
+        auto scoreExport = cli({"model", "score", path("cli-ts"), "--text", text});
+        auto scoreStudent = cli({"model", "score", studentPt, "--tokens", "1,5,2,9,0,3,3,7"});
+        QVERIFY2(scoreExport.code == 0 && scoreStudent.code == 0, qPrintable(describe(scoreExport)));
+        QCOMPARE(scoreExport.out, scoreStudent.out);
+        {
+            auto model = models::loadCheckpoint(modelPath(m_oracleRun)).value();
+            torch::NoGradGuard noGrad;
+            model->setTraining(false);
+            const auto ids = torch::tensor({1, 5, 2, 9, 0, 3, 3, 7}, torch::kLong);
+            auto lp = torch::log_softmax(model->forward(ids.slice(0, 0, 7).unsqueeze(0)).logits[0], -1);
+            const double nll = -lp.gather(1, ids.slice(0, 1).unsqueeze(1)).mean().item<double>();
+            QVERIFY2(scoreExport.out.contains(QString("7 tokens scored: NLL %1 ").arg(nll, 0, 'f', 4)),
+                     qPrintable(scoreExport.out + " vs " + QString::number(nll, 'f', 6)));
+        }
+        auto generated = cli({"model", "generate", path("cli-ts"), "--prompt", "t1 t2", "--tokens", "5", "--seed", "4"});
+        QVERIFY2(generated.code == 0 && generated.out.startsWith("t1 t2 t") && generated.out.trimmed().count(' ') == 6,
+                 qPrintable(describe(generated)));
+        QCOMPARE(cli({"model", "generate", path("cli-ts"), "--prompt", "t1 t2", "--tokens", "5", "--seed", "4"}).out,
+                 generated.out);
+        auto logits = cli({"model", "logits", studentPt, "--tokens", "1,2", "--top", "3"});
+        QVERIFY2(logits.code == 0 && QJsonDocument::fromJson(logits.out.toUtf8()).array().size() == 2,
+                 qPrintable(describe(logits)));
+        QCOMPARE(cli({"model", "tokenize", path("cli-ts"), "--text", "t5 t7", "--json"}).out.trimmed(), QString("[5,7]"));
+        auto unknownWord = cli({"model", "score", path("cli-ts"), "--text", "t1 hello"});
+        QVERIFY2(unknownWord.code == 2 && unknownWord.err.contains("'hello' is not a word"), qPrintable(describe(unknownWord)));
+        auto hfFolder = cli({"model", "inspect", path("export-1-hf-f32")});
+        QVERIFY2(hfFolder.code == 2 && hfFolder.err.contains("Hugging Face folder"), qPrintable(describe(hfFolder)));
+        auto notAModel = cli({"model", "inspect", path("corpus.txt")});
+        QVERIFY2(notAModel.code == 2 && notAModel.err.contains("neither a built-in checkpoint"), qPrintable(describe(notAModel)));
+        auto outOfVocab = cli({"model", "logits", studentPt, "--tokens", "1,99"});
+        QVERIFY2(outOfVocab.code == 2 && outOfVocab.err.contains("outside the vocabulary"), qPrintable(describe(outOfVocab)));
+
         auto shown = cli({"show", run, "--store", store});
         QVERIFY2(shown.code == 0 && shown.out.contains("exports:") && shown.out.contains(path("cli-ts")),
                  qPrintable(describe(shown)));

@@ -272,11 +272,6 @@ Result<ExportResult> exportStudent(const ExportRequest &request, const ExportPro
         report(0.3, "writing model.safetensors and config.json");
         if (auto st = exports::writeHfModel(dir, *student.value(), facts); !st.ok())
             return st.error();
-        if (cancelled())
-            return Error{errc::kExportCancelled, "export cancelled"};
-        report(0.7, "writing the tokenizer");
-        if (auto st = exports::writeTokenizer(dir, facts); !st.ok())
-            return st.error();
     } else if (request.format == "onnx") {
         report(0.3, "writing model.onnx");
         if (auto st = exports::writeOnnx(dir + "/model.onnx", *student.value(), facts); !st.ok())
@@ -288,6 +283,10 @@ Result<ExportResult> exportStudent(const ExportRequest &request, const ExportPro
     }
     if (cancelled())
         return Error{errc::kExportCancelled, "export cancelled"};
+    // Every format gets the tokenizer: the model reads token ids.
+    report(0.7, "writing the tokenizer");
+    if (auto st = exports::writeTokenizer(dir, facts); !st.ok())
+        return st.error();
     report(0.85, "writing the model card");
     if (auto st = writeFileAtomically(dir + "/README.md", exports::modelCard(facts)); !st.ok())
         return st.error();

@@ -6,7 +6,7 @@
 //                model card) and distillery-graph.json (the graph that trained it)
 //   torchscript  model.pt, whose forward(tokens: int64 [B, T]) returns the logits [B, T, V]
 //                (torch.jit.load in Python, or a TorchScript Teacher in another graph), with
-//                the same card and graph
+//                the same card, graph and tokenizer files
 //   onnx         model.onnx (opset 17): input_ids int64 [batch, sequence] -> logits
 //                [batch, sequence, vocab], dynamic batch and sequence, float32 weights as
 //                initializers (external data in model.onnx.data above 1.8 GB)

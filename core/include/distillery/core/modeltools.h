@@ -1,0 +1,74 @@
+#pragma once
+
+// Using a model outside a run (distillery-cli model ...): what it is, its text, its scores and
+// logits. PATH is a built-in checkpoint (a run's student.pt or teacher-<node>.pt), a TorchScript
+// file (a TorchScript teacher or an exported model.pt), or an export folder holding model.pt.
+// Its tokenizer is the tokenizer.json beside it (as exports write it: byte-level or the oracle's
+// words), or `tokenizer` ("bytes" | "words") when given; without either, a vocabulary of 256 is
+// read as bytes and any other as words. LibTorch-free.
+
+#include "distillery/core/result.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace distillery::core {
+
+struct ModelFacts
+{
+    std::string path;         // the model file
+    std::string kind;         // "built-in checkpoint" | "TorchScript"
+    std::string architecture; // "gpt" | "torchscript"
+    std::string description;
+    std::int64_t vocab = 0, layers = -1, hidden = -1, heads = -1, ffn = -1, maxLength = 0;
+    std::int64_t parameters = 0;
+    std::string dtype;     // of the weights: float32, float16, bfloat16
+    std::string tokenizer; // "bytes" | "words", and where it came from
+    std::string tokenizerSource;
+    std::int64_t fileBytes = 0;
+};
+
+struct TokenScore
+{
+    std::int64_t token = 0; // the token predicted
+    double logprob = 0;     // its log-probability given the tokens before it
+};
+
+struct TextScore
+{
+    std::vector<TokenScore> tokens; // every token but the first
+    double nll = 0;                 // mean negative log-likelihood (nats per token)
+    double perplexity = 0;
+};
+
+struct PositionLogits
+{
+    std::int64_t position = 0;
+    std::int64_t token = 0; // the input token at this position
+    std::vector<TokenScore> top; // the K most probable next tokens, most probable first
+};
+
+struct GenerateOptions
+{
+    std::int64_t tokens = 32;
+    double temperature = 1.0; // 0 = greedy
+    std::uint64_t seed = 0;
+};
+
+Result<ModelFacts> inspectModel(const std::string &path, const std::string &tokenizer = {});
+// Token ids of `text` in the model's tokenizer; an unknown word is an error naming it.
+Result<std::vector<std::int64_t>> tokenizeText(const std::string &path, const std::string &text,
+                                               const std::string &tokenizer = {});
+// The prompt and its continuation, decoded (a byte-level model's bytes as they are).
+Result<std::string> generateText(const std::string &path, const std::string &prompt,
+                                 const GenerateOptions &options, const std::string &tokenizer = {});
+// Teacher-forced: every token's log-probability given those before it, in windows of the
+// model's longest input.
+Result<TextScore> scoreText(const std::string &path, const std::string &text,
+                            const std::string &tokenizer = {});
+Result<TextScore> scoreTokens(const std::string &path, const std::vector<std::int64_t> &tokens);
+Result<std::vector<PositionLogits>> topLogits(const std::string &path, const std::vector<std::int64_t> &tokens,
+                                              std::int64_t k);
+
+} // namespace distillery::core

@@ -1,0 +1,313 @@
+// distillery-cli model ...: a model file (or export folder) loaded on its own, with the
+// tokenizer its export wrote.
+
+#include "distillery/core/modeltools.h"
+
+#include "distillery/core/errors.h"
+#include "models/causallm.h"
+#include "torchio.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace fs = std::filesystem;
+
+namespace distillery::core {
+
+namespace {
+
+struct Loaded
+{
+    std::unique_ptr<models::CausalLm> model;
+    ModelFacts facts;
+};
+
+std::string dtypeName(const torch::Tensor &t)
+{
+    return t.scalar_type() == torch::kHalf       ? "float16"
+           : t.scalar_type() == torch::kBFloat16 ? "bfloat16"
+           : t.scalar_type() == torch::kDouble   ? "float64"
+                                                 : "float32";
+}
+
+// "bytes" or "words" from a tokenizer.json as exports write it.
+Result<std::string> tokenizerKind(const std::string &file)
+{
+    std::ifstream in(file);
+    nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || !j.contains("model") || !j["model"].is_object())
+        return Error{errc::kDataFormat, file + ": not a tokenizer.json (no \"model\" object)"};
+    const std::string type = j["model"].value("type", "");
+    const bool byteLevel = j.contains("pre_tokenizer") && j["pre_tokenizer"].is_object()
+                           && j["pre_tokenizer"].value("type", "") == "ByteLevel";
+    if (type == "BPE" && byteLevel && j["model"].value("merges", nlohmann::json::array()).empty())
+        return std::string("bytes");
+    if (type == "WordLevel")
+        return std::string("words");
+    return Error{errc::kDataFormat, file + ": a " + type + " tokenizer; only the byte-level and "
+                                           "word-level tokenizers that Distillery exports are read "
+                                           "(Hugging Face tokenizers in general come with real models)"};
+}
+
+Result<Loaded> load(const std::string &given, const std::string &tokenizer)
+{
+    std::error_code ec;
+    std::string path = given;
+    if (fs::is_directory(given, ec)) {
+        if (fs::exists(fs::path(given) / "model.pt", ec)) {
+            path = (fs::path(given) / "model.pt").string();
+        } else {
+            const bool hf = fs::exists(fs::path(given) / "model.safetensors", ec);
+            const bool onnx = fs::exists(fs::path(given) / "model.onnx", ec);
+            return Error{errc::kModelNotFound,
+                         given + ": " + (hf ? "a Hugging Face folder" : onnx ? "an ONNX folder" : "a folder without model.pt")
+                             + "; the model commands read a built-in checkpoint (a run's student.pt) "
+                               "or TorchScript (export --format torchscript)"};
+        }
+    }
+    if (!fs::is_regular_file(path, ec))
+        return Error{errc::kModelNotFound, path + ": no such model file"};
+    Loaded l;
+    auto builtin = models::loadCheckpoint(path);
+    if (builtin.ok()) {
+        l.model = std::move(builtin.value());
+        l.facts.kind = "built-in checkpoint";
+    } else {
+        auto script = models::loadTorchScript(path, 0, 4);
+        if (!script.ok())
+            return Error{errc::kBadCheckpoint, path + ": neither a built-in checkpoint (" + builtin.error().message
+                                                   + ") nor a TorchScript model (" + script.error().message + ")"};
+        l.model = std::move(script.value());
+        l.facts.kind = "TorchScript";
+    }
+    l.model->setTraining(false);
+    const ModelInfo &info = l.model->info();
+    ModelFacts &f = l.facts;
+    f.path = path;
+    f.architecture = info.architecture;
+    f.description = l.model->describe();
+    f.vocab = info.vocab;
+    f.layers = info.layers;
+    f.hidden = info.hidden;
+    f.heads = info.heads;
+    f.ffn = info.ffn;
+    f.maxLength = info.maxLength;
+    for (const auto &p : l.model->parameters())
+        f.parameters += p.numel();
+    if (!l.model->parameters().empty())
+        f.dtype = dtypeName(l.model->parameters().front());
+    f.fileBytes = std::int64_t(fs::file_size(path, ec));
+    const fs::path beside = fs::path(path).parent_path() / "tokenizer.json";
+    if (!tokenizer.empty()) {
+        if (tokenizer != "bytes" && tokenizer != "words")
+            return Error{errc::kBadOption, "--tokenizer must be bytes or words, got '" + tokenizer + "'"};
+        f.tokenizer = tokenizer;
+        f.tokenizerSource = "given";
+    } else if (fs::exists(beside, ec)) {
+        auto kind = tokenizerKind(beside.string());
+        if (!kind.ok())
+            return kind.error();
+        f.tokenizer = kind.value();
+        f.tokenizerSource = beside.string();
+    } else {
+        f.tokenizer = f.vocab == 256 ? "bytes" : "words";
+        f.tokenizerSource = "from the vocabulary of " + std::to_string(f.vocab);
+    }
+    return l;
+}
+
+Result<std::vector<std::int64_t>> encode(const ModelFacts &f, const std::string &text)
+{
+    std::vector<std::int64_t> ids;
+    if (f.tokenizer == "bytes") {
+        if (f.vocab < 256)
+            return Error{errc::kVocabMismatch, f.path + ": a byte-level tokenizer needs 256 tokens, the model has "
+                                                   + std::to_string(f.vocab)};
+        for (unsigned char c : text)
+            ids.push_back(c);
+        return ids;
+    }
+    std::istringstream words(text);
+    std::string w;
+    while (words >> w) {
+        char *end = nullptr;
+        const long long id = w.size() > 1 && w[0] == 't' ? std::strtoll(w.c_str() + 1, &end, 10) : -1;
+        if (id < 0 || !end || *end != '\0' || id >= f.vocab)
+            return Error{errc::kInvalidInput, "'" + (w.size() > 24 ? w.substr(0, 24) + "…" : w)
+                                                  + "' is not a word of this model (t0 … t"
+                                                  + std::to_string(f.vocab - 1) + ")"};
+        ids.push_back(id);
+    }
+    return ids;
+}
+
+std::string decode(const ModelFacts &f, const std::vector<std::int64_t> &ids)
+{
+    std::string out;
+    for (const auto id : ids) {
+        if (f.tokenizer == "bytes")
+            out += char(id & 0xff);
+        else
+            out += (out.empty() ? "t" : " t") + std::to_string(id);
+    }
+    return out;
+}
+
+// Log-probabilities [T, V] of the next token after each of `ids` (at most the model's length).
+torch::Tensor logProbs(models::CausalLm &model, const std::vector<std::int64_t> &ids)
+{
+    torch::NoGradGuard noGrad;
+    auto tokens = torch::tensor(ids, torch::kLong).unsqueeze(0);
+    return torch::log_softmax(model.forward(tokens).logits.to(torch::kFloat)[0], -1);
+}
+
+template <typename F>
+auto guarded(const std::string &path, F &&f) -> decltype(f())
+{
+    try {
+        return f();
+    } catch (const std::exception &e) {
+        return Error{errc::kBadCheckpoint, path + ": " + torchErrorText(e)};
+    }
+}
+
+Result<TextScore> score(Loaded &l, const std::vector<std::int64_t> &ids)
+{
+    if (ids.size() < 2)
+        return Error{errc::kInvalidInput, "scoring needs at least 2 tokens, got " + std::to_string(ids.size())};
+    return guarded(l.facts.path, [&]() -> Result<TextScore> {
+        TextScore s;
+        // Windows of the model's longest input, each predicting its tokens after the first.
+        const std::size_t window = l.facts.maxLength > 1 ? std::size_t(l.facts.maxLength) + 1 : ids.size();
+        for (std::size_t start = 0; start + 1 < ids.size(); start += window - 1) {
+            const std::size_t end = std::min(ids.size(), start + window);
+            const std::vector<std::int64_t> in(ids.begin() + std::ptrdiff_t(start), ids.begin() + std::ptrdiff_t(end) - 1);
+            auto lp = logProbs(*l.model, in);
+            for (std::size_t i = 0; i + start + 1 < end; ++i) {
+                const std::int64_t next = ids[start + i + 1];
+                if (next < 0 || next >= lp.size(1))
+                    return Error{errc::kInvalidInput, "token " + std::to_string(next) + " is outside the vocabulary"};
+                s.tokens.push_back({next, lp[std::int64_t(i)][next].item<double>()});
+            }
+        }
+        for (const auto &t : s.tokens)
+            s.nll -= t.logprob;
+        s.nll /= double(s.tokens.size());
+        s.perplexity = std::exp(s.nll);
+        return s;
+    });
+}
+
+} // namespace
+
+Result<ModelFacts> inspectModel(const std::string &path, const std::string &tokenizer)
+{
+    auto l = load(path, tokenizer);
+    if (!l.ok())
+        return l.error();
+    return l.value().facts;
+}
+
+Result<std::vector<std::int64_t>> tokenizeText(const std::string &path, const std::string &text,
+                                               const std::string &tokenizer)
+{
+    auto l = load(path, tokenizer);
+    if (!l.ok())
+        return l.error();
+    return encode(l.value().facts, text);
+}
+
+Result<std::string> generateText(const std::string &path, const std::string &prompt,
+                                 const GenerateOptions &options, const std::string &tokenizer)
+{
+    auto l = load(path, tokenizer);
+    if (!l.ok())
+        return l.error();
+    auto ids = encode(l.value().facts, prompt);
+    if (!ids.ok())
+        return ids.error();
+    if (ids.value().empty())
+        return Error{errc::kInvalidInput, "the prompt is empty"};
+    if (options.tokens < 0 || !(options.temperature >= 0))
+        return Error{errc::kBadOption, "--tokens must be at least 0 and --temperature at least 0"};
+    auto &model = *l.value().model;
+    const std::int64_t maxLength = l.value().facts.maxLength;
+    return guarded(path, [&]() -> Result<std::string> {
+        std::vector<std::int64_t> seq = ids.value();
+        auto gen = at::detail::createCPUGenerator(options.seed);
+        for (std::int64_t i = 0; i < options.tokens; ++i) {
+            // The newest tokens the model can read.
+            const std::size_t from = maxLength > 0 && seq.size() > std::size_t(maxLength) ? seq.size() - std::size_t(maxLength) : 0;
+            auto lp = logProbs(model, {seq.begin() + std::ptrdiff_t(from), seq.end()});
+            auto last = lp[lp.size(0) - 1];
+            std::int64_t next;
+            if (options.temperature <= 0) {
+                next = last.argmax().item<std::int64_t>();
+            } else {
+                auto probs = torch::softmax(last / options.temperature, -1);
+                next = torch::multinomial(probs, 1, false, gen).item<std::int64_t>();
+            }
+            seq.push_back(next);
+        }
+        return decode(l.value().facts, seq);
+    });
+}
+
+Result<TextScore> scoreText(const std::string &path, const std::string &text, const std::string &tokenizer)
+{
+    auto l = load(path, tokenizer);
+    if (!l.ok())
+        return l.error();
+    auto ids = encode(l.value().facts, text);
+    if (!ids.ok())
+        return ids.error();
+    return score(l.value(), ids.value());
+}
+
+Result<TextScore> scoreTokens(const std::string &path, const std::vector<std::int64_t> &tokens)
+{
+    auto l = load(path, {});
+    if (!l.ok())
+        return l.error();
+    return score(l.value(), tokens);
+}
+
+Result<std::vector<PositionLogits>> topLogits(const std::string &path, const std::vector<std::int64_t> &tokens,
+                                              std::int64_t k)
+{
+    auto l = load(path, {});
+    if (!l.ok())
+        return l.error();
+    const ModelFacts &f = l.value().facts;
+    if (tokens.empty())
+        return Error{errc::kInvalidInput, "no tokens given"};
+    if (f.maxLength > 0 && std::int64_t(tokens.size()) > f.maxLength)
+        return Error{errc::kInvalidInput, std::to_string(tokens.size()) + " tokens; the model reads at most "
+                                              + std::to_string(f.maxLength)};
+    for (const auto t : tokens)
+        if (t < 0 || t >= f.vocab)
+            return Error{errc::kInvalidInput, "token " + std::to_string(t) + " is outside the vocabulary of "
+                                                  + std::to_string(f.vocab)};
+    if (k < 1)
+        return Error{errc::kBadOption, "--top must be at least 1"};
+    return guarded(path, [&]() -> Result<std::vector<PositionLogits>> {
+        auto lp = logProbs(*l.value().model, tokens);
+        const auto top = lp.topk(std::min<std::int64_t>(k, lp.size(1)), -1);
+        std::vector<PositionLogits> out;
+        for (std::int64_t i = 0; i < lp.size(0); ++i) {
+            PositionLogits p;
+            p.position = i;
+            p.token = tokens[std::size_t(i)];
+            for (std::int64_t j = 0; j < std::get<0>(top).size(1); ++j)
+                p.top.push_back({std::get<1>(top)[i][j].item<std::int64_t>(), std::get<0>(top)[i][j].item<double>()});
+            out.push_back(std::move(p));
+        }
+        return out;
+    });
+}
+
+} // namespace distillery::core
