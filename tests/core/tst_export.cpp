@@ -329,7 +329,7 @@ private Q_SLOTS:
         const QString studentPt = QString::fromStdString(modelPath(m_oracleRun));
         auto inspect = cli({"model", "inspect", path("cli-ts")});
         QVERIFY2(inspect.code == 0 && inspect.out.contains("TorchScript") && inspect.out.contains("vocabulary    16")
-                     && inspect.out.contains("words (") ,
+                     && inspect.out.contains("max length    16") && inspect.out.contains("words ("),
                  qPrintable(describe(inspect)));
         const QString text = "t1 t5 t2 t9 t0 t3 t3 t7";
         auto scoreExport = cli({"model", "score", path("cli-ts"), "--text", text});

@@ -93,6 +93,8 @@ Status writeTorchScript(const std::string &path, const models::CausalLm &model, 
             scripted.register_parameter(attribute(item.key()),
                                         item.value().detach().to(torch::kCPU).to(dtype).contiguous(),
                                         false);
+        // The longest input, for tools that read it (distillery-cli model, model.max_length in Python).
+        scripted.register_attribute("max_length", c10::IntType::get(), module->shape().maxLen);
         scripted.define(source(module->shape()));
         scripted.eval();
         scripted.save(bytes);

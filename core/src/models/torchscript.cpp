@@ -19,9 +19,10 @@ class ScriptLm : public CausalLm
 {
 public:
     ScriptLm(torch::jit::Module module, std::string path, std::int64_t vocab, std::int64_t hidden,
-             std::int64_t hiddenLayers)
+             std::int64_t hiddenLayers, std::int64_t maxLength)
         : m_module(std::move(module)), m_path(std::move(path))
     {
+        m_info.maxLength = maxLength;
         m_info.architecture = "torchscript";
         m_info.vocab = vocab;
         m_info.hidden = hidden;
@@ -165,8 +166,12 @@ Result<std::unique_ptr<CausalLm>> loadTorchScript(const std::string &path,
                                                  + shapeString(h));
         hidden = h.size(2);
     }
+    // An integer attribute max_length (Distillery's exports have one) is the longest input.
+    std::int64_t maxLength = 0;
+    if (module.hasattr("max_length") && module.attr("max_length").isInt())
+        maxLength = std::max<std::int64_t>(0, module.attr("max_length").toInt());
     return R(std::unique_ptr<CausalLm>(std::make_unique<ScriptLm>(
-        std::move(module), path, logits.size(2), hidden, std::int64_t(out.hidden.size()))));
+        std::move(module), path, logits.size(2), hidden, std::int64_t(out.hidden.size()), maxLength)));
 }
 
 } // namespace distillery::core::models
