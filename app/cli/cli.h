@@ -38,6 +38,8 @@ int badInput(const std::string &message);
 std::string formatDuration(double seconds);
 std::string formatRate(double tokensPerSecond);
 std::string fmt(double v, int precision = 4);
+// Bytes as a terminal can show them: valid UTF-8 as it is, other bytes as \xNN.
+std::string printable(const std::string &bytes);
 std::string timeString(double unixSeconds);
 
 // Progress bar on stderr: redrawn in place on a terminal, one line every few seconds otherwise.

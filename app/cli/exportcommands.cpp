@@ -7,9 +7,7 @@
 #include "distillery/core/export.h"
 #include "distillery/core/files.h"
 #include "distillery/core/modeltools.h"
-#include "distillery/core/utf8.h"
 
-#include <cstdio>
 #include <iostream>
 #include <sstream>
 
@@ -40,27 +38,6 @@ int cmdExport(const std::string &runText, ExportRequest request)
 }
 
 namespace {
-
-// Text a terminal can show: a byte-level model's bytes that are not UTF-8 as \xNN.
-std::string shown(const std::string &bytes)
-{
-    std::string out;
-    std::size_t at = 0;
-    while (at < bytes.size()) {
-        std::size_t bad = 0;
-        const std::string rest = bytes.substr(at);
-        if (isValidUtf8(rest, &bad)) {
-            out += rest;
-            break;
-        }
-        out += rest.substr(0, bad);
-        char hex[8];
-        std::snprintf(hex, sizeof hex, "\\x%02X", static_cast<unsigned char>(rest[bad]));
-        out += hex;
-        at += bad + 1;
-    }
-    return out;
-}
 
 Result<std::vector<std::int64_t>> parseTokens(const std::string &text)
 {
@@ -116,7 +93,7 @@ int cmdModel(const std::string &action, const ModelCommand &c)
         auto text = generateText(c.path, c.text, c.generate, c.tokenizer);
         if (!text.ok())
             return reportFailure(text.error());
-        std::cout << shown(text.value()) << "\n";
+        std::cout << printable(text.value()) << "\n";
         return kExitOk;
     }
     std::vector<std::int64_t> ids;

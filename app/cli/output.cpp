@@ -3,6 +3,8 @@
 
 #include "cli.h"
 
+#include "distillery/core/utf8.h"
+
 #include "distillery/core/errors.h"
 
 #include <unistd.h>
@@ -95,6 +97,27 @@ Result<RunId> resolveRun(const StoreReader &reader, const std::string &text)
     }
     return Result<RunId>::failure(errc::kInvalidInput, "RUN must be a run id (a positive number) or "
                                                "'last', got '" + text + "'");
+}
+
+// Bytes as a terminal can show them: valid UTF-8 as it is, other bytes as \xNN.
+std::string printable(const std::string &bytes)
+{
+    std::string out;
+    std::size_t i = 0;
+    while (i < bytes.size()) {
+        std::size_t bad = 0;
+        const std::string rest = bytes.substr(i);
+        if (isValidUtf8(rest, &bad)) {
+            out += rest;
+            break;
+        }
+        out += rest.substr(0, bad);
+        char hex[8];
+        std::snprintf(hex, sizeof hex, "\\x%02X", static_cast<unsigned char>(rest[bad]));
+        out += hex;
+        i += bad + 1;
+    }
+    return out;
 }
 
 std::string fmt(double v, int precision)

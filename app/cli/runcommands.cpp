@@ -241,27 +241,6 @@ int cmdShow(const std::string &runText, const std::string &store)
 
 namespace {
 
-// Bytes as a terminal can show them: valid UTF-8 as it is, other bytes as \xNN.
-std::string printable(const std::string &bytes)
-{
-    std::string out;
-    std::size_t i = 0;
-    while (i < bytes.size()) {
-        std::size_t bad = 0;
-        const std::string rest = bytes.substr(i);
-        if (isValidUtf8(rest, &bad)) {
-            out += rest;
-            break;
-        }
-        out += rest.substr(0, bad);
-        char hex[8];
-        std::snprintf(hex, sizeof hex, "\\x%02X", static_cast<unsigned char>(rest[bad]));
-        out += hex;
-        i += bad + 1;
-    }
-    return out;
-}
-
 // Where the prompt ends in a stored sample: after `tokens` bytes, or `tokens` words.
 std::size_t promptEnd(const std::string &sample, std::int64_t tokens, bool words)
 {

@@ -20,6 +20,7 @@
 #include <QJsonObject>
 #include <QProcess>
 #include <QTemporaryDir>
+#include <QXmlStreamReader>
 #include <QtTest>
 
 #include <atomic>
@@ -191,9 +192,26 @@ private Q_SLOTS:
         const ExportResult &r = exported.value();
         QCOMPARE(QString::fromStdString(r.path), QDir(out).absolutePath());
         QCOMPARE(r.step, std::int64_t(8));
-        QCOMPARE(r.files, (std::vector<std::string>{"README.md", "config.json", "distillery-graph.json",
+        QCOMPARE(r.files, (std::vector<std::string>{"README.md", "config.json", "curves-evaluation.svg",
+                                                    "curves-kl.svg", "curves-loss.svg", "distillery-graph.json",
                                                     "generation_config.json", "model.safetensors",
                                                     "tokenizer.json", "tokenizer_config.json"}));
+        // The card's plots: well-formed SVG, one point per stored row, linked from the card.
+        for (const auto &[file, series, rows] : std::vector<std::tuple<QString, int, int>>{
+                 {"curves-loss.svg", 1, 8}, {"curves-evaluation.svg", 3, 2}, {"curves-kl.svg", 2, 2}}) {
+            QFile svg(out + "/" + file);
+            QVERIFY(svg.open(QIODevice::ReadOnly));
+            QXmlStreamReader xml(&svg);
+            int lines = 0;
+            while (!xml.atEnd()) {
+                if (xml.readNext() == QXmlStreamReader::StartElement && xml.name() == QStringLiteral("polyline")) {
+                    ++lines;
+                    QCOMPARE(int(xml.attributes().value("points").split(' ').size()), rows);
+                }
+            }
+            QVERIFY2(!xml.hasError(), qPrintable(file + ": " + xml.errorString()));
+            QCOMPARE(lines, series);
+        }
         QVERIFY(r.bytes > 10000);
         // The graph beside the card is the run's.
         QFile graphFile(out + "/distillery-graph.json");
@@ -205,7 +223,7 @@ private Q_SLOTS:
         for (const char *needle : {"---\nlibrary_name: transformers\npipeline_tag: text-generation\n",
                                    "- distillation", "model-index:", "type: nll", "forward-kl",
                                    "τ²·KL(p_T^τ ‖ p_S^τ)", "| steps | 8 of 8 |", "distillery-graph.json",
-                                   "AutoModelForCausalLM"})
+                                   "AutoModelForCausalLM", "![loss](curves-loss.svg)"})
             QVERIFY2(text.contains(QString::fromUtf8(needle)), needle);
         // The card's metrics are the run's.
         const auto latest = StoreReader::open(m_store).value()->latest(m_oracleRun).value();

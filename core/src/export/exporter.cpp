@@ -251,6 +251,15 @@ Result<ExportResult> exportStudent(const ExportRequest &request, const ExportPro
             }
         }
 
+    for (const char *key : {"train/loss", "eval/student_nll", "eval/teacher_nll", "eval/oracle_nll",
+                            "eval/kl_teacher_student", "eval/kl_oracle_student"})
+        if (auto rows = reader.value()->scalars(request.run, key); rows.ok()) {
+            auto &kept = facts.series[key];
+            for (const auto &p : rows.value())
+                if (p.step <= facts.step)
+                    kept.push_back(p);
+        }
+
     report(0.1, "loading the student (step " + std::to_string(facts.step) + ")");
     auto student = loadStudent(checkpoint.value(), facts.plan);
     if (!student.ok())
@@ -288,6 +297,8 @@ Result<ExportResult> exportStudent(const ExportRequest &request, const ExportPro
     if (auto st = exports::writeTokenizer(dir, facts); !st.ok())
         return st.error();
     report(0.85, "writing the model card");
+    if (auto st = exports::writeCardPlots(dir, facts); !st.ok())
+        return st.error();
     if (auto st = writeFileAtomically(dir + "/README.md", exports::modelCard(facts)); !st.ok())
         return st.error();
     if (auto st = writeFileAtomically(dir + "/distillery-graph.json", facts.run.graphJson + "\n"); !st.ok())

@@ -3,7 +3,10 @@
 // how to load it, how it was trained (objective with formulas and weights, data, settings),
 // its final metrics beside the teacher's and a summary of the diagnostics.
 
+#include "export/svgplot.h"
 #include "export/writers.h"
+
+#include "distillery/core/files.h"
 
 #include "distillery/core/losskinds.h"
 #include "distillery/core/models.h"
@@ -230,7 +233,47 @@ void results(std::ostringstream &out, const ExportFacts &f)
     out << "\n";
 }
 
+void curves(std::ostringstream &out, const ExportFacts &f)
+{
+    if (f.plots.empty())
+        return;
+    out << "## Curves\n\n";
+    for (const auto &p : f.plots)
+        out << "![" << p.substr(7, p.size() - 11) << "](" << p << ")\n\n";
+}
+
 } // namespace
+
+Status writeCardPlots(const std::string &dir, ExportFacts &f)
+{
+    auto series = [&](const std::string &key, const std::string &label) {
+        PlotSeries s;
+        s.label = label;
+        if (auto it = f.series.find(key); it != f.series.end())
+            for (const auto &p : it->second) {
+                s.x.push_back(double(p.step));
+                s.y.push_back(p.value);
+            }
+        return s;
+    };
+    const std::tuple<const char *, const char *, const char *, std::vector<PlotSeries>> charts[] = {
+        {"curves-loss.svg", "Training loss (the objective)", "loss", {series("train/loss", "train/loss")}},
+        {"curves-evaluation.svg", "Validation NLL", "nats per token",
+         {series("eval/student_nll", "student"), series("eval/teacher_nll", "teacher"),
+          series("eval/oracle_nll", "oracle (the floor)")}},
+        {"curves-kl.svg", "Divergences on the validation split", "KL (nats per token)",
+         {series("eval/kl_teacher_student", "KL(teacher ‖ student)"),
+          series("eval/kl_oracle_student", "KL(oracle ‖ student)")}}};
+    for (const auto &[file, title, yLabel, lines] : charts) {
+        const std::string svg = lineChartSvg(title, "step", yLabel, lines);
+        if (svg.empty())
+            continue;
+        if (auto st = writeFileAtomically(dir + "/" + file, svg); !st.ok())
+            return st;
+        f.plots.push_back(file);
+    }
+    return okStatus();
+}
 
 std::string modelCard(const ExportFacts &f)
 {
@@ -251,6 +294,7 @@ std::string modelCard(const ExportFacts &f)
     usage(out, f);
     training(out, f);
     results(out, f);
+    curves(out, f);
     return out.str();
 }
 

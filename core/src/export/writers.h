@@ -22,7 +22,14 @@ struct ExportFacts
     std::string format;     // hf | torchscript | onnx
     std::string dtype;      // f32 | f16 | bf16
     std::string tokens;     // "bytes" (a byte-level corpus) or "words" (oracle symbols t0, t1, ...)
+    // The curves the card plots, up to the exported step (train/loss, eval/...).
+    std::map<std::string, std::vector<ScalarPoint>> series;
+    std::vector<std::string> plots; // the plot files written beside the card
 };
+
+// curves-loss.svg, curves-evaluation.svg, curves-kl.svg from facts.series, each only when it
+// has data; their names go into facts.plots (modelcard.cpp).
+Status writeCardPlots(const std::string &dir, ExportFacts &facts);
 
 // f32 -> float32, f16 -> float16, bf16 -> bfloat16 (the names in config.json).
 std::string torchDtypeName(const std::string &dtype);
