@@ -94,9 +94,11 @@ struct ModelCommand
     std::string path, text, file, tokens, tokenizer;
     GenerateOptions generate;
     std::int64_t top = 5;
+    std::int64_t batch = 16, length = 128;
+    int repeat = 20, threads = 0;
     bool json = false;
 };
-// inspect | tokenize | generate | score | logits
+// inspect | tokenize | generate | score | logits | time
 int cmdModel(const std::string &action, const ModelCommand &command);
 int cmdBench(const BenchOptions &options);
 int cmdDiagnosticsBench(const DiagnosticsBenchOptions &options);

@@ -8,6 +8,7 @@
 #include "distillery/core/files.h"
 #include "distillery/core/modeltools.h"
 
+#include <algorithm>
 #include <iostream>
 #include <sstream>
 
@@ -30,7 +31,7 @@ int cmdExport(const std::string &runText, ExportRequest request)
         return reportFailure(result.error());
     const ExportResult &r = result.value();
     std::cout << "run " << request.run << " at step " << r.step << " exported as " << request.format
-              << " (" << request.dtype << ") to " << r.path << " in " << fmt(r.seconds, 1) << " s\n";
+              << " (" << request.dtype << ") to " << r.path << " in " << fmt(r.seconds, 3) << " s\n";
     for (const auto &f : r.files)
         std::cout << "  " << f << "\n";
     std::cout << formatBytes(std::uint64_t(r.bytes)) << " in all\n";
@@ -87,6 +88,21 @@ int cmdModel(const std::string &action, const ModelCommand &c)
         for (std::size_t i = 0; i < ids.value().size(); ++i)
             std::cout << (i ? (c.json ? "," : " ") : (c.json ? "[" : "")) << ids.value()[i];
         std::cout << (c.json ? (ids.value().empty() ? "[]" : "]") : "") << "\n";
+        return kExitOk;
+    }
+    if (action == "time") {
+        auto ms = timeForward(c.path, c.batch, c.length, c.repeat, c.threads);
+        if (!ms.ok())
+            return reportFailure(ms.error());
+        std::vector<double> sorted = ms.value();
+        std::sort(sorted.begin(), sorted.end());
+        const double median = sorted.size() % 2 ? sorted[sorted.size() / 2]
+                                                : 0.5 * (sorted[sorted.size() / 2 - 1] + sorted[sorted.size() / 2]);
+        std::cout << "median " << fmt(median, 3) << " ms per forward pass of [" << c.batch << ", " << c.length
+                  << "] (" << fmt(double(c.batch * c.length) / median * 1e3, 0) << " tokens/s); runs:";
+        for (const double v : ms.value())
+            std::cout << " " << fmt(v, 2);
+        std::cout << "\n";
         return kExitOk;
     }
     if (action == "generate") {

@@ -181,6 +181,15 @@ int main(int argc, char **argv)
             text->excludes(cmd->add_option("--file", modelCommand.file, "A text file"));
     }
     modelLogits->add_option("--top", modelCommand.top, "K (default 5)")->check(CLI::Range(1, 1000000));
+    auto *modelTime = model->add_subcommand("time", "Milliseconds per forward pass over random tokens "
+                                                    "(median and each run)");
+    modelPath(modelTime);
+    modelTime->add_option("--batch", modelCommand.batch, "Sequences (default 16)")->check(CLI::Range(1, 65536));
+    modelTime->add_option("--length", modelCommand.length, "Tokens per sequence (default 128)")
+        ->check(CLI::Range(1, 1 << 20));
+    modelTime->add_option("--repeat", modelCommand.repeat, "Timed passes (default 20)")->check(CLI::Range(1, 100000));
+    modelTime->add_option("--threads", modelCommand.threads, "Intra-op threads (0 = as configured)")
+        ->check(CLI::Range(0, 1024));
     auto *system = app.add_subcommand(
         "system", "CPU features, the BLAS kernels in use and how they were chosen, threads, CUDA");
 

@@ -382,6 +382,12 @@ private Q_SLOTS:
         auto outOfVocab = cli({"model", "logits", studentPt, "--tokens", "1,99"});
         QVERIFY2(outOfVocab.code == 2 && outOfVocab.err.contains("outside the vocabulary"), qPrintable(describe(outOfVocab)));
 
+        auto timed = cli({"model", "time", path("cli-ts"), "--batch", "2", "--length", "8", "--repeat", "3"});
+        QVERIFY2(timed.code == 0 && timed.out.startsWith("median ") && timed.out.count(" ms") == 1,
+                 qPrintable(describe(timed)));
+        auto tooLong = cli({"model", "time", studentPt, "--length", "17"});
+        QVERIFY2(tooLong.code == 2 && tooLong.err.contains("at most 16"), qPrintable(describe(tooLong)));
+
         auto shown = cli({"show", run, "--store", store});
         QVERIFY2(shown.code == 0 && shown.out.contains("exports:") && shown.out.contains(path("cli-ts")),
                  qPrintable(describe(shown)));

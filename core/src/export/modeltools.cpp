@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -274,6 +275,37 @@ Result<TextScore> scoreTokens(const std::string &path, const std::vector<std::in
     if (!l.ok())
         return l.error();
     return score(l.value(), tokens);
+}
+
+Result<std::vector<double>> timeForward(const std::string &path, std::int64_t batch, std::int64_t length,
+                                        int repeats, int threads)
+{
+    auto l = load(path, {});
+    if (!l.ok())
+        return l.error();
+    const ModelFacts &f = l.value().facts;
+    if (batch < 1 || length < 1 || repeats < 1)
+        return Error{errc::kBadOption, "--batch, --length and --repeat must be at least 1"};
+    if (f.maxLength > 0 && length > f.maxLength)
+        return Error{errc::kBadOption, "--length " + std::to_string(length) + ": the model reads at most "
+                                           + std::to_string(f.maxLength)};
+    if (threads > 0)
+        at::set_num_threads(threads);
+    return guarded(path, [&]() -> Result<std::vector<double>> {
+        torch::NoGradGuard noGrad;
+        auto tokens = torch::randint(0, f.vocab, {batch, length}, torch::kLong);
+        std::vector<double> ms;
+        for (int i = 0; i < repeats + 2; ++i) {
+            const auto t0 = std::chrono::steady_clock::now();
+            auto logits = l.value().model->forward(tokens).logits;
+            (void)logits.sum().item<double>();
+            const double elapsed =
+                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+            if (i >= 2)
+                ms.push_back(elapsed);
+        }
+        return ms;
+    });
 }
 
 Result<std::vector<PositionLogits>> topLogits(const std::string &path, const std::vector<std::int64_t> &tokens,

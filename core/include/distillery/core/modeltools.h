@@ -68,6 +68,10 @@ Result<std::string> generateText(const std::string &path, const std::string &pro
 Result<TextScore> scoreText(const std::string &path, const std::string &text,
                             const std::string &tokenizer = {});
 Result<TextScore> scoreTokens(const std::string &path, const std::vector<std::int64_t> &tokens);
+// Milliseconds of each of `repeats` forward passes over random tokens [batch, length], after
+// two untimed ones, on `threads` intra-op threads (0 = as configured).
+Result<std::vector<double>> timeForward(const std::string &path, std::int64_t batch, std::int64_t length,
+                                        int repeats, int threads = 0);
 Result<std::vector<PositionLogits>> topLogits(const std::string &path, const std::vector<std::int64_t> &tokens,
                                               std::int64_t k);
 
