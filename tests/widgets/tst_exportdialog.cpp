@@ -3,6 +3,7 @@
 // following the selection.
 
 #include "export/exportdialog.h"
+#include "export/trydialog.h"
 #include "runs/runbrowser.h"
 
 #include "distillery/core/store.h"
@@ -18,6 +19,7 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSignalSpy>
+#include <QSpinBox>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -88,6 +90,39 @@ private Q_SLOTS:
         dialog->exportButton()->click();
         QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 3, 60000);
         QVERIFY2(finished.last().at(0).toBool(), qPrintable(dialog->resultText()));
+        dialog->close();
+    }
+
+    void triesTheStudent()
+    {
+        RunBrowser browser;
+        browser.setStorePath(m_store);
+        browser.selectRuns({m_run});
+        TryDialog *dialog = browser.tryCurrent();
+        QVERIFY(dialog);
+        QVERIFY(QTest::qWaitForWindowExposed(dialog));
+        QVERIFY2(dialog->factsText().contains(QStringLiteral("vocabulary 16")), qPrintable(dialog->factsText()));
+        QVERIFY(dialog->factsText().contains(QStringLiteral("the words t0 … t15")));
+        dialog->promptEdit()->setText(QStringLiteral("t1 t2"));
+        dialog->tokensBox()->setValue(5);
+        dialog->seedBox()->setValue(7);
+        QSignalSpy done(dialog, &TryDialog::generated);
+        dialog->generateButton()->click();
+        QTRY_COMPARE_WITH_TIMEOUT(done.count(), 1, 30000);
+        QVERIFY2(done.first().at(0).toBool(), qPrintable(dialog->outputText()));
+        const QString first = dialog->outputText();
+        QVERIFY2(first.startsWith(QStringLiteral("t1 t2 t")) && first.count(QLatin1Char(' ')) == 6, qPrintable(first));
+        if (const QByteArray dir = qgetenv("DISTILLERY_SCREENSHOT_DIR"); !dir.isEmpty())
+            dialog->grab().save(QDir(QString::fromLocal8Bit(dir)).filePath(QStringLiteral("try-student.png")));
+        // The same seed, the same text; a word the model does not have is said so.
+        dialog->generateButton()->click();
+        QTRY_COMPARE_WITH_TIMEOUT(done.count(), 2, 30000);
+        QCOMPARE(dialog->outputText(), first);
+        dialog->promptEdit()->setText(QStringLiteral("t1 hello"));
+        dialog->generateButton()->click();
+        QTRY_COMPARE_WITH_TIMEOUT(done.count(), 3, 30000);
+        QVERIFY(!done.last().at(0).toBool());
+        QVERIFY(dialog->outputText().contains(QStringLiteral("'hello' is not a word")));
         dialog->close();
     }
 

@@ -150,6 +150,7 @@ MainWindow::MainWindow(QWidget *parent)
         m_plots->setRuns(ids);
     });
     connect(m_runBrowser, &RunBrowser::exportAvailable, m_exportAction, &QAction::setEnabled);
+    connect(m_runBrowser, &RunBrowser::exportAvailable, m_tryAction, &QAction::setEnabled);
     connect(m_runBrowser, &RunBrowser::resumeRequested, this, [this](qint64 runId) {
         core::RunOptions options;
         options.storePath = m_storePath.toStdString();
@@ -323,6 +324,11 @@ void MainWindow::createActions()
             showStatus(tr("Select one run that is not running in the Runs dock to export its student"));
     });
     m_exportAction->setEnabled(false);
+    m_tryAction = make(tr("&Try the Student…"), QKeySequence(), [this] {
+        if (!m_runBrowser->tryCurrent())
+            showStatus(tr("Select one finished run in the Runs dock to try its student"));
+    });
+    m_tryAction->setEnabled(false);
 }
 
 void MainWindow::createMenus()
@@ -384,6 +390,7 @@ void MainWindow::createMenus()
     run->addAction(m_stopAction);
     run->addSeparator();
     run->addAction(m_exportAction);
+    run->addAction(m_tryAction);
 
     QToolBar *bar = addToolBar(tr("Main"));
     bar->setObjectName(QStringLiteral("mainToolBar"));

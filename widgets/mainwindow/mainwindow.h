@@ -105,7 +105,8 @@ private:
             *m_undoAction = nullptr, *m_redoAction = nullptr, *m_cutAction = nullptr,
             *m_copyAction = nullptr, *m_pasteAction = nullptr, *m_deleteAction = nullptr,
             *m_selectAllAction = nullptr, *m_fitAction = nullptr, *m_runAction = nullptr,
-            *m_pauseAction = nullptr, *m_stopAction = nullptr, *m_exportAction = nullptr;
+            *m_pauseAction = nullptr, *m_stopAction = nullptr, *m_exportAction = nullptr,
+            *m_tryAction = nullptr;
     int m_pasteCount = 0;
 };
 

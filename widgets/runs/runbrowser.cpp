@@ -2,10 +2,12 @@
 
 #include "runs/runtablemodel.h"
 #include "export/exportdialog.h"
+#include "export/trydialog.h"
 
 #include "distillery/core/store.h"
 
 #include <QAction>
+#include <QFileInfo>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QItemSelectionModel>
@@ -33,6 +35,7 @@ const QKeySequence kDeleteKey(Qt::Key_Delete);
 const QKeySequence kOpenGraphKey(Qt::Key_Return);
 const QKeySequence kResumeKey(Qt::CTRL | Qt::SHIFT | Qt::Key_R);
 const QKeySequence kExportKey(Qt::CTRL | Qt::SHIFT | Qt::Key_E);
+const QKeySequence kTryKey(Qt::CTRL | Qt::SHIFT | Qt::Key_T);
 
 // Filters on name, template and status; case-insensitive substring.
 class RunFilterProxy : public QSortFilterProxyModel
@@ -338,6 +341,53 @@ void RunBrowser::updateActions()
     }
 }
 
+QString RunBrowser::studentPath(qint64 runId, QString *why) const
+{
+    auto reader = core::StoreReader::open(storePath().toStdString());
+    if (!reader.ok()) {
+        if (why)
+            *why = QString::fromStdString(reader.error().message);
+        return {};
+    }
+    if (auto cps = reader.value()->checkpoints(runId); cps.ok())
+        for (const auto &c : cps.value())
+            if (c.kind == "model")
+                return QString::fromStdString(c.path);
+    // A run that has not finished keeps its newest student beside its checkpoints.
+    if (auto meta = reader.value()->runMeta(runId); meta.ok() && meta.value().count("artifacts")) {
+        const QString file = QString::fromStdString(core::resolveStorePath(storePath().toStdString(),
+                                                                           meta.value().at("artifacts")))
+                             + QStringLiteral("/student.pt");
+        if (QFileInfo::exists(file))
+            return file;
+    }
+    if (why)
+        *why = tr("run %1 has no trained student yet (student.pt is written with its first checkpoint)").arg(runId);
+    return {};
+}
+
+TryDialog *RunBrowser::tryCurrent()
+{
+    const qint64 id = currentRunId();
+    if (id <= 0)
+        return nullptr;
+    QString why;
+    const QString path = studentPath(id, &why);
+    if (path.isEmpty()) {
+        m_message->setText(why);
+        m_message->show();
+        return nullptr;
+    }
+    const core::RunInfo *info = m_model->runInfo(id);
+    auto *dialog = new TryDialog(path, tr("Try the student of run %1 '%2'")
+                                           .arg(id)
+                                           .arg(info ? QString::fromStdString(info->name) : QString()),
+                                 this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->open();
+    return dialog;
+}
+
 ExportDialog *RunBrowser::exportCurrent()
 {
     const qint64 id = currentRunId();
@@ -371,6 +421,13 @@ bool RunBrowser::eventFilter(QObject *watched, QEvent *event)
     const std::pair<QKeySequence, QPushButton *> keys[] = {
         {kRenameKey, m_rename}, {kDeleteKey, m_delete}, {kOpenGraphKey, m_openGraph},
         {kResumeKey, m_resume}, {kExportKey, m_export}};
+    if (QKeySequence(static_cast<QKeyEvent *>(event)->keyCombination()) == kTryKey && m_export->isEnabled()) {
+        if (event->type() == QEvent::ShortcutOverride)
+            event->accept();
+        else
+            tryCurrent();
+        return true;
+    }
     for (const auto &[sequence, button] : keys) {
         if (pressed != sequence || !button->isEnabled())
             continue;
@@ -394,6 +451,9 @@ void RunBrowser::showContextMenu(const QPoint &pos)
     QAction *open = menu.addAction(tr("Open graph"), this, &RunBrowser::openCurrentGraph);
     QAction *resume = menu.addAction(tr("Resume"), this, &RunBrowser::resumeCurrent);
     QAction *exportAction = menu.addAction(tr("Export student…"), this, &RunBrowser::exportCurrent);
+    QAction *tryAction = menu.addAction(tr("Try the student…"), this, &RunBrowser::tryCurrent);
+    tryAction->setShortcut(kTryKey);
+    tryAction->setEnabled(m_export->isEnabled());
     menu.addSeparator();
     QAction *del = menu.addAction(style()->standardIcon(QStyle::SP_TrashIcon), tr("Delete…"), this,
                                   &RunBrowser::deleteSelected);

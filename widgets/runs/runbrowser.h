@@ -18,6 +18,7 @@ class QTimer;
 namespace distillery::widgets {
 
 class ExportDialog;
+class TryDialog;
 class RunTableModel;
 
 class RunBrowser : public QWidget
@@ -48,6 +49,11 @@ public Q_SLOTS:
     void resumeCurrent();
     // Export student… on the selected run: opens the export dialog (null without one run).
     ExportDialog *exportCurrent();
+    // Try the student…: the selected run's trained student in a prompt box (null, with the
+    // reason shown, when it has none yet).
+    TryDialog *tryCurrent();
+    // The selected run's student as a built-in checkpoint, or empty (and why in `why`).
+    QString studentPath(qint64 runId, QString *why = nullptr) const;
 
 Q_SIGNALS:
     void selectionChanged(const QList<qint64> &runIds);

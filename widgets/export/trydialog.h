@@ -1,0 +1,59 @@
+#pragma once
+
+// Try the student…: a trained model on its own (core/modeltools.h). Its facts (architecture,
+// sizes, tokenizer), a prompt and its continuation at a temperature and seed, and the prompt's
+// NLL under the model. Generation runs on a thread of its own.
+
+#include <QDialog>
+
+class QDoubleSpinBox;
+class QLabel;
+class QLineEdit;
+class QPlainTextEdit;
+class QPushButton;
+class QSpinBox;
+class QThread;
+
+namespace distillery::widgets {
+
+class TryDialog : public QDialog
+{
+    Q_OBJECT
+public:
+    // `modelPath`: a built-in checkpoint (a run's student.pt), a TorchScript file or an export
+    // folder with model.pt.
+    TryDialog(const QString &modelPath, const QString &title, QWidget *parent = nullptr);
+    ~TryDialog() override;
+
+    QString factsText() const;
+    QLineEdit *promptEdit() const { return m_prompt; }
+    QSpinBox *tokensBox() const { return m_tokens; }
+    QDoubleSpinBox *temperatureBox() const { return m_temperature; }
+    QSpinBox *seedBox() const { return m_seed; }
+    QPushButton *generateButton() const { return m_generate; }
+    QString outputText() const;
+    bool isBusy() const { return m_thread != nullptr; }
+
+public Q_SLOTS:
+    void generate();
+
+Q_SIGNALS:
+    void generated(bool ok, const QString &text);
+
+private:
+    void onDone(bool ok, const QString &text, const QString &score);
+
+    QString m_path;
+    bool m_loaded = false;
+    QLabel *m_facts = nullptr;
+    QLineEdit *m_prompt = nullptr;
+    QSpinBox *m_tokens = nullptr;
+    QDoubleSpinBox *m_temperature = nullptr;
+    QSpinBox *m_seed = nullptr;
+    QPushButton *m_generate = nullptr;
+    QPlainTextEdit *m_output = nullptr;
+    QLabel *m_score = nullptr;
+    QThread *m_thread = nullptr;
+};
+
+} // namespace distillery::widgets
