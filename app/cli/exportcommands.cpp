@@ -9,10 +9,25 @@
 #include "distillery/core/modeltools.h"
 
 #include <algorithm>
+#include <atomic>
+#include <csignal>
 #include <iostream>
 #include <sstream>
 
 namespace distillery::cli {
+
+namespace {
+
+// Ctrl-C during an export: it stops between files and removes its temporary folder.
+std::atomic<bool> g_exportCancel{false};
+static_assert(std::atomic<bool>::is_always_lock_free);
+
+extern "C" void onExportSignal(int)
+{
+    g_exportCancel.store(true);
+}
+
+} // namespace
 
 int cmdExport(const std::string &runText, ExportRequest request)
 {
@@ -22,11 +37,15 @@ int cmdExport(const std::string &runText, ExportRequest request)
     request.run = opened.value().second;
     opened.value().first.reset();
     std::string lastStage;
+    std::signal(SIGINT, onExportSignal);
+    std::signal(SIGTERM, onExportSignal);
     auto result = exportStudent(request, [&](double, const std::string &stage) {
         if (stage != lastStage && stage != "done")
             std::cerr << stage << "\n";
         lastStage = stage;
-    });
+    }, &g_exportCancel);
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
     if (!result.ok())
         return reportFailure(result.error());
     const ExportResult &r = result.value();

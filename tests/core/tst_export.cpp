@@ -12,6 +12,7 @@
 #include "core/clirunner.h"
 #include "core/testgraphs.h"
 
+#include <QDateTime>
 #include <QDir>
 #include <QDirIterator>
 #include <QFile>
@@ -24,6 +25,8 @@
 #include <QtTest>
 
 #include <atomic>
+
+#include <utime.h>
 
 using namespace distillery::core;
 using distillery::core::testing::cli;
@@ -327,6 +330,22 @@ private Q_SLOTS:
         QCOMPARE(cancelled.error().code, std::string(errc::kExportCancelled));
         QVERIFY(!QFileInfo::exists(path("cancelled")));
         QCOMPARE(leftovers(m_dir.path()), QStringList{});
+    }
+
+    // A killed export leaves `<out>.tmp-XXXXXX`: the next export to that folder removes it once
+    // it is ten minutes old, and leaves a younger one (an export that may still be going).
+    void staleTemporaryFoldersAreRemoved()
+    {
+        const QString stale = path("again.tmp-abcdef"), young = path("again.tmp-123456");
+        QVERIFY(QDir().mkpath(stale + "/inside"));
+        QVERIFY(QDir().mkpath(young));
+        const QDateTime old = QDateTime::currentDateTime().addSecs(-3600);
+        struct utimbuf times{time_t(old.toSecsSinceEpoch()), time_t(old.toSecsSinceEpoch())};
+        QCOMPARE(::utime(stale.toLocal8Bit().constData(), &times), 0);
+        QVERIFY(exportStudent(request(m_oracleRun, path("again"), "torchscript")).ok());
+        QVERIFY(!QFileInfo::exists(stale));
+        QVERIFY(QFileInfo::exists(young));
+        QVERIFY(QDir().rmdir(young));
     }
 
     void fromTheCommandLine()

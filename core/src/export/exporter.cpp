@@ -153,6 +153,25 @@ Status moveIntoPlace(const fs::path &temp, const fs::path &out)
     return okStatus();
 }
 
+// `<out>.tmp-XXXXXX` folders that a killed export left, untouched for ten minutes.
+void removeStaleExports(const fs::path &out)
+{
+    std::error_code ec;
+    const std::string prefix = out.filename().string() + ".tmp-";
+    const auto now = fs::file_time_type::clock::now();
+    for (const auto &entry : fs::directory_iterator(out.parent_path(), ec)) {
+        const std::string name = entry.path().filename().string();
+        if (name.size() != prefix.size() + 6 || name.compare(0, prefix.size(), prefix) != 0
+            || !entry.is_directory(ec))
+            continue;
+        const auto age = now - fs::last_write_time(entry.path(), ec);
+        if (!ec && age > std::chrono::minutes(10)) {
+            fs::remove_all(entry.path(), ec);
+            spdlog::info("removed {}, left by an export that did not finish", entry.path().string());
+        }
+    }
+}
+
 struct TemporaryFolder
 {
     fs::path path;
@@ -268,6 +287,7 @@ Result<ExportResult> exportStudent(const ExportRequest &request, const ExportPro
         return Error{errc::kExportCancelled, "export cancelled"};
 
     fs::create_directories(out.parent_path(), ec);
+    removeStaleExports(out);
     TemporaryFolder temp;
     {
         std::string pattern = out.string() + ".tmp-XXXXXX";
