@@ -39,7 +39,7 @@ std::string source(const ModelShape &s)
     src << "def _ln(self, x: Tensor, w: Tensor, b: Tensor) -> Tensor:\n"
            "    return torch.layer_norm(x, [x.size(-1)], w, b, 1e-05)\n"
            "def _linear(self, x: Tensor, w: Tensor, b: Tensor) -> Tensor:\n"
-           "    return torch.matmul(x, w.t()) + b\n"
+           "    return torch.linear(x, w, b)\n"
            "def _block(self, x: Tensor, mask: Tensor, ln1_w: Tensor, ln1_b: Tensor, qkv_w: Tensor, "
            "qkv_b: Tensor, proj_w: Tensor, proj_b: Tensor, ln2_w: Tensor, ln2_b: Tensor, "
            "fc1_w: Tensor, fc1_b: Tensor, fc2_w: Tensor, fc2_b: Tensor) -> Tensor:\n"
