@@ -79,11 +79,12 @@ Result<std::vector<std::int64_t>> parseTokens(const std::string &text)
 
 int cmdModel(const std::string &action, const ModelCommand &c)
 {
+    auto opened = LoadedModel::open(c.path, c.tokenizer);
+    if (!opened.ok())
+        return reportFailure(opened.error());
+    LoadedModel &model = *opened.value();
     if (action == "inspect") {
-        auto f = inspectModel(c.path, c.tokenizer);
-        if (!f.ok())
-            return reportFailure(f.error());
-        const ModelFacts &m = f.value();
+        const ModelFacts &m = model.facts();
         auto known = [](std::int64_t v) { return v < 0 ? std::string("-") : std::to_string(v); };
         std::cout << m.path << "\n"
                   << "  kind          " << m.kind << " (" << m.description << ")\n"
@@ -101,7 +102,7 @@ int cmdModel(const std::string &action, const ModelCommand &c)
         return kExitOk;
     }
     if (action == "tokenize") {
-        auto ids = tokenizeText(c.path, c.text, c.tokenizer);
+        auto ids = model.tokenize(c.text);
         if (!ids.ok())
             return reportFailure(ids.error());
         for (std::size_t i = 0; i < ids.value().size(); ++i)
@@ -110,7 +111,7 @@ int cmdModel(const std::string &action, const ModelCommand &c)
         return kExitOk;
     }
     if (action == "time") {
-        auto ms = timeForward(c.path, c.batch, c.length, c.repeat, c.threads);
+        auto ms = model.timeForward(c.batch, c.length, c.repeat, c.threads);
         if (!ms.ok())
             return reportFailure(ms.error());
         std::vector<double> sorted = ms.value();
@@ -125,7 +126,7 @@ int cmdModel(const std::string &action, const ModelCommand &c)
         return kExitOk;
     }
     if (action == "generate") {
-        auto text = generateText(c.path, c.text, c.generate, c.tokenizer);
+        auto text = model.generate(c.text, c.generate);
         if (!text.ok())
             return reportFailure(text.error());
         std::cout << printable(text.value()) << "\n";
@@ -146,20 +147,20 @@ int cmdModel(const std::string &action, const ModelCommand &c)
                 return reportFailure(read.error());
             text = read.value();
         }
-        auto tokenized = tokenizeText(c.path, text, c.tokenizer);
+        auto tokenized = model.tokenize(text);
         if (!tokenized.ok())
             return reportFailure(tokenized.error());
         ids = tokenized.value();
     }
     if (action == "score") {
-        auto s = scoreTokens(c.path, ids);
+        auto s = model.score(ids);
         if (!s.ok())
             return reportFailure(s.error());
         std::cout << s.value().tokens.size() << " tokens scored: NLL " << fmt(s.value().nll) << " nats/token, perplexity "
                   << fmt(s.value().perplexity, 3) << "\n";
         return kExitOk;
     }
-    auto top = topLogits(c.path, ids, c.top);
+    auto top = model.topLogits(ids, c.top);
     if (!top.ok())
         return reportFailure(top.error());
     std::cout << "[";

@@ -226,7 +226,7 @@ private Q_SLOTS:
         for (const char *needle : {"---\nlibrary_name: transformers\npipeline_tag: text-generation\n",
                                    "- distillation", "model-index:", "type: nll", "forward-kl",
                                    "τ²·KL(p_T^τ ‖ p_S^τ)", "| steps | 8 of 8 |", "distillery-graph.json",
-                                   "AutoModelForCausalLM", "![loss](curves-loss.svg)"})
+                                   "AutoModelForCausalLM", "![Training loss (the objective)](curves-loss.svg)"})
             QVERIFY2(text.contains(QString::fromUtf8(needle)), needle);
         // The card's metrics are the run's.
         const auto latest = StoreReader::open(m_store).value()->latest(m_oracleRun).value();

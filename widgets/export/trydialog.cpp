@@ -30,7 +30,6 @@ QString qs(const std::string &s)
 
 TryDialog::TryDialog(const QString &modelPath, const QString &title, QWidget *parent)
     : QDialog(parent)
-    , m_path(modelPath)
 {
     setWindowTitle(title);
     m_facts = new QLabel(this);
@@ -78,15 +77,15 @@ TryDialog::TryDialog(const QString &modelPath, const QString &title, QWidget *pa
     connect(m_generate, &QPushButton::clicked, this, &TryDialog::generate);
     connect(m_prompt, &QLineEdit::returnPressed, this, &TryDialog::generate);
 
-    auto facts = core::inspectModel(modelPath.toStdString());
-    if (!facts.ok()) {
-        m_facts->setText(qs(facts.error().message));
+    auto opened = core::LoadedModel::open(modelPath.toStdString());
+    if (!opened.ok()) {
+        m_facts->setText(qs(opened.error().message));
         m_facts->setStyleSheet(QStringLiteral("color: #c62828;"));
         m_generate->setEnabled(false);
         return;
     }
-    m_loaded = true;
-    const core::ModelFacts &f = facts.value();
+    m_model = std::move(opened.value());
+    const core::ModelFacts &f = m_model->facts();
     m_facts->setText(tr("%1: %2\nvocabulary %3, %4 parameters, %5; tokens are %6")
                          .arg(qs(f.kind), qs(f.description))
                          .arg(f.vocab)
@@ -117,9 +116,9 @@ QString TryDialog::outputText() const
 
 void TryDialog::generate()
 {
-    if (m_thread || !m_loaded)
+    if (m_thread || !m_model)
         return;
-    const std::string path = m_path.toStdString(), prompt = m_prompt->text().toStdString();
+    const std::string prompt = m_prompt->text().toStdString();
     core::GenerateOptions options;
     options.tokens = m_tokens->value();
     options.temperature = m_temperature->value();
@@ -127,9 +126,10 @@ void TryDialog::generate()
     m_generate->setEnabled(false);
     m_score->setText(tr("generating…"));
     QPointer<TryDialog> self(this);
-    m_thread = QThread::create([self, path, prompt, options] {
-        auto text = core::generateText(path, prompt, options);
-        auto score = core::scoreText(path, prompt);
+    core::LoadedModel *model = m_model.get(); // outlives the thread: the destructor waits for it
+    m_thread = QThread::create([self, model, prompt, options] {
+        auto text = model->generate(prompt, options);
+        auto score = model->scoreText(prompt);
         const std::size_t n = score.ok() ? score.value().tokens.size() : 0;
         const QString scoreText = score.ok() ? tr("the prompt under the model: %1 %2 scored, NLL %3 nats/token, "
                                                   "perplexity %4")

@@ -6,6 +6,8 @@
 
 #include <QDialog>
 
+#include <memory>
+
 class QDoubleSpinBox;
 class QLabel;
 class QLineEdit;
@@ -13,6 +15,10 @@ class QPlainTextEdit;
 class QPushButton;
 class QSpinBox;
 class QThread;
+
+namespace distillery::core {
+class LoadedModel;
+}
 
 namespace distillery::widgets {
 
@@ -43,8 +49,7 @@ Q_SIGNALS:
 private:
     void onDone(bool ok, const QString &text, const QString &score);
 
-    QString m_path;
-    bool m_loaded = false;
+    std::unique_ptr<core::LoadedModel> m_model; // loaded once; used by one generation at a time
     QLabel *m_facts = nullptr;
     QLineEdit *m_prompt = nullptr;
     QSpinBox *m_tokens = nullptr;

@@ -24,6 +24,8 @@
 #include <QVBoxLayout>
 
 #include <algorithm>
+#include <functional>
+#include <tuple>
 
 namespace distillery::widgets {
 
@@ -418,23 +420,22 @@ bool RunBrowser::eventFilter(QObject *watched, QEvent *event)
     if (watched != m_view || !key)
         return QWidget::eventFilter(watched, event);
     const QKeySequence pressed(static_cast<QKeyEvent *>(event)->keyCombination());
-    const std::pair<QKeySequence, QPushButton *> keys[] = {
-        {kRenameKey, m_rename}, {kDeleteKey, m_delete}, {kOpenGraphKey, m_openGraph},
-        {kResumeKey, m_resume}, {kExportKey, m_export}};
-    if (QKeySequence(static_cast<QKeyEvent *>(event)->keyCombination()) == kTryKey && m_export->isEnabled()) {
-        if (event->type() == QEvent::ShortcutOverride)
-            event->accept();
-        else
-            tryCurrent();
-        return true;
-    }
-    for (const auto &[sequence, button] : keys) {
-        if (pressed != sequence || !button->isEnabled())
+    // Each key, whether it applies to the selection now, and what it does. Try the student has
+    // no button of its own: it applies where Export does.
+    const std::tuple<QKeySequence, bool, std::function<void()>> keys[] = {
+        {kRenameKey, m_rename->isEnabled(), [this] { renameCurrent(); }},
+        {kDeleteKey, m_delete->isEnabled(), [this] { deleteSelected(); }},
+        {kOpenGraphKey, m_openGraph->isEnabled(), [this] { openCurrentGraph(); }},
+        {kResumeKey, m_resume->isEnabled(), [this] { resumeCurrent(); }},
+        {kExportKey, m_export->isEnabled(), [this] { exportCurrent(); }},
+        {kTryKey, m_export->isEnabled(), [this] { tryCurrent(); }}};
+    for (const auto &[sequence, enabled, action] : keys) {
+        if (pressed != sequence || !enabled)
             continue;
         if (event->type() == QEvent::ShortcutOverride)
             event->accept();
         else
-            button->click();
+            action();
         return true;
     }
     return QWidget::eventFilter(watched, event);

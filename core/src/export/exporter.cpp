@@ -252,31 +252,29 @@ Result<ExportResult> exportStudent(const ExportRequest &request, const ExportPro
     if (!checkpoint.ok())
         return checkpoint.error();
     facts.step = checkpoint.value().step;
-    // The card's metrics are those of the exported weights: the last evaluation at or before
-    // their step (an earlier checkpoint of a run does not get the run's final numbers).
-    if (facts.step < facts.run.lastStep)
-        for (auto it = facts.latest.begin(); it != facts.latest.end();) {
-            auto rows = reader.value()->scalars(request.run, it->first);
-            const ScalarPoint *at = nullptr;
-            if (rows.ok())
-                for (const auto &p : rows.value())
-                    if (p.step <= facts.step)
-                        at = &p;
-            if (at) {
-                it->second = *at;
-                ++it;
-            } else {
-                it = facts.latest.erase(it);
-            }
-        }
-
-    for (const char *key : {"train/loss", "eval/student_nll", "eval/teacher_nll", "eval/oracle_nll",
-                            "eval/kl_teacher_student", "eval/kl_oracle_student"})
-        if (auto rows = reader.value()->scalars(request.run, key); rows.ok()) {
-            auto &kept = facts.series[key];
+    // The card shows the exported weights: its curves stop at their step, and its metrics are
+    // the last values at or before it (an earlier checkpoint does not get the final numbers).
+    auto rowsUpTo = [&](const std::string &key) {
+        std::vector<ScalarPoint> kept;
+        if (auto rows = reader.value()->scalars(request.run, key); rows.ok())
             for (const auto &p : rows.value())
                 if (p.step <= facts.step)
                     kept.push_back(p);
+        return kept;
+    };
+    for (const char *key : {"train/loss", "eval/student_nll", "eval/teacher_nll", "eval/oracle_nll",
+                            "eval/kl_teacher_student", "eval/kl_oracle_student"})
+        facts.series[key] = rowsUpTo(key);
+    if (facts.step < facts.run.lastStep)
+        for (auto it = facts.latest.begin(); it != facts.latest.end();) {
+            const auto plotted = facts.series.find(it->first);
+            const auto rows = plotted != facts.series.end() ? plotted->second : rowsUpTo(it->first);
+            if (rows.empty()) {
+                it = facts.latest.erase(it);
+            } else {
+                it->second = rows.back();
+                ++it;
+            }
         }
 
     report(0.1, "loading the student (step " + std::to_string(facts.step) + ")");

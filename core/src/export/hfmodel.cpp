@@ -20,11 +20,6 @@ namespace distillery::core::exports {
 
 namespace {
 
-torch::ScalarType scalarType(const std::string &dtype)
-{
-    return dtype == "f16" ? torch::kHalf : dtype == "bf16" ? torch::kBFloat16 : torch::kFloat;
-}
-
 const char *safetensorsDtype(const std::string &dtype)
 {
     return dtype == "f16" ? "F16" : dtype == "bf16" ? "BF16" : "F32";
@@ -63,6 +58,11 @@ std::string torchDtypeName(const std::string &dtype)
     return dtype == "f16" ? "float16" : dtype == "bf16" ? "bfloat16" : "float32";
 }
 
+torch::ScalarType torchScalarType(const std::string &dtype)
+{
+    return dtype == "f16" ? torch::kHalf : dtype == "bf16" ? torch::kBFloat16 : torch::kFloat;
+}
+
 Status writeHfModel(const std::string &dir, const models::CausalLm &model, const ExportFacts &facts)
 {
     auto module = models::builtinModule(model);
@@ -83,7 +83,7 @@ Status writeHfModel(const std::string &dir, const models::CausalLm &model, const
             torch::Tensor t = item.value().detach().to(torch::kCPU);
             if (transpose)
                 t = t.t();
-            t = t.to(scalarType(facts.dtype)).contiguous();
+            t = t.to(torchScalarType(facts.dtype)).contiguous();
             keep.push_back(t);
             tensors.push_back({name, safetensorsDtype(facts.dtype),
                                std::vector<std::int64_t>(t.sizes().begin(), t.sizes().end()),

@@ -238,8 +238,8 @@ void curves(std::ostringstream &out, const ExportFacts &f)
     if (f.plots.empty())
         return;
     out << "## Curves\n\n";
-    for (const auto &p : f.plots)
-        out << "![" << p.substr(7, p.size() - 11) << "](" << p << ")\n\n";
+    for (const auto &[file, caption] : f.plots)
+        out << "![" << caption << "](" << file << ")\n\n";
 }
 
 } // namespace
@@ -270,7 +270,7 @@ Status writeCardPlots(const std::string &dir, ExportFacts &f)
             continue;
         if (auto st = writeFileAtomically(dir + "/" + file, svg); !st.ok())
             return st;
-        f.plots.push_back(file);
+        f.plots.emplace_back(file, title);
     }
     return okStatus();
 }

@@ -176,7 +176,7 @@ auto guarded(const std::string &path, F &&f) -> decltype(f())
     }
 }
 
-Result<TextScore> score(Loaded &l, const std::vector<std::int64_t> &ids)
+Result<TextScore> scoreLoaded(Loaded &l, const std::vector<std::int64_t> &ids)
 {
     if (ids.size() < 2)
         return Error{errc::kInvalidInput, "scoring needs at least 2 tokens, got " + std::to_string(ids.size())};
@@ -205,39 +205,49 @@ Result<TextScore> score(Loaded &l, const std::vector<std::int64_t> &ids)
 
 } // namespace
 
-Result<ModelFacts> inspectModel(const std::string &path, const std::string &tokenizer)
+struct LoadedModel::Impl
+{
+    Loaded loaded;
+};
+
+LoadedModel::LoadedModel(std::unique_ptr<Impl> impl)
+    : m_impl(std::move(impl))
+{}
+
+LoadedModel::~LoadedModel() = default;
+
+Result<std::unique_ptr<LoadedModel>> LoadedModel::open(const std::string &path, const std::string &tokenizer)
 {
     auto l = load(path, tokenizer);
     if (!l.ok())
         return l.error();
-    return l.value().facts;
+    auto impl = std::make_unique<Impl>();
+    impl->loaded = std::move(l.value());
+    return std::unique_ptr<LoadedModel>(new LoadedModel(std::move(impl)));
 }
 
-Result<std::vector<std::int64_t>> tokenizeText(const std::string &path, const std::string &text,
-                                               const std::string &tokenizer)
+const ModelFacts &LoadedModel::facts() const
 {
-    auto l = load(path, tokenizer);
-    if (!l.ok())
-        return l.error();
-    return encode(l.value().facts, text);
+    return m_impl->loaded.facts;
 }
 
-Result<std::string> generateText(const std::string &path, const std::string &prompt,
-                                 const GenerateOptions &options, const std::string &tokenizer)
+Result<std::vector<std::int64_t>> LoadedModel::tokenize(const std::string &text) const
 {
-    auto l = load(path, tokenizer);
-    if (!l.ok())
-        return l.error();
-    auto ids = encode(l.value().facts, prompt);
+    return encode(facts(), text);
+}
+
+Result<std::string> LoadedModel::generate(const std::string &prompt, const GenerateOptions &options)
+{
+    auto ids = tokenize(prompt);
     if (!ids.ok())
         return ids.error();
     if (ids.value().empty())
         return Error{errc::kInvalidInput, "the prompt is empty"};
     if (options.tokens < 0 || !(options.temperature >= 0))
         return Error{errc::kBadOption, "--tokens must be at least 0 and --temperature at least 0"};
-    auto &model = *l.value().model;
-    const std::int64_t maxLength = l.value().facts.maxLength;
-    return guarded(path, [&]() -> Result<std::string> {
+    auto &model = *m_impl->loaded.model;
+    const std::int64_t maxLength = facts().maxLength;
+    return guarded(facts().path, [&]() -> Result<std::string> {
         std::vector<std::int64_t> seq = ids.value();
         auto gen = at::detail::createCPUGenerator(options.seed);
         for (std::int64_t i = 0; i < options.tokens; ++i) {
@@ -254,36 +264,27 @@ Result<std::string> generateText(const std::string &path, const std::string &pro
             }
             seq.push_back(next);
         }
-        return decode(l.value().facts, seq);
+        return decode(facts(), seq);
     });
 }
 
-Result<TextScore> scoreText(const std::string &path, const std::string &text, const std::string &tokenizer)
+Result<TextScore> LoadedModel::score(const std::vector<std::int64_t> &tokens)
 {
-    auto l = load(path, tokenizer);
-    if (!l.ok())
-        return l.error();
-    auto ids = encode(l.value().facts, text);
+    return scoreLoaded(m_impl->loaded, tokens);
+}
+
+Result<TextScore> LoadedModel::scoreText(const std::string &text)
+{
+    auto ids = tokenize(text);
     if (!ids.ok())
         return ids.error();
-    return score(l.value(), ids.value());
+    return score(ids.value());
 }
 
-Result<TextScore> scoreTokens(const std::string &path, const std::vector<std::int64_t> &tokens)
+Result<std::vector<double>> LoadedModel::timeForward(std::int64_t batch, std::int64_t length, int repeats,
+                                                     int threads)
 {
-    auto l = load(path, {});
-    if (!l.ok())
-        return l.error();
-    return score(l.value(), tokens);
-}
-
-Result<std::vector<double>> timeForward(const std::string &path, std::int64_t batch, std::int64_t length,
-                                        int repeats, int threads)
-{
-    auto l = load(path, {});
-    if (!l.ok())
-        return l.error();
-    const ModelFacts &f = l.value().facts;
+    const ModelFacts &f = facts();
     if (batch < 1 || length < 1 || repeats < 1)
         return Error{errc::kBadOption, "--batch, --length and --repeat must be at least 1"};
     if (f.maxLength > 0 && length > f.maxLength)
@@ -291,13 +292,13 @@ Result<std::vector<double>> timeForward(const std::string &path, std::int64_t ba
                                            + std::to_string(f.maxLength)};
     if (threads > 0)
         at::set_num_threads(threads);
-    return guarded(path, [&]() -> Result<std::vector<double>> {
+    return guarded(f.path, [&]() -> Result<std::vector<double>> {
         torch::NoGradGuard noGrad;
         auto tokens = torch::randint(0, f.vocab, {batch, length}, torch::kLong);
         std::vector<double> ms;
         for (int i = 0; i < repeats + 2; ++i) {
             const auto t0 = std::chrono::steady_clock::now();
-            auto logits = l.value().model->forward(tokens).logits;
+            auto logits = m_impl->loaded.model->forward(tokens).logits;
             (void)logits.sum().item<double>();
             const double elapsed =
                 std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -308,13 +309,9 @@ Result<std::vector<double>> timeForward(const std::string &path, std::int64_t ba
     });
 }
 
-Result<std::vector<PositionLogits>> topLogits(const std::string &path, const std::vector<std::int64_t> &tokens,
-                                              std::int64_t k)
+Result<std::vector<PositionLogits>> LoadedModel::topLogits(const std::vector<std::int64_t> &tokens, std::int64_t k)
 {
-    auto l = load(path, {});
-    if (!l.ok())
-        return l.error();
-    const ModelFacts &f = l.value().facts;
+    const ModelFacts &f = facts();
     if (tokens.empty())
         return Error{errc::kInvalidInput, "no tokens given"};
     if (f.maxLength > 0 && std::int64_t(tokens.size()) > f.maxLength)
@@ -326,8 +323,8 @@ Result<std::vector<PositionLogits>> topLogits(const std::string &path, const std
                                                   + std::to_string(f.vocab)};
     if (k < 1)
         return Error{errc::kBadOption, "--top must be at least 1"};
-    return guarded(path, [&]() -> Result<std::vector<PositionLogits>> {
-        auto lp = logProbs(*l.value().model, tokens);
+    return guarded(f.path, [&]() -> Result<std::vector<PositionLogits>> {
+        auto lp = logProbs(*m_impl->loaded.model, tokens);
         const auto top = lp.topk(std::min<std::int64_t>(k, lp.size(1)), -1);
         std::vector<PositionLogits> out;
         for (std::int64_t i = 0; i < lp.size(0); ++i) {

@@ -86,8 +86,7 @@ Status writeTorchScript(const std::string &path, const models::CausalLm &model, 
     std::ostringstream bytes;
     try {
         torch::NoGradGuard noGrad;
-        const auto dtype = facts.dtype == "f16" ? torch::kHalf
-                           : facts.dtype == "bf16" ? torch::kBFloat16 : torch::kFloat;
+        const auto dtype = torchScalarType(facts.dtype);
         torch::jit::Module scripted("DistilleryStudent");
         for (const auto &item : module->named_parameters())
             scripted.register_parameter(attribute(item.key()),

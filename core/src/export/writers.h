@@ -24,7 +24,7 @@ struct ExportFacts
     std::string tokens;     // "bytes" (a byte-level corpus) or "words" (oracle symbols t0, t1, ...)
     // The curves the card plots, up to the exported step (train/loss, eval/...).
     std::map<std::string, std::vector<ScalarPoint>> series;
-    std::vector<std::string> plots; // the plot files written beside the card
+    std::vector<std::pair<std::string, std::string>> plots; // file and caption, written beside the card
 };
 
 // curves-loss.svg, curves-evaluation.svg, curves-kl.svg from facts.series, each only when it
@@ -33,6 +33,8 @@ Status writeCardPlots(const std::string &dir, ExportFacts &facts);
 
 // f32 -> float32, f16 -> float16, bf16 -> bfloat16 (the names in config.json).
 std::string torchDtypeName(const std::string &dtype);
+// f32, f16, bf16 as LibTorch's scalar types.
+torch::ScalarType torchScalarType(const std::string &dtype);
 
 // config.json, generation_config.json and model.safetensors in GPT2LMHeadModel layout
 // (hfmodel.cpp). `model` must be the built-in Transformer.

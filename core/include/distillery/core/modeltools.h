@@ -10,6 +10,7 @@
 #include "distillery/core/result.h"
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -56,23 +57,34 @@ struct GenerateOptions
     std::uint64_t seed = 0;
 };
 
-Result<ModelFacts> inspectModel(const std::string &path, const std::string &tokenizer = {});
-// Token ids of `text` in the model's tokenizer; an unknown word is an error naming it.
-Result<std::vector<std::int64_t>> tokenizeText(const std::string &path, const std::string &text,
-                                               const std::string &tokenizer = {});
-// The prompt and its continuation, decoded (a byte-level model's bytes as they are).
-Result<std::string> generateText(const std::string &path, const std::string &prompt,
-                                 const GenerateOptions &options, const std::string &tokenizer = {});
-// Teacher-forced: every token's log-probability given those before it, in windows of the
-// model's longest input.
-Result<TextScore> scoreText(const std::string &path, const std::string &text,
-                            const std::string &tokenizer = {});
-Result<TextScore> scoreTokens(const std::string &path, const std::vector<std::int64_t> &tokens);
-// Milliseconds of each of `repeats` forward passes over random tokens [batch, length], after
-// two untimed ones, on `threads` intra-op threads (0 = as configured).
-Result<std::vector<double>> timeForward(const std::string &path, std::int64_t batch, std::int64_t length,
-                                        int repeats, int threads = 0);
-Result<std::vector<PositionLogits>> topLogits(const std::string &path, const std::vector<std::int64_t> &tokens,
-                                              std::int64_t k);
+// One model loaded once; every use below reads it. Not for two threads at a time.
+class LoadedModel
+{
+public:
+    static Result<std::unique_ptr<LoadedModel>> open(const std::string &path, const std::string &tokenizer = {});
+    ~LoadedModel();
+    LoadedModel(const LoadedModel &) = delete;
+    LoadedModel &operator=(const LoadedModel &) = delete;
+
+    const ModelFacts &facts() const;
+    // Token ids of `text` in the model's tokenizer; an unknown word is an error naming it.
+    Result<std::vector<std::int64_t>> tokenize(const std::string &text) const;
+    // The prompt and its continuation, decoded (a byte-level model's bytes as they are).
+    Result<std::string> generate(const std::string &prompt, const GenerateOptions &options);
+    // Teacher-forced: every token's log-probability given those before it, in windows of the
+    // model's longest input.
+    Result<TextScore> score(const std::vector<std::int64_t> &tokens);
+    Result<TextScore> scoreText(const std::string &text);
+    // The K most probable next tokens at every position.
+    Result<std::vector<PositionLogits>> topLogits(const std::vector<std::int64_t> &tokens, std::int64_t k);
+    // Milliseconds of each of `repeats` forward passes over random tokens [batch, length], after
+    // two untimed ones, on `threads` intra-op threads (0 = as configured).
+    Result<std::vector<double>> timeForward(std::int64_t batch, std::int64_t length, int repeats, int threads = 0);
+
+private:
+    struct Impl; // LibTorch stays in modeltools.cpp
+    explicit LoadedModel(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> m_impl;
+};
 
 } // namespace distillery::core
