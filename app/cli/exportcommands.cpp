@@ -97,7 +97,8 @@ int cmdModel(const std::string &action, const ModelCommand &c)
                   << "  max length    " << (m.maxLength > 0 ? std::to_string(m.maxLength) : "-") << "\n"
                   << "  parameters    " << m.parameters << "\n"
                   << "  dtype         " << m.dtype << "\n"
-                  << "  tokenizer     " << m.tokenizer << " (" << m.tokenizerSource << ")\n"
+                  << "  tokenizer     " << (m.tokenizer.empty() ? "none, token ids only" : m.tokenizer)
+                  << " (" << m.tokenizerSource << ")\n"
                   << "  file          " << formatBytes(std::uint64_t(m.fileBytes)) << "\n";
         return kExitOk;
     }

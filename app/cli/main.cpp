@@ -148,7 +148,8 @@ int main(int argc, char **argv)
     model->require_subcommand(1);
     auto modelPath = [&](CLI::App *cmd) {
         cmd->add_option("PATH", modelCommand.path, "A built-in checkpoint (student.pt), a TorchScript "
-                                                   "file or an export folder with model.pt")
+                                                   "file, an export folder with model.pt, or a Hugging "
+                                                   "Face GPT-2 folder (config.json, safetensors)")
             ->required();
         cmd->add_option("--tokenizer", modelCommand.tokenizer,
                         "bytes or words (default: the tokenizer.json beside the model)")

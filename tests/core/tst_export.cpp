@@ -276,6 +276,43 @@ private Q_SLOTS:
         QVERIFY(r.value().finalMetrics.count("eval/teacher_nll"));
     }
 
+    // The Hugging Face export read back by Distillery's own GPT-2 loader: the same logits, and
+    // as the teacher of a run on the same data its validation NLL is the student's.
+    void hfExportTeachesAnotherRun()
+    {
+        const QString out = path("hf-as-teacher");
+        QVERIFY(exportStudent(request(m_oracleRun, out, "hf")).ok());
+        auto loaded = models::loadHfModel(out.toStdString());
+        QVERIFY2(loaded.ok(), loaded.ok() ? "" : loaded.error().message.c_str());
+        QCOMPARE(loaded.value()->info().tiedHead, false);
+        auto student = models::loadCheckpoint(modelPath(m_oracleRun));
+        QVERIFY(student.ok());
+        QCOMPARE(loaded.value()->parameterCount(), student.value()->parameterCount());
+        {
+            torch::NoGradGuard noGrad; // this thread runs the experiment below
+            student.value()->setTraining(false);
+            const auto tokens = torch::randint(0, 16, {3, 16}, torch::kLong);
+            const double diff = (loaded.value()->forward(tokens).logits - student.value()->forward(tokens).logits)
+                                    .abs().max().item<double>();
+            QVERIFY2(diff < 1e-5, qPrintable(QString("max |diff| = %1").arg(diff)));
+        }
+
+        Graph g = tiny("classic-kd", 8);
+        setAll(g, "Teacher", {{"source", std::string("hf")}, {"path", out.toStdString()}});
+        QVERIFY(validateGraph(g).empty());
+        RunOptions o;
+        o.storePath = path("hf-second.sqlite").toStdString();
+        auto r = runExperiment(g, o);
+        QVERIFY2(r.ok(), r.ok() ? "" : r.error().message.c_str());
+        QCOMPARE(r.value().status, RunStatus::Finished);
+        const auto first = StoreReader::open(m_store).value()->latest(m_oracleRun);
+        QVERIFY(first.ok() && first.value().count("eval/student_nll"));
+        const double studentNll = first.value().at("eval/student_nll").value;
+        const double teacherNll = r.value().finalMetrics.at("eval/teacher_nll");
+        QVERIFY2(std::abs(studentNll - teacherNll) < 1e-4,
+                 qPrintable(QString("student %1, as teacher %2").arg(studentNll).arg(teacherNll)));
+    }
+
     void badInput()
     {
         auto expectError = [&](const ExportRequest &r, const char *code, const char *needle) {
@@ -394,8 +431,16 @@ private Q_SLOTS:
         QCOMPARE(cli({"model", "tokenize", path("cli-ts"), "--text", "t5 t7", "--json"}).out.trimmed(), QString("[5,7]"));
         auto unknownWord = cli({"model", "score", path("cli-ts"), "--text", "t1 hello"});
         QVERIFY2(unknownWord.code == 2 && unknownWord.err.contains("'hello' is not a word"), qPrintable(describe(unknownWord)));
+        // The Hugging Face export, with the tokenizer.json it carries: the same NLL again.
         auto hfFolder = cli({"model", "inspect", path("export-1-hf-f32")});
-        QVERIFY2(hfFolder.code == 2 && hfFolder.err.contains("Hugging Face folder"), qPrintable(describe(hfFolder)));
+        QVERIFY2(hfFolder.code == 0 && hfFolder.out.contains("Hugging Face folder") && hfFolder.out.contains("words ("),
+                 qPrintable(describe(hfFolder)));
+        auto scoreHf = cli({"model", "score", path("export-1-hf-f32"), "--text", text});
+        QVERIFY2(scoreHf.code == 0, qPrintable(describe(scoreHf)));
+        QCOMPARE(scoreHf.out, scoreStudent.out);
+        QVERIFY(exportStudent(request(m_oracleRun, path("cli-onnx"), "onnx")).ok());
+        auto onnxFolder = cli({"model", "inspect", path("cli-onnx")});
+        QVERIFY2(onnxFolder.code == 2 && onnxFolder.err.contains("an ONNX folder"), qPrintable(describe(onnxFolder)));
         auto notAModel = cli({"model", "inspect", path("corpus.txt")});
         QVERIFY2(notAModel.code == 2 && notAModel.err.contains("neither a built-in checkpoint"), qPrintable(describe(notAModel)));
         auto outOfVocab = cli({"model", "logits", studentPt, "--tokens", "1,99"});

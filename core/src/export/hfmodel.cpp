@@ -4,7 +4,7 @@
 // mapping is a renaming, plus a transpose of every Linear weight: GPT-2's Conv1D keeps its
 // weight as [in, out] where LibTorch's Linear keeps [out, in].
 
-#include "export/safetensors.h"
+#include "hf/safetensors.h"
 #include "export/writers.h"
 
 #include "distillery/core/errors.h"
@@ -17,6 +17,9 @@
 #include <regex>
 
 namespace distillery::core::exports {
+
+using hf::SafetensorsTensor;
+using hf::writeSafetensors;
 
 namespace {
 

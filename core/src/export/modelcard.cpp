@@ -5,6 +5,7 @@
 
 #include "export/svgplot.h"
 #include "export/writers.h"
+#include "hf/hfconfig.h"
 
 #include "distillery/core/files.h"
 
@@ -73,7 +74,19 @@ void frontMatter(std::ostringstream &out, const ExportFacts &f)
 {
     out << "---\n"
         << "library_name: " << (f.format == "hf" ? "transformers" : f.format == "onnx" ? "onnx" : "pytorch") << "\n"
-        << "pipeline_tag: text-generation\n"
+        << "pipeline_tag: text-generation\n";
+    // base_model: the teachers that name a Hugging Face model (their config's _name_or_path).
+    std::vector<std::string> bases;
+    for (const auto &t : f.plan.teachers)
+        if (t.source == "hf")
+            if (auto config = hf::readHfConfig(t.path); config.ok() && !config.value().name.empty())
+                bases.push_back(config.value().name);
+    if (!bases.empty()) {
+        out << "base_model:\n";
+        for (const auto &b : bases)
+            out << "- " << quoted(b) << "\n";
+    }
+    out
         << "tags:\n- distillation\n- knowledge-distillation\n- distillery\n";
     if (!f.run.templateName.empty())
         out << "- " << quoted(f.run.templateName) << "\n";

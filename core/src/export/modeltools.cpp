@@ -4,6 +4,7 @@
 #include "distillery/core/modeltools.h"
 
 #include "distillery/core/errors.h"
+#include "hf/hfconfig.h"
 #include "models/causallm.h"
 #include "torchio.h"
 
@@ -58,32 +59,40 @@ Result<Loaded> load(const std::string &given, const std::string &tokenizer)
 {
     std::error_code ec;
     std::string path = given;
+    Loaded l;
     if (fs::is_directory(given, ec)) {
         if (fs::exists(fs::path(given) / "model.pt", ec)) {
             path = (fs::path(given) / "model.pt").string();
+        } else if (hf::isHfFolder(given)) {
+            auto model = models::loadHfModel(given);
+            if (!model.ok())
+                return model.error();
+            l.model = std::move(model.value());
+            l.facts.kind = "Hugging Face folder";
         } else {
-            const bool hf = fs::exists(fs::path(given) / "model.safetensors", ec);
             const bool onnx = fs::exists(fs::path(given) / "model.onnx", ec);
             return Error{errc::kModelNotFound,
-                         given + ": " + (hf ? "a Hugging Face folder" : onnx ? "an ONNX folder" : "a folder without model.pt")
-                             + "; the model commands read a built-in checkpoint (a run's student.pt) "
-                               "or TorchScript (export --format torchscript)"};
+                         given + ": " + (onnx ? "an ONNX folder" : "a folder without model.pt or config.json")
+                             + "; the model commands read a built-in checkpoint (a run's student.pt), "
+                               "TorchScript (export --format torchscript) or a Hugging Face folder "
+                               "(export --format hf)"};
         }
     }
-    if (!fs::is_regular_file(path, ec))
+    if (!l.model && !fs::is_regular_file(path, ec))
         return Error{errc::kModelNotFound, path + ": no such model file"};
-    Loaded l;
-    auto builtin = models::loadCheckpoint(path);
-    if (builtin.ok()) {
-        l.model = std::move(builtin.value());
-        l.facts.kind = "built-in checkpoint";
-    } else {
-        auto script = models::loadTorchScript(path, 0, 4);
-        if (!script.ok())
-            return Error{errc::kBadCheckpoint, path + ": neither a built-in checkpoint (" + builtin.error().message
-                                                   + ") nor a TorchScript model (" + script.error().message + ")"};
-        l.model = std::move(script.value());
-        l.facts.kind = "TorchScript";
+    if (!l.model) {
+        auto builtin = models::loadCheckpoint(path);
+        if (builtin.ok()) {
+            l.model = std::move(builtin.value());
+            l.facts.kind = "built-in checkpoint";
+        } else {
+            auto script = models::loadTorchScript(path, 0, 4);
+            if (!script.ok())
+                return Error{errc::kBadCheckpoint, path + ": neither a built-in checkpoint (" + builtin.error().message
+                                                       + ") nor a TorchScript model (" + script.error().message + ")"};
+            l.model = std::move(script.value());
+            l.facts.kind = "TorchScript";
+        }
     }
     l.model->setTraining(false);
     const ModelInfo &info = l.model->info();
@@ -101,8 +110,15 @@ Result<Loaded> load(const std::string &given, const std::string &tokenizer)
         f.parameters += p.numel();
     if (!l.model->parameters().empty())
         f.dtype = dtypeName(l.model->parameters().front());
-    f.fileBytes = std::int64_t(fs::file_size(path, ec));
-    const fs::path beside = fs::path(path).parent_path() / "tokenizer.json";
+    f.fileBytes = 0;
+    if (fs::is_directory(path, ec)) {
+        for (const auto &entry : fs::directory_iterator(path, ec))
+            if (entry.path().extension() == ".safetensors")
+                f.fileBytes += std::int64_t(entry.file_size(ec));
+    } else {
+        f.fileBytes = std::int64_t(fs::file_size(path, ec));
+    }
+    const fs::path beside = (fs::is_directory(path, ec) ? fs::path(path) : fs::path(path).parent_path()) / "tokenizer.json";
     if (!tokenizer.empty()) {
         if (tokenizer != "bytes" && tokenizer != "words")
             return Error{errc::kBadOption, "--tokenizer must be bytes or words, got '" + tokenizer + "'"};
@@ -110,10 +126,19 @@ Result<Loaded> load(const std::string &given, const std::string &tokenizer)
         f.tokenizerSource = "given";
     } else if (fs::exists(beside, ec)) {
         auto kind = tokenizerKind(beside.string());
-        if (!kind.ok())
+        if (kind.ok()) {
+            f.tokenizer = kind.value();
+            f.tokenizerSource = beside.string();
+        } else if (f.kind == "Hugging Face folder") {
+            // The model still runs on token ids (--tokens); text needs a tokenizer.
+            f.tokenizerSource = kind.error().message;
+        } else {
             return kind.error();
-        f.tokenizer = kind.value();
-        f.tokenizerSource = beside.string();
+        }
+    } else if (f.kind == "Hugging Face folder") {
+        f.tokenizerSource = fs::exists(fs::path(path) / "vocab.json", ec) || fs::exists(fs::path(path) / "tokenizer.model", ec)
+                                ? path + ": vocab.json/merges.txt and tokenizer.model tokenizers are not read"
+                                : path + ": no tokenizer.json";
     } else {
         f.tokenizer = f.vocab == 256 ? "bytes" : "words";
         f.tokenizerSource = "from the vocabulary of " + std::to_string(f.vocab);
@@ -124,6 +149,9 @@ Result<Loaded> load(const std::string &given, const std::string &tokenizer)
 Result<std::vector<std::int64_t>> encode(const ModelFacts &f, const std::string &text)
 {
     std::vector<std::int64_t> ids;
+    if (f.tokenizer.empty())
+        return Error{errc::kDataFormat, "no tokenizer to turn text into tokens (" + f.tokenizerSource
+                                            + "); give token ids with --tokens"};
     if (f.tokenizer == "bytes") {
         if (f.vocab < 256)
             return Error{errc::kVocabMismatch, f.path + ": a byte-level tokenizer needs 256 tokens, the model has "

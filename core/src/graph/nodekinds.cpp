@@ -138,15 +138,18 @@ std::vector<NodeKindSpec> buildKinds()
         k.kind = "Teacher";
         k.category = "Models";
         k.description = "A frozen model whose outputs the student learns from: trained in this "
-                        "experiment first, loaded from a checkpoint, or a TorchScript file.";
+                        "experiment first, loaded from a checkpoint, a TorchScript file or a Hugging "
+                        "Face folder.";
         k.inputs = {port("tokens", PortType::Tokens, "Token ids to score", true)};
         k.outputs = {port("logits", PortType::Logits, "Next-token logits [B,T,V]"),
                      port("hidden", PortType::Hidden, "Hidden states of every layer [B,T,D]")};
         k.params = {
-            enumParam("source", "train", {"train", "checkpoint", "torchscript"},
+            enumParam("source", "train", {"train", "checkpoint", "torchscript", "hf"},
                       "train: train it on the dataset first, then freeze it; checkpoint: a "
-                      "saved built-in model; torchscript: a scripted module returning logits."),
-            stringParam("path", "", "Checkpoint (.pt) or TorchScript file.", ParamType::Path),
+                      "saved built-in model; torchscript: a scripted module returning logits; "
+                      "hf: a Hugging Face model folder (GPT-2, safetensors)."),
+            stringParam("path", "", "Checkpoint (.pt), TorchScript file or Hugging Face folder.",
+                        ParamType::Path),
         };
         for (auto &p : architectureParams(4, 128, 4, 512))
             k.params.push_back(p);

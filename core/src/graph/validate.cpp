@@ -5,6 +5,7 @@
 
 #include "common/jsonread.h"
 #include "distillery/core/losskinds.h"
+#include "hf/hfconfig.h"
 
 #include <cerrno>
 #include <filesystem>
@@ -252,8 +253,37 @@ private:
         if (source != "train" && m_graph.paramString(node.id, "path").empty())
             report(IssueCode::Invalid, node.id,
                    "source '" + source + "' needs a file in parameter 'path'", {}, "path");
+        else if (source == "hf")
+            checkHfFolder(node);
         else if (source != "train")
             checkFile(node, source == "checkpoint" ? "checkpoint" : "TorchScript file");
+    }
+
+    // A Hugging Face folder: its config.json (no weights are read) must describe a supported
+    // model whose vocabulary is the dataset's and whose positions cover seq_len.
+    void checkHfFolder(const Node &node)
+    {
+        const std::string given = m_graph.paramString(node.id, "path");
+        auto config = hf::readHfConfig(m_graph.resolvePath(given));
+        if (!config.ok()) {
+            report(IssueCode::Invalid, node.id, config.error().message, {}, "path");
+            return;
+        }
+        const ModelInfo &info = config.value().info;
+        const std::int64_t vocab = datasetVocab();
+        if (vocab > 0 && info.vocab != vocab)
+            report(IssueCode::VocabularyMismatch, node.id,
+                   "the model in '" + excerpt(given) + "' has a vocabulary of " + std::to_string(info.vocab) +
+                       ", the dataset's is " + std::to_string(vocab),
+                   {}, "path");
+        for (const Node *settings : ofKind("Settings")) {
+            const std::int64_t seqLen = m_graph.paramInt(settings->id, "seq_len");
+            if (info.maxLength > 0 && seqLen > info.maxLength)
+                report(IssueCode::Invalid, node.id,
+                       "the model in '" + excerpt(given) + "' reads at most " + std::to_string(info.maxLength) +
+                           " positions, the run's seq_len is " + std::to_string(seqLen),
+                       {}, "path");
+        }
     }
 
     // A file the run would open: reported here, while editing, rather than when a run starts.
@@ -408,15 +438,24 @@ private:
     }
 
     // A model's hidden states are 0 (embeddings) .. layers (the last block); -1 is the last.
-    // Known for the Student and for Teachers built from their parameters (source = train).
+    // Known for the Student, for Teachers built from their parameters (source = train) and for
+    // Hugging Face folders (config.json).
     void checkLayer(const Node &loss, const std::string &param, const Node *model)
     {
         if (!model || (model->kind != "Student" && model->kind != "Teacher"))
             return;
-        if (model->kind == "Teacher" && m_graph.paramString(model->id, "source") != "train")
+        std::int64_t layers = m_graph.paramInt(model->id, "layers");
+        const std::string source =
+            model->kind == "Teacher" ? m_graph.paramString(model->id, "source") : std::string("train");
+        if (source == "hf") {
+            auto config = hf::readHfConfig(m_graph.resolvePath(m_graph.paramString(model->id, "path")));
+            if (!config.ok())
+                return; // the Teacher's own issue says why
+            layers = config.value().info.layers;
+        } else if (source != "train") {
             return;
+        }
         const std::int64_t layer = m_graph.paramInt(loss.id, param);
-        const std::int64_t layers = m_graph.paramInt(model->id, "layers");
         if (layer > layers)
             report(IssueCode::Invalid, loss.id,
                    param + " = " + std::to_string(layer) + ", but " +

@@ -82,6 +82,12 @@ Result<std::unique_ptr<CausalLm>> loadCheckpoint(const std::string &path);
 Result<std::unique_ptr<CausalLm>> loadTorchScript(const std::string &path, std::int64_t expectedVocab,
                                                   std::int64_t probeLength);
 
+// A Hugging Face model folder (hf/hfconfig.h): model_type gpt2, weights in safetensors (F32,
+// F16 or BF16, one file or shards), held as float32. Frozen use only (a teacher, the model
+// commands). Every problem comes back as an Error naming the file and, where there is one, the
+// tensor or config field.
+Result<std::unique_ptr<CausalLm>> loadHfModel(const std::string &dir);
+
 // "[2,8,16]"
 std::string shapeString(const torch::Tensor &t);
 

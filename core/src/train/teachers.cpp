@@ -32,8 +32,8 @@ Result<std::vector<Teacher>> loadTeachers(const Plan &plan, const data::Dataset 
                 return badTeacher(tp, "bad-teacher",
                                   "a hidden-state loss needs hidden states, but forward returns "
                                   "only logits (return a tuple (logits, hidden...))");
-        } else if (tp.source == "checkpoint") {
-            auto m = models::loadCheckpoint(tp.path);
+        } else if (tp.source == "checkpoint" || tp.source == "hf") {
+            auto m = tp.source == "hf" ? models::loadHfModel(tp.path) : models::loadCheckpoint(tp.path);
             if (!m.ok())
                 return teacherError(tp, m.error());
             t.model = std::move(m.value());

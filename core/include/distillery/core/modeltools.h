@@ -19,13 +19,13 @@ namespace distillery::core {
 struct ModelFacts
 {
     std::string path;         // the model file
-    std::string kind;         // "built-in checkpoint" | "TorchScript"
-    std::string architecture; // "gpt" | "torchscript"
+    std::string kind;         // "built-in checkpoint" | "TorchScript" | "Hugging Face folder"
+    std::string architecture; // "gpt" | "torchscript" | "gpt2"
     std::string description;
     std::int64_t vocab = 0, layers = -1, hidden = -1, heads = -1, ffn = -1, maxLength = 0;
     std::int64_t parameters = 0;
     std::string dtype;     // of the weights: float32, float16, bfloat16
-    std::string tokenizer; // "bytes" | "words", and where it came from
+    std::string tokenizer; // "bytes" | "words" | "" (none: token ids only), and where it came from
     std::string tokenizerSource;
     std::int64_t fileBytes = 0;
 };

@@ -1,0 +1,167 @@
+"""Writes small Hugging Face GPT-2 folders for the loader tests, with reference logits.
+
+Usage: make_hf_models.py OUTDIR
+
+Each folder holds config.json and safetensors weights under the names and in the layout
+Hugging Face's GPT2LMHeadModel uses (Conv1D weights [in, out], fused c_attn), plus
+tokens.json (the token ids) and reference.json (the logits of an independent PyTorch forward
+written to GPT-2's semantics, computed in float64 from the weights as stored):
+
+  tied/      GPT2Model names (no "transformer." prefix), head tied to wte, gelu_new, F32,
+             n_inner null, with the attn.bias buffers older files carry
+  untied/    "transformer." prefix and lm_head.weight, exact gelu, n_inner 40, F16
+  sharded/   BF16 in two shards with model.safetensors.index.json, layer_norm_epsilon 1e-6,
+             _name_or_path "example-org/tiny-gpt2", quick_gelu
+"""
+import json
+import math
+import os
+import sys
+
+import torch
+
+V, P, D, L, H = 50, 16, 24, 2, 3
+DTYPES = {torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16"}
+
+
+def write_safetensors(path, tensors, metadata=None):
+    header = {}
+    if metadata:
+        header["__metadata__"] = metadata
+    blobs = []
+    offset = 0
+    for name, t in tensors.items():
+        t = t.contiguous()
+        raw = t.view(torch.uint8).numpy().tobytes() if t.dtype != torch.uint8 else t.numpy().tobytes()
+        header[name] = {"dtype": DTYPES[t.dtype], "shape": list(t.shape),
+                        "data_offsets": [offset, offset + len(raw)]}
+        offset += len(raw)
+        blobs.append(raw)
+    text = json.dumps(header).encode()
+    text += b" " * ((8 - len(text) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(len(text).to_bytes(8, "little"))
+        f.write(text)
+        for b in blobs:
+            f.write(b)
+
+
+def weights(ffn, tied, gen):
+    def rnd(*shape, std=0.3):
+        return torch.randn(*shape, generator=gen, dtype=torch.float64) * std
+
+    w = {"wte.weight": rnd(V, D), "wpe.weight": rnd(P, D, std=0.1)}
+    for i in range(L):
+        h = f"h.{i}."
+        w[h + "ln_1.weight"] = 1 + rnd(D, std=0.1)
+        w[h + "ln_1.bias"] = rnd(D, std=0.1)
+        w[h + "attn.c_attn.weight"] = rnd(D, 3 * D)
+        w[h + "attn.c_attn.bias"] = rnd(3 * D, std=0.1)
+        w[h + "attn.c_proj.weight"] = rnd(D, D)
+        w[h + "attn.c_proj.bias"] = rnd(D, std=0.1)
+        w[h + "ln_2.weight"] = 1 + rnd(D, std=0.1)
+        w[h + "ln_2.bias"] = rnd(D, std=0.1)
+        w[h + "mlp.c_fc.weight"] = rnd(D, ffn)
+        w[h + "mlp.c_fc.bias"] = rnd(ffn, std=0.1)
+        w[h + "mlp.c_proj.weight"] = rnd(ffn, D)
+        w[h + "mlp.c_proj.bias"] = rnd(D, std=0.1)
+    w["ln_f.weight"] = 1 + rnd(D, std=0.1)
+    w["ln_f.bias"] = rnd(D, std=0.1)
+    if not tied:
+        w["lm_head.weight"] = rnd(V, D)
+    return w
+
+
+def activation(name, x):
+    if name == "gelu":
+        return 0.5 * x * (1 + torch.erf(x / math.sqrt(2)))
+    if name in ("gelu_new", "gelu_pytorch_tanh", "gelu_fast"):
+        return 0.5 * x * (1 + torch.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)))
+    if name == "quick_gelu":
+        return x * torch.sigmoid(1.702 * x)
+    raise ValueError(name)
+
+
+def layer_norm(x, w, b, eps):
+    mean = x.mean(-1, keepdim=True)
+    var = ((x - mean) ** 2).mean(-1, keepdim=True)
+    return (x - mean) / torch.sqrt(var + eps) * w + b
+
+
+def conv1d(x, w, b):
+    # transformers' Conv1D: x @ weight + bias with weight [in, out].
+    return torch.addmm(b, x.reshape(-1, x.shape[-1]), w).reshape(*x.shape[:-1], w.shape[1])
+
+
+def forward(w, tokens, act, eps, tied):
+    B, T = tokens.shape
+    hd = D // H
+    x = w["wte.weight"][tokens] + w["wpe.weight"][torch.arange(T)][None]
+    causal = torch.tril(torch.ones(T, T, dtype=torch.bool))
+    for i in range(L):
+        h = f"h.{i}."
+        a = layer_norm(x, w[h + "ln_1.weight"], w[h + "ln_1.bias"], eps)
+        q, k, v = conv1d(a, w[h + "attn.c_attn.weight"], w[h + "attn.c_attn.bias"]).split(D, dim=2)
+        q, k, v = (t.view(B, T, H, hd).transpose(1, 2) for t in (q, k, v))
+        scores = q @ k.transpose(-1, -2) / math.sqrt(hd)
+        scores = scores.masked_fill(~causal, torch.finfo(scores.dtype).min)
+        ctx = (scores.softmax(-1) @ v).transpose(1, 2).reshape(B, T, D)
+        x = x + conv1d(ctx, w[h + "attn.c_proj.weight"], w[h + "attn.c_proj.bias"])
+        m = layer_norm(x, w[h + "ln_2.weight"], w[h + "ln_2.bias"], eps)
+        m = activation(act, conv1d(m, w[h + "mlp.c_fc.weight"], w[h + "mlp.c_fc.bias"]))
+        x = x + conv1d(m, w[h + "mlp.c_proj.weight"], w[h + "mlp.c_proj.bias"])
+    x = layer_norm(x, w["ln_f.weight"], w["ln_f.bias"], eps)
+    head = w["wte.weight"] if tied else w["lm_head.weight"]
+    return x @ head.T
+
+
+def make(out, name, act, ffn_config, tied, prefix, dtype, eps, shards, extra_config, seed):
+    folder = os.path.join(out, name)
+    os.makedirs(folder, exist_ok=True)
+    gen = torch.Generator().manual_seed(seed)
+    ffn = ffn_config or 4 * D
+    w = weights(ffn, tied, gen)
+    stored = {k: v.to(dtype) for k, v in w.items()}
+    # The reference reads the weights as stored (rounded to the file's dtype).
+    ref_w = {k: v.to(torch.float64) for k, v in stored.items()}
+    tokens = torch.randint(0, V, (2, P), generator=gen)
+    logits = forward(ref_w, tokens, act, eps, tied)
+    short = forward(ref_w, tokens[:, :1], act, eps, tied)
+
+    named = {}
+    for k, v in stored.items():
+        named[k if k == "lm_head.weight" else prefix + k] = v
+    if name == "tied":
+        for i in range(L):  # the causal-mask buffers older GPT-2 files carry
+            named[f"h.{i}.attn.bias"] = torch.tril(torch.ones(1, 1, P, P)).to(dtype)
+    config = {"model_type": "gpt2", "architectures": ["GPT2LMHeadModel"], "vocab_size": V,
+              "n_positions": P, "n_ctx": P, "n_embd": D, "n_layer": L, "n_head": H,
+              "n_inner": ffn_config, "activation_function": act, "layer_norm_epsilon": eps,
+              "tie_word_embeddings": tied, "torch_dtype": str(dtype).replace("torch.", "")}
+    config.update(extra_config)
+    with open(os.path.join(folder, "config.json"), "w") as f:
+        json.dump(config, f, indent=2)
+    if shards == 1:
+        write_safetensors(os.path.join(folder, "model.safetensors"), named, {"format": "pt"})
+    else:
+        names = list(named)
+        cut = len(names) // 2
+        parts = [names[:cut], names[cut:]]
+        weight_map = {}
+        for i, part in enumerate(parts):
+            file = f"model-{i + 1:05d}-of-{len(parts):05d}.safetensors"
+            write_safetensors(os.path.join(folder, file), {n: named[n] for n in part}, {"format": "pt"})
+            weight_map.update({n: file for n in part})
+        with open(os.path.join(folder, "model.safetensors.index.json"), "w") as f:
+            json.dump({"metadata": {"total_size": 0}, "weight_map": weight_map}, f)
+    with open(os.path.join(folder, "tokens.json"), "w") as f:
+        json.dump(tokens.tolist(), f)
+    with open(os.path.join(folder, "reference.json"), "w") as f:
+        json.dump({"logits": logits.tolist(), "first": short.tolist()}, f)
+
+
+out = sys.argv[1]
+make(out, "tied", "gelu_new", None, True, "", torch.float32, 1e-5, 1, {}, 1)
+make(out, "untied", "gelu", 40, False, "transformer.", torch.float16, 1e-5, 1, {}, 2)
+make(out, "sharded", "quick_gelu", None, True, "transformer.", torch.bfloat16, 1e-6, 2,
+     {"_name_or_path": "example-org/tiny-gpt2"}, 3)

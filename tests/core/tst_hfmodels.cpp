@@ -1,0 +1,402 @@
+// Hugging Face GPT-2 folders: the safetensors parser against hostile files, config.json
+// checks, logits against an independent PyTorch forward written to GPT-2's semantics
+// (make_hf_models.py: tied and untied heads, F32/F16/BF16, one file and shards, four
+// activations), graph validation of Teacher.source = hf, and the CLI's model commands.
+
+#include "distillery/core/errors.h"
+#include "distillery/core/graph.h"
+#include "hf/hfconfig.h"
+#include "hf/safetensors.h"
+#include "models/causallm.h"
+
+#include "core/clirunner.h"
+#include "core/testgraphs.h"
+
+#include <QDir>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <cstring>
+#include <filesystem>
+
+using namespace distillery::core;
+using distillery::core::testing::cli;
+using distillery::core::testing::describe;
+using distillery::core::testing::setAll;
+using distillery::core::testing::tiny;
+
+namespace {
+
+std::string le64(std::uint64_t n)
+{
+    std::string s(8, '\0');
+    for (int i = 0; i < 8; ++i)
+        s[std::size_t(i)] = char((n >> (8 * i)) & 0xff);
+    return s;
+}
+
+// A file: header length, `header` as given, then `data`.
+std::string safetensorsBytes(const std::string &header, const std::string &data)
+{
+    return le64(header.size()) + header + data;
+}
+
+Result<hf::SafetensorsLayout> parse(const std::string &bytes)
+{
+    return hf::parseSafetensors(reinterpret_cast<const unsigned char *>(bytes.data()), bytes.size(),
+                                "x.safetensors");
+}
+
+void writeFile(const QString &path, const QByteArray &bytes)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::WriteOnly) || f.write(bytes) != bytes.size())
+        qFatal("cannot write %s", qPrintable(path));
+}
+
+QByteArray readFile(const QString &path)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly))
+        qFatal("cannot read %s", qPrintable(path));
+    return f.readAll();
+}
+
+torch::Tensor fromJson(const QJsonArray &a)
+{
+    std::vector<torch::Tensor> rows;
+    if (!a.first().isArray()) {
+        std::vector<double> v;
+        for (const auto &x : a)
+            v.push_back(x.toDouble());
+        return torch::tensor(v, torch::kDouble);
+    }
+    for (const auto &x : a)
+        rows.push_back(fromJson(x.toArray()));
+    return torch::stack(rows);
+}
+
+bool pythonHasTorch()
+{
+    QProcess p;
+    p.start(DISTILLERY_PYTHON, {"-c", "import torch"});
+    return p.waitForFinished(60000) && p.exitCode() == 0;
+}
+
+} // namespace
+
+class tst_HfModels : public QObject
+{
+    Q_OBJECT
+
+    QTemporaryDir m_dir;
+    bool m_haveModels = false;
+
+    QString folder(const QString &name) const { return m_dir.filePath(name); }
+
+    // A copy of the tied model's folder to break.
+    QString copyOf(const QString &name)
+    {
+        const QString to = folder(name);
+        QDir().mkpath(to);
+        for (const char *f : {"config.json", "model.safetensors"})
+            QFile::copy(folder("tied") + "/" + f, to + "/" + f);
+        return to;
+    }
+
+    void expectRefused(const QString &dir, const std::string &needle)
+    {
+        auto m = models::loadHfModel(dir.toStdString());
+        QVERIFY2(!m.ok(), qPrintable(dir));
+        QVERIFY2(m.error().message.find(needle) != std::string::npos, m.error().message.c_str());
+        QVERIFY2(isInputError(m.error()), m.error().code.c_str());
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QVERIFY(m_dir.isValid());
+        if (!pythonHasTorch())
+            return;
+        QProcess p;
+        p.start(DISTILLERY_PYTHON, {QString(DISTILLERY_SOURCE_DIR) + "/tests/core/make_hf_models.py", m_dir.path()});
+        QVERIFY(p.waitForFinished(120000));
+        QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
+        m_haveModels = true;
+    }
+
+    void parsesWhatTheFormatAllows()
+    {
+        const std::string header = R"({"__metadata__":{"format":"pt"},"b":{"dtype":"F16","shape":[2],"data_offsets":[8,12]},)"
+                                   R"("a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"e":{"dtype":"I64","shape":[0,3],"data_offsets":[12,12]}})";
+        auto layout = parse(safetensorsBytes(header + "   ", std::string(12, '\1')));
+        QVERIFY2(layout.ok(), layout.ok() ? "" : layout.error().message.c_str());
+        QCOMPARE(layout.value().dataStart, std::uint64_t(8 + header.size() + 3));
+        QCOMPARE(int(layout.value().tensors.size()), 3);
+        QCOMPARE(layout.value().tensors.front().name, std::string("a")); // in the order of the bytes
+        QCOMPARE(layout.value().metadata.at("format"), std::string("pt"));
+        QCOMPARE(layout.value().find("b")->shape, (std::vector<std::int64_t>{2}));
+        QVERIFY(layout.value().find("nope") == nullptr);
+    }
+
+    void refusesHostileFiles_data()
+    {
+        QTest::addColumn<QByteArray>("bytes");
+        QTest::addColumn<QString>("expected");
+        auto file = [](const std::string &header, std::size_t data) {
+            return QByteArray::fromStdString(safetensorsBytes(header, std::string(data, '\0')));
+        };
+        const std::string t = R"({"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]}})";
+        QTest::newRow("empty") << QByteArray() << "shorter than the 8-byte header length";
+        QTest::newRow("truncated length") << QByteArray("\x10\0\0", 3) << "shorter than the 8-byte";
+        QTest::newRow("huge header length") << QByteArray::fromStdString(le64(~0ull) + "{}") << "larger than the 2 bytes";
+        QTest::newRow("header past the end") << QByteArray::fromStdString(le64(100) + t) << "larger than";
+        QTest::newRow("truncated data") << file(t, 15) << "[0, 16] are outside the 15 data bytes";
+        QTest::newRow("not json") << file(R"({"w":{"dtype":)", 0) << "not a JSON object";
+        QTest::newRow("array header") << file("[1,2]", 0) << "not a JSON object";
+        QTest::newRow("unknown dtype") << file(R"({"w":{"dtype":"F17","shape":[1],"data_offsets":[0,4]}})", 4) << "has dtype \"F17\"";
+        QTest::newRow("shape and bytes disagree")
+            << file(R"({"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", 16) << "8 bytes for shape [3] of F32, which needs 12";
+        QTest::newRow("negative dimension")
+            << file(R"({"w":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}})", 4) << "not an integer in 0..2^62";
+        QTest::newRow("overflowing shape")
+            << file(R"({"w":{"dtype":"F32","shape":[4294967296,4294967296,16],"data_offsets":[0,16]}})", 16)
+            << "16 bytes for shape [4294967296,4294967296,16] of F32, which needs more than the file's 16";
+        QTest::newRow("reversed offsets")
+            << file(R"({"w":{"dtype":"F32","shape":[0],"data_offsets":[8,4]}})", 8) << "are outside";
+        QTest::newRow("overlap")
+            << file(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})", 12)
+            << "'a' and 'b' overlap";
+        QTest::newRow("missing field") << file(R"({"w":{"dtype":"F32","shape":[1]}})", 4) << "needs \"dtype\"";
+        QTest::newRow("bad metadata") << file(R"({"__metadata__":{"format":1}})", 0) << "is not a string";
+        QTest::newRow("float offsets")
+            << file(R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[0.0,4.0]}})", 4) << "two non-negative integers";
+    }
+    void refusesHostileFiles()
+    {
+        QFETCH(QByteArray, bytes);
+        QFETCH(QString, expected);
+        auto layout = parse(bytes.toStdString());
+        QVERIFY(!layout.ok());
+        QVERIFY2(layout.error().message.find(expected.toStdString()) != std::string::npos,
+                 layout.error().message.c_str());
+        QVERIFY2(layout.error().message.rfind("x.safetensors: ", 0) == 0, layout.error().message.c_str());
+        QCOMPARE(layout.error().code, std::string(errc::kBadCheckpoint));
+    }
+
+    // Logits against the independent forward, at every length and at one token.
+    void logitsMatchTheReference_data()
+    {
+        QTest::addColumn<QString>("name");
+        QTest::addColumn<bool>("tied");
+        QTest::addColumn<QString>("activation");
+        QTest::newRow("tied, no prefix, gelu_new, F32") << "tied" << true << "gelu_tanh";
+        QTest::newRow("untied, prefix, gelu, F16") << "untied" << false << "gelu";
+        QTest::newRow("sharded BF16, quick_gelu") << "sharded" << true << "quick_gelu";
+    }
+    void logitsMatchTheReference()
+    {
+        if (!m_haveModels)
+            QSKIP("no python3 with PyTorch");
+        QFETCH(QString, name);
+        QFETCH(bool, tied);
+        QFETCH(QString, activation);
+        auto model = models::loadHfModel(folder(name).toStdString());
+        QVERIFY2(model.ok(), model.ok() ? "" : model.error().message.c_str());
+        auto &m = *model.value();
+        QCOMPARE(m.info().architecture, std::string("gpt2"));
+        QCOMPARE(m.info().tiedHead, tied);
+        QCOMPARE(QString::fromStdString(m.info().activation), activation);
+        QCOMPARE(m.info().vocab, std::int64_t(50));
+        QCOMPARE(m.info().maxLength, std::int64_t(16));
+        // Parameters as Hugging Face counts them: a tied head counts once.
+        const std::int64_t ffn = name == "untied" ? 40 : 96, D = 24;
+        const std::int64_t perBlock = 4 * D + (D * 3 * D + 3 * D) + (D * D + D) + (D * ffn + ffn) + (ffn * D + D);
+        QCOMPARE(m.parameterCount(), 50 * D + 16 * D + 2 * perBlock + 2 * D + (tied ? 0 : 50 * D));
+
+        const auto tokens = fromJson(QJsonDocument::fromJson(readFile(folder(name) + "/tokens.json")).array()).to(torch::kLong);
+        const auto ref = QJsonDocument::fromJson(readFile(folder(name) + "/reference.json")).object();
+        torch::NoGradGuard noGrad;
+        models::ForwardOptions options;
+        options.hidden = options.attention = true;
+        auto out = m.forward(tokens, options);
+        const double diff = (out.logits.to(torch::kDouble) - fromJson(ref["logits"].toArray())).abs().max().item<double>();
+        QVERIFY2(diff < 1e-4, qPrintable(QString("max |diff| = %1").arg(diff)));
+        QCOMPARE(int(out.hidden.size()), 3);
+        QCOMPARE(int(out.attention.size()), 2);
+        const double first = (m.forward(tokens.slice(1, 0, 1)).logits.to(torch::kDouble) - fromJson(ref["first"].toArray()))
+                                 .abs().max().item<double>();
+        QVERIFY2(first < 1e-4, qPrintable(QString("max |diff| at T = 1: %1").arg(first)));
+    }
+
+    void refusesBrokenFolders()
+    {
+        if (!m_haveModels)
+            QSKIP("no python3 with PyTorch");
+        expectRefused(folder("nothing-here"), "not a folder");
+        QDir().mkpath(folder("empty"));
+        expectRefused(folder("empty"), "no config.json");
+
+        auto config = [&](const QString &dir) {
+            return QJsonDocument::fromJson(readFile(dir + "/config.json")).object();
+        };
+        auto setConfig = [&](const QString &dir, const QJsonObject &c) {
+            writeFile(dir + "/config.json", QJsonDocument(c).toJson());
+        };
+        QString d = copyOf("llama");
+        QJsonObject c = config(d);
+        c["model_type"] = "llama";
+        setConfig(d, c);
+        expectRefused(d, "model_type \"llama\" is not supported");
+
+        d = copyOf("no-width");
+        c = config(d);
+        c.remove("n_embd");
+        setConfig(d, c);
+        expectRefused(d, "field \"n_embd\" is missing");
+
+        d = copyOf("heads");
+        c = config(d);
+        c["n_head"] = 5;
+        setConfig(d, c);
+        expectRefused(d, "n_head = 5 does not divide n_embd = 24");
+
+        d = copyOf("activation");
+        c = config(d);
+        c["activation_function"] = "swish";
+        setConfig(d, c);
+        expectRefused(d, "activation_function \"swish\" is not supported");
+
+        d = copyOf("bad-json");
+        writeFile(d + "/config.json", "{\"model_type\": \"gpt2\",");
+        expectRefused(d, "config.json: not valid JSON");
+
+        // config.json and the tensors disagree: the file and the tensor are named.
+        d = copyOf("wider");
+        c = config(d);
+        c["vocab_size"] = 51;
+        setConfig(d, c);
+        expectRefused(d, "model.safetensors: tensor 'wte.weight' has shape [50,24], config.json needs [51,24]");
+
+        d = copyOf("untied-without-head");
+        c = config(d);
+        c["tie_word_embeddings"] = false;
+        setConfig(d, c);
+        expectRefused(d, "there is no tensor 'lm_head.weight'");
+
+        d = copyOf("cut");
+        QByteArray bytes = readFile(d + "/model.safetensors");
+        writeFile(d + "/model.safetensors", bytes.left(bytes.size() - 100));
+        expectRefused(d, "data bytes");
+
+        d = copyOf("missing-tensor");
+        {
+            auto layout = parse(readFile(d + "/model.safetensors").toStdString());
+            QVERIFY(layout.ok());
+            // Renaming the last block's c_fc bias in the header (same length keeps the offsets).
+            bytes = readFile(d + "/model.safetensors");
+            const int at = bytes.indexOf("h.1.mlp.c_fc.bias");
+            QVERIFY(at > 0);
+            bytes.replace(at, 3, "h.9");
+            writeFile(d + "/model.safetensors", bytes);
+        }
+        expectRefused(d, "tensor 'h.1.mlp.c_fc.bias' is missing");
+
+        d = copyOf("int-weights");
+        bytes = readFile(d + "/model.safetensors");
+        {
+            // wpe as I32: same item size, so the layout stays valid and the loader must refuse it.
+            const int at = bytes.indexOf("\"F32\"", bytes.indexOf("\"wpe.weight\""));
+            QVERIFY(at > 0);
+            bytes.replace(at, 5, "\"I32\"");
+            writeFile(d + "/model.safetensors", bytes);
+        }
+        expectRefused(d, "tensor 'wpe.weight' is I32; expected F32, F16 or BF16");
+
+        d = folder("escape");
+        QDir().mkpath(d);
+        QFile::copy(folder("sharded") + "/config.json", d + "/config.json");
+        writeFile(d + "/model.safetensors.index.json", R"({"weight_map": {"wte.weight": "../tied/model.safetensors"}})");
+        expectRefused(d, "must be a file name in the folder");
+
+        d = folder("pickle");
+        QDir().mkpath(d);
+        QFile::copy(folder("tied") + "/config.json", d + "/config.json");
+        writeFile(d + "/pytorch_model.bin", "not read");
+        expectRefused(d, "pytorch_model.bin is not read");
+    }
+
+    void configIsReadWithoutWeights()
+    {
+        if (!m_haveModels)
+            QSKIP("no python3 with PyTorch");
+        auto c = hf::readHfConfig(folder("sharded").toStdString());
+        QVERIFY(c.ok());
+        QCOMPARE(c.value().name, std::string("example-org/tiny-gpt2"));
+        QCOMPARE(c.value().layerNormEps, 1e-6);
+        QCOMPARE(c.value().info.ffn, std::int64_t(96)); // n_inner null: 4 × n_embd
+        QVERIFY(hf::readHfConfig(folder("tied").toStdString()).value().name.empty());
+    }
+
+    // Teacher.source = hf is checked while editing: the folder, the vocabulary, the length.
+    void validatesTeacherFolders()
+    {
+        if (!m_haveModels)
+            QSKIP("no python3 with PyTorch");
+        auto issues = [](const Graph &g) {
+            std::string all;
+            for (const auto &i : validateGraph(g))
+                all += i.message + "\n";
+            return all;
+        };
+        Graph g = tiny("classic-kd", 4);
+        setAll(g, "Teacher", {{"source", std::string("hf")}, {"path", folder("nowhere").toStdString()}});
+        QVERIFY2(issues(g).find("not a folder") != std::string::npos, issues(g).c_str());
+        setAll(g, "Teacher", {{"path", folder("tied").toStdString()}});
+        setAll(g, "Dataset", {{"vocab", std::int64_t(16)}});
+        QVERIFY2(issues(g).find("has a vocabulary of 50, the dataset's is 16") != std::string::npos, issues(g).c_str());
+        setAll(g, "Dataset", {{"vocab", std::int64_t(50)}});
+        setAll(g, "Settings", {{"seq_len", std::int64_t(32)}});
+        QVERIFY2(issues(g).find("reads at most 16 positions, the run's seq_len is 32") != std::string::npos,
+                 issues(g).c_str());
+        setAll(g, "Settings", {{"seq_len", std::int64_t(16)}});
+        QVERIFY2(issues(g).find(folder("tied").toStdString()) == std::string::npos, issues(g).c_str());
+    }
+
+    void fromTheCommandLine()
+    {
+        if (!m_haveModels)
+            QSKIP("no python3 with PyTorch");
+        auto r = cli({"model", "inspect", folder("untied")});
+        QVERIFY2(r.code == 0, qPrintable(describe(r)));
+        QVERIFY2(r.out.contains("Hugging Face folder") && r.out.contains("gpt2") && r.out.contains("none, token ids only"),
+                 qPrintable(r.out));
+        // The top token at each position is the reference's argmax.
+        const auto tokens = QJsonDocument::fromJson(readFile(folder("untied") + "/tokens.json")).array()[0].toArray();
+        QStringList ids;
+        for (const auto &t : tokens)
+            ids << QString::number(t.toInt());
+        r = cli({"model", "logits", folder("untied"), "--tokens", ids.join(','), "--top", "1"});
+        QVERIFY2(r.code == 0, qPrintable(describe(r)));
+        const auto ref = fromJson(QJsonDocument::fromJson(readFile(folder("untied") + "/reference.json"))
+                                      .object()["logits"].toArray())[0];
+        const auto positions = QJsonDocument::fromJson(r.out.toUtf8()).array();
+        QCOMPARE(positions.size(), tokens.size());
+        for (int i = 0; i < positions.size(); ++i)
+            QCOMPARE(positions[i].toObject()["top"].toArray()[0].toObject()["token"].toInt(),
+                     int(ref[i].argmax().item<std::int64_t>()));
+        r = cli({"model", "score", folder("untied"), "--text", "hello"});
+        QCOMPARE(r.code, 2);
+        QVERIFY2(r.err.contains("give token ids with --tokens"), qPrintable(describe(r)));
+        r = cli({"model", "inspect", folder("escape-nowhere")});
+        QCOMPARE(r.code, 2);
+    }
+};
+
+QTEST_GUILESS_MAIN(tst_HfModels)
+#include "tst_hfmodels.moc"
