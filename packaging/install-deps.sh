@@ -5,10 +5,10 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libtorch-dev libopenblas0-pthread libgloo-dev
-  libsqlite3-dev sqlite3 libspdlog-dev nlohmann-json3-dev libcli11-dev
+  libsqlite3-dev sqlite3 libspdlog-dev nlohmann-json3-dev libcli11-dev librsvg2-dev
   qt6-base-dev qt6-svg-dev libqcustomplot-dev libgl-dev
   python3-torch python3-numpy libonnx-dev python3-onnx
-  xvfb xauth imagemagick
+  xvfb xauth imagemagick fonts-dejavu-core
   clang-14 libclang-rt-14-dev
 )
 

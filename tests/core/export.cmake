@@ -1,4 +1,4 @@
-distillery_add_test(NAME tst_Export SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/tst_export.cpp LABELS e2e TORCH TIMEOUT 600)
+distillery_add_test(NAME tst_Export SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/tst_export.cpp LABELS e2e TORCH TIMEOUT 600 LIBS Qt6::Gui)
 # onnxruntime-node for the ONNX export, installed by packaging/install-deps.sh.
 find_program(DISTILLERY_NODE NAMES node nodejs)
 if(DEFINED ENV{DISTILLERY_NPM_DIR})

@@ -16,6 +16,7 @@
 #include <QDir>
 #include <QDirIterator>
 #include <QFile>
+#include <QImage>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -195,8 +196,9 @@ private Q_SLOTS:
         const ExportResult &r = exported.value();
         QCOMPARE(QString::fromStdString(r.path), QDir(out).absolutePath());
         QCOMPARE(r.step, std::int64_t(8));
-        QCOMPARE(r.files, (std::vector<std::string>{"README.md", "config.json", "curves-evaluation.svg",
-                                                    "curves-kl.svg", "curves-loss.svg", "distillery-graph.json",
+        QCOMPARE(r.files, (std::vector<std::string>{"README.md", "config.json", "curves-evaluation.png",
+                                                    "curves-evaluation.svg", "curves-kl.png", "curves-kl.svg",
+                                                    "curves-loss.png", "curves-loss.svg", "distillery-graph.json",
                                                     "generation_config.json", "model.safetensors",
                                                     "tokenizer.json", "tokenizer_config.json"}));
         // The card's plots: well-formed SVG, one point per stored row, linked from the card.
@@ -214,6 +216,22 @@ private Q_SLOTS:
             }
             QVERIFY2(!xml.hasError(), qPrintable(file + ": " + xml.errorString()));
             QCOMPARE(lines, series);
+            // The PNG the card shows, decoded by Qt: twice the SVG's 720×350, white, with the
+            // first series' colour (#1f77b4) and dark text drawn on it.
+            QString pngFile = file;
+            pngFile.replace(".svg", ".png");
+            QImage png(out + "/" + pngFile);
+            QVERIFY2(!png.isNull(), qPrintable(pngFile));
+            QCOMPARE(png.size(), QSize(1440, 700));
+            QCOMPARE(png.pixelColor(5, 5), QColor(Qt::white));
+            int blue = 0, dark = 0;
+            for (int y = 0; y < png.height(); ++y)
+                for (int x = 0; x < png.width(); ++x) {
+                    const QColor c = png.pixelColor(x, y);
+                    blue += std::abs(c.red() - 0x1f) < 24 && std::abs(c.green() - 0x77) < 24 && std::abs(c.blue() - 0xb4) < 24;
+                    dark += c.lightness() < 60;
+                }
+            QVERIFY2(blue > 200 && dark > 500, qPrintable(QString("%1: %2 series pixels, %3 text pixels").arg(pngFile).arg(blue).arg(dark)));
         }
         QVERIFY(r.bytes > 10000);
         // The graph beside the card is the run's.
@@ -226,7 +244,7 @@ private Q_SLOTS:
         for (const char *needle : {"---\nlibrary_name: transformers\npipeline_tag: text-generation\n",
                                    "- distillation", "model-index:", "type: nll", "forward-kl",
                                    "τ²·KL(p_T^τ ‖ p_S^τ)", "| steps | 8 of 8 |", "distillery-graph.json",
-                                   "AutoModelForCausalLM", "![Training loss (the objective)](curves-loss.svg)"})
+                                   "AutoModelForCausalLM", "![Training loss (the objective)](curves-loss.png)"})
             QVERIFY2(text.contains(QString::fromUtf8(needle)), needle);
         // The card's metrics are the run's.
         const auto latest = StoreReader::open(m_store).value()->latest(m_oracleRun).value();

@@ -6,6 +6,7 @@
 #include "export/svgplot.h"
 #include "export/writers.h"
 #include "hf/hfconfig.h"
+#include "render/svgrender.h"
 
 #include "distillery/core/files.h"
 
@@ -253,6 +254,7 @@ void curves(std::ostringstream &out, const ExportFacts &f)
     out << "## Curves\n\n";
     for (const auto &[file, caption] : f.plots)
         out << "![" << caption << "](" << file << ")\n\n";
+    out << "Each plot is also beside this card as SVG (the same name, `.svg`).\n\n";
 }
 
 } // namespace
@@ -270,20 +272,28 @@ Status writeCardPlots(const std::string &dir, ExportFacts &f)
         return s;
     };
     const std::tuple<const char *, const char *, const char *, std::vector<PlotSeries>> charts[] = {
-        {"curves-loss.svg", "Training loss (the objective)", "loss", {series("train/loss", "train/loss")}},
-        {"curves-evaluation.svg", "Validation NLL", "nats per token",
+        {"curves-loss", "Training loss (the objective)", "loss", {series("train/loss", "train/loss")}},
+        {"curves-evaluation", "Validation NLL", "nats per token",
          {series("eval/student_nll", "student"), series("eval/teacher_nll", "teacher"),
           series("eval/oracle_nll", "oracle (the floor)")}},
-        {"curves-kl.svg", "Divergences on the validation split", "KL (nats per token)",
+        {"curves-kl", "Divergences on the validation split", "KL (nats per token)",
          {series("eval/kl_teacher_student", "KL(teacher ‖ student)"),
           series("eval/kl_oracle_student", "KL(oracle ‖ student)")}}};
-    for (const auto &[file, title, yLabel, lines] : charts) {
+    // Each chart twice: SVG (vector, real text) and the PNG the card shows, drawn from it at
+    // twice its size for high-DPI screens.
+    for (const auto &[name, title, yLabel, lines] : charts) {
         const std::string svg = lineChartSvg(title, "step", yLabel, lines);
         if (svg.empty())
             continue;
-        if (auto st = writeFileAtomically(dir + "/" + file, svg); !st.ok())
+        const std::string file = dir + "/" + name;
+        if (auto st = writeFileAtomically(file + ".svg", svg); !st.ok())
             return st;
-        f.plots.emplace_back(file, title);
+        auto png = render::svgToPng(svg, 2.0, file + ".svg");
+        if (!png.ok())
+            return png.error();
+        if (auto st = writeFileAtomically(file + ".png", png.value()); !st.ok())
+            return st;
+        f.plots.emplace_back(std::string(name) + ".png", title);
     }
     return okStatus();
 }

@@ -24,11 +24,11 @@ struct ExportFacts
     std::string tokens;     // "bytes" (a byte-level corpus) or "words" (oracle symbols t0, t1, ...)
     // The curves the card plots, up to the exported step (train/loss, eval/...).
     std::map<std::string, std::vector<ScalarPoint>> series;
-    std::vector<std::pair<std::string, std::string>> plots; // file and caption, written beside the card
+    std::vector<std::pair<std::string, std::string>> plots; // PNG file and caption, beside the card
 };
 
-// curves-loss.svg, curves-evaluation.svg, curves-kl.svg from facts.series, each only when it
-// has data; their names go into facts.plots (modelcard.cpp).
+// curves-loss, curves-evaluation and curves-kl from facts.series, each as .svg and .png and
+// only when it has data; the PNGs' names go into facts.plots (modelcard.cpp).
 Status writeCardPlots(const std::string &dir, ExportFacts &facts);
 
 // f32 -> float32, f16 -> float16, bf16 -> bfloat16 (the names in config.json).
