@@ -5,6 +5,7 @@
 
 #include "distillery/core/errors.h"
 #include "distillery/core/graph.h"
+#include "distillery/core/modeltools.h"
 #include "hf/hfconfig.h"
 #include "hf/safetensors.h"
 #include "models/causallm.h"
@@ -218,6 +219,11 @@ private Q_SLOTS:
         const std::int64_t ffn = name == "untied" ? 40 : 96, D = 24;
         const std::int64_t perBlock = 4 * D + (D * 3 * D + 3 * D) + (D * D + D) + (D * ffn + ffn) + (ffn * D + D);
         QCOMPARE(m.parameterCount(), 50 * D + 16 * D + 2 * perBlock + 2 * D + (tied ? 0 : 50 * D));
+        // What node cards show, from config.json alone.
+        auto inspected = inspectModel(folder(name).toStdString());
+        QVERIFY(inspected.ok());
+        QCOMPARE(inspected.value().parameters, m.parameterCount());
+        QCOMPARE(inspected.value().layers, std::int64_t(2));
 
         const auto tokens = fromJson(QJsonDocument::fromJson(readFile(folder(name) + "/tokens.json")).array()).to(torch::kLong);
         const auto ref = QJsonDocument::fromJson(readFile(folder(name) + "/reference.json")).object();

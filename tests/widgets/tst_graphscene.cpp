@@ -8,6 +8,7 @@
 #include "graph/graphscene.h"
 #include "graph/graphstyle.h"
 #include "graph/graphview.h"
+#include "graph/modelfactscache.h"
 #include "graph/nodeitem.h"
 #include "graph/portitem.h"
 #include "graph/quickaddpopup.h"
@@ -21,6 +22,7 @@
 #include <QMimeData>
 #include <QMouseEvent>
 #include <QSignalSpy>
+#include <QTemporaryDir>
 #include <QtTest>
 #include <QUndoStack>
 
@@ -211,6 +213,45 @@ private Q_SLOTS:
         // Renaming shows the new title.
         QVERIFY(doc.requestRename(student, "tiny").ok());
         QCOMPARE(scene.nodeItem(student)->title(), QString("tiny"));
+    }
+
+    // A file-backed Teacher's card shows what the file holds, read off the GUI thread.
+    void fileTeacherCardsShowTheFile()
+    {
+        QTemporaryDir dir;
+        QFile config(dir.filePath("config.json"));
+        QVERIFY(config.open(QIODevice::WriteOnly));
+        config.write(R"({"model_type": "gpt2", "vocab_size": 64, "n_positions": 128, "n_embd": 48,
+                         "n_layer": 3, "n_head": 4, "activation_function": "gelu_new"})");
+        config.close();
+        GraphDocument doc;
+        GraphScene scene(&doc);
+        QCOMPARE(loadClassic(doc), QString());
+        const NodeId teacher = firstOf(doc, "Teacher");
+        QVERIFY(doc.requestSetParam(teacher, "source", std::string("hf")).ok());
+        QCOMPARE(scene.nodeItem(teacher)->summary(), QString("no file chosen"));
+        QVERIFY(doc.requestSetParam(teacher, "path", dir.path().toStdString()).ok());
+        QVERIFY(widgets::ModelFactsCache::instance().lookup(dir.path()).state
+                != widgets::ModelFactsCache::State::Failed);
+        widgets::ModelFactsCache::instance().waitForReads();
+        // GPT-2's parameters for V 64, 128 positions, d 48, 3 blocks, FFN 4d, tied head.
+        const int D = 48, F = 4 * 48;
+        const int params = 64 * D + 128 * D + 3 * (4 * D + 3 * D * D + 3 * D + D * D + D + 2 * D * F + F + D) + 2 * D;
+        QCOMPARE(params, 94128);
+        QVERIFY2(scene.nodeItem(teacher)->summary().startsWith("94.1k params, "), qPrintable(scene.nodeItem(teacher)->summary()));
+        const auto rows = scene.nodeItem(teacher)->keyParams();
+        QVERIFY(std::any_of(rows.begin(), rows.end(), [](const QPair<QString, QString> &r) {
+            return r.second == QString::fromUtf8("3 layers · d 48 · 4 heads");
+        }));
+        // A file that is not a model.
+        QFile junk(dir.filePath("junk.pt"));
+        QVERIFY(junk.open(QIODevice::WriteOnly));
+        junk.write("not a model");
+        junk.close();
+        QVERIFY(doc.requestSetParam(teacher, "source", std::string("checkpoint")).ok());
+        QVERIFY(doc.requestSetParam(teacher, "path", dir.filePath("junk.pt").toStdString()).ok());
+        widgets::ModelFactsCache::instance().waitForReads();
+        QCOMPARE(scene.nodeItem(teacher)->summary(), QString("cannot read the file"));
     }
 
     void dragMovesNodesAsOneUndoEntry()

@@ -3,6 +3,7 @@
 #include "document/graphdocument.h"
 #include "graph/edgeitem.h"
 #include "graph/graphstyle.h"
+#include "graph/modelfactscache.h"
 #include "graph/nodeitem.h"
 #include "graph/portitem.h"
 
@@ -71,6 +72,8 @@ GraphScene::GraphScene(GraphDocument *document, QObject *parent)
     });
     connect(m_doc, &GraphDocument::validationChanged, this, &GraphScene::applyValidation);
     connect(this, &QGraphicsScene::selectionChanged, this, &GraphScene::onSelectionChanged);
+    // A Teacher's model file has been read: its card shows the real shape now.
+    connect(&ModelFactsCache::instance(), &ModelFactsCache::updated, this, [this]() { refreshTexts(); });
     rebuild();
 }
 

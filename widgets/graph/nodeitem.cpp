@@ -1,6 +1,7 @@
 #include "graph/nodeitem.h"
 
 #include "graph/graphstyle.h"
+#include "graph/modelfactscache.h"
 #include "graph/portitem.h"
 
 #include "distillery/core/losskinds.h"
@@ -14,6 +15,7 @@
 #include <QStyleOptionGraphicsItem>
 
 #include <algorithm>
+#include <optional>
 
 namespace distillery::widgets {
 
@@ -91,6 +93,15 @@ core::ModelShape modelShape(const Graph &graph, const Node &node)
     return shape;
 }
 
+// The facts of a file-backed Teacher's model file (modelfactscache.h), nullopt without a path.
+std::optional<ModelFactsCache::Entry> fileFacts(const Graph &graph, const Node &node)
+{
+    const std::string path = graph.paramString(node.id, "path");
+    if (path.empty())
+        return std::nullopt;
+    return ModelFactsCache::instance().lookup(qs(graph.resolvePath(path)));
+}
+
 bool usesTemperature(const std::string &lossKind)
 {
     const auto *k = core::findLossKind(lossKind);
@@ -148,16 +159,21 @@ QList<QPair<QString, QString>> keyParamsFor(const Graph &graph, const Node &node
     } else if (kind == "Teacher") {
         const std::string source = graph.paramString(id, "source");
         rows.append({QStringLiteral("source"), qs(source)});
-        if (source == "torchscript") {
-            rows.append({QStringLiteral("path"), fileName(graph.paramString(id, "path"))});
-        } else {
+        if (source == "train") {
             rows.append({QStringLiteral("shape"), shape()});
-            if (source == "train")
-                rows.append({QStringLiteral("pre-train"),
-                             QStringLiteral("%1 steps")
-                                 .arg(compactCount(graph.paramInt(id, "train_steps")))});
-            else
-                rows.append({QStringLiteral("path"), fileName(graph.paramString(id, "path"))});
+            rows.append({QStringLiteral("pre-train"),
+                         QStringLiteral("%1 steps").arg(compactCount(graph.paramInt(id, "train_steps")))});
+        } else {
+            // A file-backed teacher shows the file's real shape once it has been read.
+            rows.append({QStringLiteral("path"), fileName(graph.paramString(id, "path"))});
+            const auto entry = fileFacts(graph, node);
+            if (entry && entry->state == ModelFactsCache::State::Ready && entry->facts.layers > 0)
+                rows.append({QStringLiteral("shape"),
+                             QStringLiteral("%1 \u00b7 d %2 \u00b7 %3 heads")
+                                 .arg(entry->facts.layers == 1 ? QObject::tr("1 layer")
+                                                               : QObject::tr("%1 layers").arg(entry->facts.layers))
+                                 .arg(entry->facts.hidden)
+                                 .arg(entry->facts.heads)});
         }
     } else if (kind == "Student") {
         rows.append({QStringLiteral("shape"), shape()});
@@ -220,8 +236,22 @@ QString NodeItem::summaryFor(const Graph &graph, const Node &node)
     const core::NodeId id = node.id;
     const std::string &kind = node.kind;
     if (kind == "Student" || kind == "Teacher") {
-        if (kind == "Teacher" && graph.paramString(id, "source") == "torchscript")
-            return QObject::tr("TorchScript module (size from the file)");
+        if (kind == "Teacher" && graph.paramString(id, "source") != "train") {
+            const auto entry = fileFacts(graph, node);
+            if (!entry)
+                return QObject::tr("no file chosen");
+            if (entry->state == ModelFactsCache::State::Reading)
+                return QObject::tr("reading the file\u2026");
+            if (entry->state == ModelFactsCache::State::Failed)
+                return QObject::tr("cannot read the file");
+            const core::ModelFacts &f = entry->facts;
+            if (f.layers > 0 && f.hidden > 0 && f.heads > 0 && f.ffn > 0) // as the Student's card
+                return QObject::tr("%1 params, %2FLOP/token")
+                    .arg(compactCount(double(f.parameters)),
+                         compactCount(core::forwardFlopsPerToken(
+                             {f.vocab, f.layers, f.hidden, f.heads, f.ffn, f.maxLength}, sequenceLength(graph))));
+            return QObject::tr("%1 params \u00b7 vocab %2").arg(compactCount(double(f.parameters))).arg(f.vocab);
+        }
         const auto shape = modelShape(graph, node);
         return qs(core::describeModel(shape, shape.maxLen));
     }

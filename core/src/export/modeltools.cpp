@@ -233,6 +233,39 @@ Result<TextScore> scoreLoaded(Loaded &l, const std::vector<std::int64_t> &ids)
 
 } // namespace
 
+Result<ModelFacts> inspectModel(const std::string &path)
+{
+    if (hf::isHfFolder(path)) {
+        auto config = hf::readHfConfig(path);
+        if (!config.ok())
+            return config.error();
+        const ModelInfo &i = config.value().info;
+        ModelFacts f;
+        f.path = path;
+        f.kind = "Hugging Face folder";
+        f.architecture = i.architecture;
+        f.vocab = i.vocab;
+        f.layers = i.layers;
+        f.hidden = i.hidden;
+        f.heads = i.heads;
+        f.ffn = i.ffn;
+        f.maxLength = i.maxLength;
+        // GPT-2's tensors: embeddings and positions, per block two LayerNorms, c_attn, c_proj
+        // and the MLP with biases, the final LayerNorm, and lm_head when untied.
+        const std::int64_t D = i.hidden, F = i.ffn;
+        f.parameters = i.vocab * D + i.maxLength * D
+                       + i.layers * (4 * D + 3 * D * D + 3 * D + D * D + D + 2 * D * F + F + D) + 2 * D
+                       + (i.tiedHead ? 0 : i.vocab * D);
+        f.description = "GPT-2" + (config.value().name.empty() ? std::string() : " " + config.value().name)
+                        + ", " + config.value().activationFunction + (i.tiedHead ? ", tied head" : "");
+        return f;
+    }
+    auto loaded = LoadedModel::open(path);
+    if (!loaded.ok())
+        return loaded.error();
+    return loaded.value()->facts();
+}
+
 struct LoadedModel::Impl
 {
     Loaded loaded;

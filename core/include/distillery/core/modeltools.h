@@ -2,7 +2,8 @@
 
 // Using a model outside a run (distillery-cli model ...): what it is, its text, its scores and
 // logits. PATH is a built-in checkpoint (a run's student.pt or teacher-<node>.pt), a TorchScript
-// file (a TorchScript teacher or an exported model.pt), or an export folder holding model.pt.
+// file (a TorchScript teacher or an exported model.pt), an export folder holding model.pt, or a
+// Hugging Face GPT-2 folder (config.json and safetensors; an hf export is one).
 // Its tokenizer is the tokenizer.json beside it (as exports write it: byte-level or the oracle's
 // words), or `tokenizer` ("bytes" | "words") when given; without either, a vocabulary of 256 is
 // read as bytes and any other as words. LibTorch-free.
@@ -56,6 +57,11 @@ struct GenerateOptions
     double temperature = 1.0; // 0 = greedy
     std::uint64_t seed = 0;
 };
+
+// What a model file or folder holds, for node cards: a Hugging Face folder from its config.json
+// alone (no weights are read), any other file by loading it, which takes as long as the file is
+// large (call it off the GUI thread).
+Result<ModelFacts> inspectModel(const std::string &path);
 
 // One model loaded once; every use below reads it. Not for two threads at a time.
 class LoadedModel
