@@ -72,7 +72,7 @@ class tst_Export : public QObject
 
     QTemporaryDir m_dir;
     std::string m_store;
-    RunId m_oracleRun = 0, m_bytesRun = 0;
+    RunId m_oracleRun = 0, m_bytesRun = 0, m_tiedRun = 0;
 
     QString path(const QString &name) const { return m_dir.filePath(name); }
 
@@ -136,6 +136,10 @@ private Q_SLOTS:
         Graph g = tiny("classic-kd", 8);
         setAll(g, "Dataset", {{"source", std::string("text")}, {"path", path("corpus.txt").toStdString()}});
         m_bytesRun = train(g, "bytes");
+        // A student whose head is its token embedding (tie_word_embeddings: true, no lm_head).
+        Graph tied = tiny("classic-kd", 8);
+        setAll(tied, "Student", {{"tie_embeddings", true}});
+        m_tiedRun = train(tied, "tied");
     }
 
     // Every format and dtype against its consumer, at one token and at the longest input.
@@ -143,9 +147,9 @@ private Q_SLOTS:
     {
         QJsonArray cases;
         torch::manual_seed(5);
-        for (RunId run : {m_oracleRun, m_bytesRun}) {
-            const std::int64_t vocab = run == m_oracleRun ? 16 : 256;
-            const QString tokenizer = run == m_oracleRun ? "words" : "bytes";
+        for (RunId run : {m_oracleRun, m_bytesRun, m_tiedRun}) {
+            const std::int64_t vocab = run == m_bytesRun ? 256 : 16;
+            const QString tokenizer = run == m_bytesRun ? "bytes" : "words";
             for (const auto &[format, dtype] : std::vector<std::pair<std::string, std::string>>{
                      {"hf", "f32"}, {"hf", "f16"}, {"hf", "bf16"}, {"torchscript", "f32"}, {"onnx", "f32"}}) {
                 const QString out = path(QString("export-%1-%2-%3").arg(run).arg(QString::fromStdString(format),

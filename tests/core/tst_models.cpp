@@ -42,9 +42,11 @@ private Q_SLOTS:
         QTest::addColumn<int>("dModel");
         QTest::addColumn<int>("heads");
         QTest::addColumn<int>("ffn");
-        QTest::newRow("tiny") << 11 << 1 << 8 << 2 << 16;
-        QTest::newRow("student") << 512 << 2 << 128 << 4 << 512;
-        QTest::newRow("teacher") << 512 << 4 << 256 << 4 << 1024;
+        QTest::addColumn<bool>("tied");
+        QTest::newRow("tiny") << 11 << 1 << 8 << 2 << 16 << false;
+        QTest::newRow("tiny, tied") << 11 << 1 << 8 << 2 << 16 << true;
+        QTest::newRow("student") << 512 << 2 << 128 << 4 << 512 << false;
+        QTest::newRow("teacher") << 512 << 4 << 256 << 4 << 1024 << false;
     }
     void parameterCountMatchesModule()
     {
@@ -53,7 +55,8 @@ private Q_SLOTS:
         QFETCH(int, dModel);
         QFETCH(int, heads);
         QFETCH(int, ffn);
-        ModelShape s{vocab, layers, dModel, heads, ffn, 32};
+        QFETCH(bool, tied);
+        ModelShape s{vocab, layers, dModel, heads, ffn, 32, tied};
         TransformerLM m(s);
         std::int64_t n = 0;
         for (const auto &p : m->parameters())
@@ -174,6 +177,46 @@ private Q_SLOTS:
         QVERIFY2(r.error().message.find("bad.pt") != std::string::npos, r.error().message.c_str());
         QVERIFY2(r.error().message.find(expect.toStdString()) != std::string::npos,
                  r.error().message.c_str());
+    }
+
+    // A tied head is the token embedding: one matrix, trained from both ends, saved and
+    // loaded as such (a seventh header number), and in the head's parameter scope.
+    void tiedHead()
+    {
+        QTemporaryDir dir;
+        torch::manual_seed(3);
+        const ModelShape shape{13, 1, 8, 2, 16, 6, true};
+        auto m = makeTransformer(shape);
+        QVERIFY(m->info().tiedHead);
+        QCOMPARE(m->parameterCount(), parameterCount(ModelShape{13, 1, 8, 2, 16, 6}) - 13 * 8);
+        auto tokens = torch::randint(0, 13, {2, 6}, torch::kLong);
+        auto module = builtinModule(*m);
+        QVERIFY(module);
+        {
+            // logits = lnf(h) tok^T: changing the embedding changes the head.
+            torch::NoGradGuard noGrad;
+            auto before = m->forward(tokens).logits.clone();
+            module->named_parameters()["tok.weight"][5].add_(1.0);
+            QVERIFY(!torch::allclose(before.select(2, 5), m->forward(tokens).logits.select(2, 5)));
+        }
+        m->forward(tokens).logits.sum().backward();
+        QVERIFY(module->named_parameters()["tok.weight"].grad().defined());
+        auto headScope = m->parameters(ParameterScope::Head);
+        QCOMPARE(int(headScope.size()), 3); // lnf weight and bias, tok
+        const std::string path = dir.filePath("tied.pt").toStdString();
+        QVERIFY(m->save(path).ok());
+        auto loaded = loadCheckpoint(path);
+        QVERIFY2(loaded.ok(), loaded.ok() ? "" : loaded.error().message.c_str());
+        QVERIFY(loaded.value()->info().tiedHead);
+        QVERIFY(torch::equal(m->forward(tokens).logits, loaded.value()->forward(tokens).logits));
+        // A flag that is neither 0 nor 1.
+        torch::serialize::OutputArchive archive;
+        archive.write("distillery_shape", torch::tensor(std::vector<std::int64_t>{13, 1, 8, 2, 16, 6, 7}, torch::kLong));
+        module->save(archive);
+        archive.save_to(dir.filePath("flag.pt").toStdString());
+        auto bad = loadCheckpoint(dir.filePath("flag.pt").toStdString());
+        QVERIFY(!bad.ok());
+        QVERIFY2(bad.error().message.find("tied-head flag is 7") != std::string::npos, bad.error().message.c_str());
     }
 
     void parameterScopes()

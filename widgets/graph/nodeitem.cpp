@@ -90,6 +90,7 @@ core::ModelShape modelShape(const Graph &graph, const Node &node)
     shape.heads = graph.paramInt(node.id, "heads");
     shape.ffn = graph.paramInt(node.id, "ffn");
     shape.maxLen = sequenceLength(graph);
+    shape.tiedHead = graph.paramBool(node.id, "tie_embeddings");
     return shape;
 }
 

@@ -12,7 +12,7 @@ std::int64_t parameterCount(const ModelShape &s)
                                   + (d * d + d)         // attention output projection
                                   + (d * s.ffn + s.ffn) // FFN up
                                   + (s.ffn * d + d);    // FFN down
-    return s.vocab * d + s.maxLen * d + s.layers * perBlock + 2 * d + d * s.vocab;
+    return s.vocab * d + s.maxLen * d + s.layers * perBlock + 2 * d + (s.tiedHead ? 0 : d * s.vocab);
 }
 
 std::string modelShapeProblem(const ModelShape &s, std::uint64_t fileBytes)

@@ -1,6 +1,6 @@
 // The built-in student in Hugging Face's GPT2LMHeadModel layout. The built-in Transformer is
 // GPT-2's architecture (pre-LN blocks, learned positions, fused q/k/v in that order with the
-// heads contiguous, exact GELU, LayerNorm eps 1e-5) with an untied head and no dropout, so the
+// heads contiguous, exact GELU, LayerNorm eps 1e-5) with a tied or untied head and no dropout, so the
 // mapping is a renaming, plus a transpose of every Linear weight: GPT-2's Conv1D keeps its
 // weight as [in, out] where LibTorch's Linear keeps [out, in].
 
@@ -122,8 +122,8 @@ Status writeHfModel(const std::string &dir, const models::CausalLm &model, const
         {"scale_attn_by_inverse_layer_idx", false},
         {"reorder_and_upcast_attn", false},
         {"use_cache", true},
-        // The head is a matrix of its own, written as lm_head.weight.
-        {"tie_word_embeddings", false},
+        // An untied head is a matrix of its own, written as lm_head.weight.
+        {"tie_word_embeddings", s.tiedHead},
         // No special tokens: the vocabulary is the corpus's bytes (or the oracle's symbols).
         {"bos_token_id", nullptr},
         {"eos_token_id", nullptr},

@@ -180,7 +180,8 @@ void training(std::ostringstream &out, const ExportFacts &f)
         << "| setting | value |\n| --- | --- |\n"
         << "| student | built-in Transformer, " << p.student.layers
         << (p.student.layers == 1 ? " layer" : " layers") << ", d_model " << p.student.dModel
-        << ", " << p.student.heads << " heads, FFN " << p.student.ffn << ", " << describeModel(p.student, p.seqLen)
+        << ", " << p.student.heads << " heads, FFN " << p.student.ffn
+        << (p.student.tiedHead ? ", head tied to the embedding" : "") << ", " << describeModel(p.student, p.seqLen)
         << " |\n"
         << "| steps | " << f.step << " of " << p.steps << " |\n"
         << "| batch | " << p.batchSize << " sequences of " << p.seqLen << " tokens |\n"
@@ -307,8 +308,10 @@ std::string modelCard(const ExportFacts &f)
         << (f.run.templateName.empty() ? std::string() : ", template `" + f.run.templateName + "`")
         << "), after " << f.step << " of " << f.plan.steps << " training steps. "
         << (f.format == "hf"   ? "Hugging Face `GPT2LMHeadModel` layout: pre-LayerNorm blocks, learned "
-                                 "positions, exact GELU (`activation_function: gelu`), an untied output "
-                                 "head (`lm_head.weight`)."
+                                 "positions, exact GELU (`activation_function: gelu`), "
+                                 + std::string(f.plan.student.tiedHead ? "the output head tied to the token embedding "
+                                                                         "(`tie_word_embeddings: true`)."
+                                                                       : "an untied output head (`lm_head.weight`).")
             : f.format == "onnx" ? "An ONNX model (opset 17): `input_ids` int64 [batch, sequence] to "
                                    "`logits` [batch, sequence, vocabulary], both dimensions dynamic."
                                  : "A TorchScript module: `forward(tokens)` maps int64 token ids [batch, "

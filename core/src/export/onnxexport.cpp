@@ -32,6 +32,12 @@ Status writeOnnx(const std::string &path, const models::CausalLm &model, const E
             keep.push_back(t);
             weights[name] = {t.data_ptr<float>(), std::vector<std::int64_t>(t.sizes().begin(), t.sizes().end())};
         }
+        // A tied head: the embedding transposed, as an initializer of its own.
+        if (module->shape().tiedHead) {
+            auto t = module->named_parameters()["tok.weight"].detach().to(torch::kCPU, torch::kFloat).t().contiguous();
+            keep.push_back(t);
+            weights["head.weight"] = {t.data_ptr<float>(), std::vector<std::int64_t>(t.sizes().begin(), t.sizes().end())};
+        }
     } catch (const std::exception &e) {
         return Status::failure(errc::kInternal, "cannot convert the student's weights: " + torchErrorText(e));
     }

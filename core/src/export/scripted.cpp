@@ -70,7 +70,8 @@ std::string source(const ModelShape &s)
             src << ", " << b << part << "_weight, " << b << part << "_bias";
         src << ")\n";
     }
-    src << "    return torch.matmul(self._ln(x, self.lnf_weight, self.lnf_bias), self.head_weight.t())\n";
+    src << "    return torch.matmul(self._ln(x, self.lnf_weight, self.lnf_bias), self."
+        << (s.tiedHead ? "tok_weight" : "head_weight") << ".t())\n";
     return src.str();
 }
 

@@ -96,6 +96,8 @@ std::vector<ParamSpec> architectureParams(std::int64_t layers, std::int64_t dMod
         intParam("d_model", dModel, 8, 8192, "", "Hidden size of the residual stream."),
         intParam("heads", heads, 1, 128, "", "Attention heads; must divide d_model."),
         intParam("ffn", ffn, 8, 65536, "", "Hidden size of each feed-forward block."),
+        boolParam("tie_embeddings", false,
+                  "The output head reuses the token embedding matrix (weight tying, as GPT-2)."),
     };
 }
 

@@ -54,9 +54,10 @@ TransformerLMImpl::TransformerLMImpl(const ModelShape &shape)
                                            Block(shape.dModel, shape.heads, shape.ffn)));
     m_lnf = register_module("lnf",
                             torch::nn::LayerNorm(torch::nn::LayerNormOptions({shape.dModel})));
-    m_head = register_module("head",
-                             torch::nn::Linear(torch::nn::LinearOptions(shape.dModel, shape.vocab)
-                                                   .bias(false)));
+    if (!shape.tiedHead)
+        m_head = register_module("head",
+                                 torch::nn::Linear(torch::nn::LinearOptions(shape.dModel, shape.vocab)
+                                                       .bias(false)));
     m_mask = register_buffer(
         "mask", torch::full({shape.maxLen, shape.maxLen}, -std::numeric_limits<float>::infinity())
                     .triu(1));
@@ -93,7 +94,8 @@ LmOutput TransformerLMImpl::forward(const torch::Tensor &tokens, const ForwardOp
         if (options.attention)
             out.attention.push_back(attention);
     }
-    out.logits = m_head->forward(m_lnf->forward(x));
+    out.logits = m_shape.tiedHead ? torch::linear(m_lnf->forward(x), m_tok->weight)
+                                  : m_head->forward(m_lnf->forward(x));
     return out;
 }
 
@@ -118,7 +120,7 @@ public:
         m_info.norm = "layernorm";
         m_info.positions = "learned";
         m_info.activation = "gelu";
-        m_info.tiedHead = false;
+        m_info.tiedHead = s.tiedHead;
     }
     LmOutput forward(const torch::Tensor &tokens, const ForwardOptions &options) override
     {
@@ -129,7 +131,7 @@ public:
     {
         const auto &s = m_model->shape();
         return "Transformer L" + std::to_string(s.layers) + " d" + std::to_string(s.dModel) + " h"
-               + std::to_string(s.heads) + " ffn" + std::to_string(s.ffn) + " ("
+               + std::to_string(s.heads) + " ffn" + std::to_string(s.ffn) + (s.tiedHead ? " tied" : "") + " ("
                + describeModel(s, s.maxLen) + ")";
     }
     double forwardFlopsPerToken(std::int64_t seqLen) const override
@@ -146,7 +148,9 @@ public:
         std::vector<torch::Tensor> out;
         for (const auto &item : m_model->named_parameters()) {
             const std::string &name = item.key();
-            const bool head = name.rfind("head.", 0) == 0 || name.rfind("lnf.", 0) == 0;
+            // A tied head is the token embedding.
+            const bool head = name.rfind("head.", 0) == 0 || name.rfind("lnf.", 0) == 0
+                              || (m_model->shape().tiedHead && name.rfind("tok.", 0) == 0);
             if (scope == ParameterScope::All || head
                 || (scope == ParameterScope::LastBlock && name.rfind(lastBlock, 0) == 0))
                 out.push_back(item.value());
@@ -164,8 +168,11 @@ public:
         try {
             torch::serialize::OutputArchive archive;
             const auto &s = m_model->shape();
-            archive.write(kShapeKey, torch::tensor({s.vocab, s.layers, s.dModel, s.heads, s.ffn, s.maxLen},
-                                                   torch::kLong));
+            // Six numbers for an untied head (the format's first version), a seventh 1 if tied.
+            std::vector<std::int64_t> header{s.vocab, s.layers, s.dModel, s.heads, s.ffn, s.maxLen};
+            if (s.tiedHead)
+                header.push_back(1);
+            archive.write(kShapeKey, torch::tensor(header, torch::kLong));
             m_model->save(archive);
             return saveArchiveAtomically(archive, path);
         } catch (const std::exception &e) {
@@ -233,12 +240,20 @@ Result<std::unique_ptr<CausalLm>> loadCheckpoint(const std::string &path)
         torch::serialize::InputArchive archive;
         archive.load_from(path);
         torch::Tensor shapeTensor;
-        if (!archive.try_read(kShapeKey, shapeTensor) || shapeTensor.numel() != 6)
+        if (!archive.try_read(kShapeKey, shapeTensor) || shapeTensor.dim() != 1
+            || (shapeTensor.numel() != 6 && shapeTensor.numel() != 7))
             return R::failure(errc::kBadCheckpoint,
                               path + ": not a Distillery model checkpoint (no model shape)");
         auto v = shapeTensor.to(torch::kLong);
         ModelShape s{v[0].item<std::int64_t>(), v[1].item<std::int64_t>(), v[2].item<std::int64_t>(),
                      v[3].item<std::int64_t>(), v[4].item<std::int64_t>(), v[5].item<std::int64_t>()};
+        if (v.numel() == 7) {
+            if (v[6].item<std::int64_t>() != 0 && v[6].item<std::int64_t>() != 1)
+                return R::failure(errc::kBadCheckpoint, path + ": the model shape's tied-head flag is "
+                                                            + std::to_string(v[6].item<std::int64_t>())
+                                                            + ", expected 0 or 1");
+            s.tiedHead = v[6].item<std::int64_t>() == 1;
+        }
         // The header decides what is built: every field must be sane before anything is.
         std::error_code ec;
         const auto bytes = std::filesystem::file_size(path, ec);

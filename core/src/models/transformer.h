@@ -24,10 +24,11 @@ private:
 };
 TORCH_MODULE(Block);
 
-// Token + learned position embeddings, pre-LN blocks, final LayerNorm, untied output head.
+// Token + learned position embeddings, pre-LN blocks, final LayerNorm, an output head of its
+// own or (shape.tiedHead) the token embedding.
 // Initialisation: N(0, 0.02) weights, zero biases, and the residual output projections scaled
 // by 1/sqrt(2L) (GPT-2). Parameter names: tok, pos, block<i>.{ln1,qkv,proj,ln2,fc1,fc2}, lnf,
-// head.
+// head (absent when tied).
 class TransformerLMImpl : public torch::nn::Module
 {
 public:

@@ -116,6 +116,7 @@ ModelShape shapeOf(const Graph &g, NodeId id, std::int64_t vocab, std::int64_t m
     s.heads = g.paramInt(id, "heads");
     s.ffn = g.paramInt(id, "ffn");
     s.maxLen = maxLen;
+    s.tiedHead = g.paramBool(id, "tie_embeddings");
     return s;
 }
 

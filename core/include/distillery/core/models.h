@@ -16,6 +16,7 @@ struct ModelShape
     std::int64_t heads = 0;
     std::int64_t ffn = 0;
     std::int64_t maxLen = 0; // learned positions
+    bool tiedHead = false;   // the output head is the token embedding (weight tying, as in GPT-2)
 };
 
 // Why a built-in checkpoint's header cannot be what it says, or an empty string: every field
@@ -25,7 +26,8 @@ struct ModelShape
 std::string modelShapeProblem(const ModelShape &shape, std::uint64_t fileBytes);
 
 // Trainable parameters: embeddings, positions, per block (2 LayerNorms, QKV, output
-// projection, two FFN matrices, with biases), the final LayerNorm and an untied output head.
+// projection, two FFN matrices, with biases), the final LayerNorm and the output head unless
+// it is tied to the embedding.
 std::int64_t parameterCount(const ModelShape &shape);
 
 // Forward FLOPs per token at context length `seqLen` (multiply-add = 2 FLOPs):
