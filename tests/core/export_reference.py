@@ -6,7 +6,8 @@ REFERENCE.json (written by tst_Export) holds the token ids fed to the student an
 Distillery computed for them, and names the exported folders to check:
   {"node": NODE, "node_modules": DIR,
    "cases": [{"kind": "hf" | "torchscript" | "onnx", "path": ..., "tokens": [[...]],
-              "logits": [[[...]]], "tolerance": 1e-5, "tokenizer": "bytes" | "words", "vocab": V}]}
+              "logits": [[[...]]], "tolerance": 1e-5, "tokenizer": "bytes" | "words", "vocab": V,
+              "external": true (onnx only: the weights must be external data)}]}
 
 hf: an independent NumPy implementation of Hugging Face's GPT2LMHeadModel forward pass
 (modeling_gpt2.py's semantics: Conv1D weights [in, out], fused c_attn split into q, k, v,
@@ -168,14 +169,22 @@ def check_tokenizer(folder, kind, vocab_size):
             fail("tokenizer.json: the unknown token is in the vocabulary")
 
 
-def onnx_logits(path, tokens, node, node_modules):
-    """onnx.checker (python3-onnx), then the model in onnxruntime-node."""
+def onnx_logits(path, tokens, node, node_modules, external):
+    """onnx.checker (python3-onnx), then the model in onnxruntime-node. external: every
+    initializer of 1 KiB or more must live in model.onnx.data (ONNX's external data)."""
     import os
     import subprocess
     import tempfile
 
     import onnx
 
+    if external:
+        bare = onnx.load(path, load_external_data=False)
+        big = [t for t in bare.graph.initializer if t.data_location == onnx.TensorProto.EXTERNAL]
+        if not big or any(e.key == "location" and e.value != "model.onnx.data"
+                          for t in big for e in t.external_data):
+            fail(f"{path}: expected the weights as external data in model.onnx.data")
+        onnx.checker.check_model(path, full_check=True)  # by path: the checker reads the data file
     model = onnx.load(path)
     onnx.checker.check_model(model, full_check=True)
     if model.opset_import[0].version != 17:
@@ -206,7 +215,8 @@ def main():
             got = gpt2_logits(case["path"], case["tokens"])
             check_tokenizer(case["path"], case["tokenizer"], case["vocab"])
         elif case["kind"] == "onnx":
-            got = onnx_logits(case["path"] + "/model.onnx", case["tokens"], reference["node"], reference["node_modules"])
+            got = onnx_logits(case["path"] + "/model.onnx", case["tokens"], reference["node"], reference["node_modules"],
+                              case.get("external", False))
         else:
             import torch
 

@@ -7,6 +7,7 @@
 #include "distillery/core/export.h"
 #include "distillery/core/store.h"
 #include "distillery/core/trainer.h"
+#include "export/writers.h"
 #include "models/causallm.h"
 
 #include "core/clirunner.h"
@@ -170,6 +171,29 @@ private Q_SLOTS:
                     cases.append(c);
                 }
             }
+        }
+        // The ONNX writer's external data (used above 1.8 GB), forced on for a small model.
+        {
+            const QString out = path("export-external");
+            QVERIFY(QDir().mkpath(out));
+            auto model = models::loadCheckpoint(modelPath(m_bytesRun));
+            QVERIFY(model.ok());
+            exports::ExportFacts facts;
+            facts.run.id = m_bytesRun;
+            QVERIFY(exports::writeOnnx((out + "/model.onnx").toStdString(), *model.value(), facts, 0).ok());
+            // The embeddings and the head (8 KiB each) move out; small tensors stay inline.
+            QVERIFY(QFileInfo(out + "/model.onnx.data").size() >= 2 * 256 * 8 * 4);
+            const auto tokens = torch::randint(0, 256, {2, 16}, torch::kLong);
+            QJsonObject c;
+            c["kind"] = "onnx";
+            c["path"] = out;
+            c["tokens"] = nested(tokens);
+            c["logits"] = logits(m_bytesRun, tokens, "f32");
+            c["tolerance"] = 1e-5;
+            c["tokenizer"] = "bytes";
+            c["vocab"] = 256.0;
+            c["external"] = true;
+            cases.append(c);
         }
         // onnxruntime-node, installed by packaging/install-deps.sh (ctest passes where).
         const QString node = qEnvironmentVariable("DISTILLERY_NODE");

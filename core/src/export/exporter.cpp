@@ -8,6 +8,7 @@
 #include "distillery/core/files.h"
 #include "distillery/core/graph.h"
 #include "export/writers.h"
+#include "onnxio/gptonnx.h"
 #include "torchio.h"
 
 #include <spdlog/spdlog.h>
@@ -301,7 +302,7 @@ Result<ExportResult> exportStudent(const ExportRequest &request, const ExportPro
             return st.error();
     } else if (request.format == "onnx") {
         report(0.3, "writing model.onnx");
-        if (auto st = exports::writeOnnx(dir + "/model.onnx", *student.value(), facts); !st.ok())
+        if (auto st = exports::writeOnnx(dir + "/model.onnx", *student.value(), facts, onnxio::kExternalDataAbove); !st.ok())
             return st.error();
     } else {
         report(0.3, "writing model.pt");

@@ -10,7 +10,8 @@
 
 namespace distillery::core::exports {
 
-Status writeOnnx(const std::string &path, const models::CausalLm &model, const ExportFacts &facts)
+Status writeOnnx(const std::string &path, const models::CausalLm &model, const ExportFacts &facts,
+                 std::uint64_t externalDataAbove)
 {
     auto module = models::builtinModule(model);
     if (!module)
@@ -43,7 +44,8 @@ Status writeOnnx(const std::string &path, const models::CausalLm &model, const E
     }
     return onnxio::writeGptOnnx(path, module->shape(), weights,
                                 "Distillery student of run " + std::to_string(facts.run.id) + " ('"
-                                    + facts.run.name + "') after " + std::to_string(facts.step) + " steps");
+                                    + facts.run.name + "') after " + std::to_string(facts.step) + " steps",
+                                externalDataAbove);
 }
 
 } // namespace distillery::core::exports

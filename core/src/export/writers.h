@@ -50,7 +50,9 @@ Status writeTorchScript(const std::string &path, const models::CausalLm &model, 
 
 // model.onnx, opset 17: input_ids int64 [batch, sequence] -> logits [batch, sequence, vocab]
 // (onnxexport.cpp).
-Status writeOnnx(const std::string &path, const models::CausalLm &model, const ExportFacts &facts);
+// externalDataAbove: onnxio::kExternalDataAbove (tests lower it to write the external data).
+Status writeOnnx(const std::string &path, const models::CausalLm &model, const ExportFacts &facts,
+                 std::uint64_t externalDataAbove);
 
 // README.md with Hugging Face front matter (modelcard.cpp).
 std::string modelCard(const ExportFacts &facts);

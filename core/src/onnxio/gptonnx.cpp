@@ -136,7 +136,8 @@ Status moveToExternalData(pb::GraphProto *graph, const std::string &path)
 } // namespace
 
 Status writeGptOnnx(const std::string &path, const ModelShape &s,
-                    const std::map<std::string, WeightView> &weights, const std::string &docString)
+                    const std::map<std::string, WeightView> &weights, const std::string &docString,
+                    std::uint64_t externalDataAbove)
 {
     const std::int64_t D = s.dModel, H = s.heads, hd = s.dModel / s.heads, T = s.maxLen;
     pb::ModelProto model;
@@ -218,8 +219,7 @@ Status writeGptOnnx(const std::string &path, const ModelShape &s,
     } catch (const std::exception &e) {
         return Status::failure(errc::kInternal, e.what());
     }
-    // Above 1.8 GB the weights go beside the model (protobuf's 2 GB limit).
-    if (g.bytes() > 1800ull * 1024 * 1024)
+    if (g.bytes() > externalDataAbove)
         if (auto st = moveToExternalData(graph, path); !st.ok())
             return st;
     std::string bytes;

@@ -28,7 +28,12 @@ struct WeightView
 
 // Names as the built-in model's parameters: tok.weight, pos.weight, block<i>.{ln1,qkv,proj,
 // ln2,fc1,fc2}.{weight,bias}, lnf.{weight,bias}, head.weight (Linear weights [in, out]).
+// Weights above this many bytes in all go to `<path>.data` as external data (protobuf's limit
+// for one message is 2 GB).
+inline constexpr std::uint64_t kExternalDataAbove = 1800ull << 20;
+
 Status writeGptOnnx(const std::string &path, const ModelShape &shape,
-                    const std::map<std::string, WeightView> &weights, const std::string &docString);
+                    const std::map<std::string, WeightView> &weights, const std::string &docString,
+                    std::uint64_t externalDataAbove = kExternalDataAbove);
 
 } // namespace distillery::core::onnxio
