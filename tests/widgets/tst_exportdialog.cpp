@@ -101,6 +101,7 @@ private Q_SLOTS:
         TryDialog *dialog = browser.tryCurrent();
         QVERIFY(dialog);
         QVERIFY(QTest::qWaitForWindowExposed(dialog));
+        QTRY_VERIFY_WITH_TIMEOUT(!dialog->isBusy(), 30000); // the model loads on a thread
         QVERIFY2(dialog->factsText().contains(QStringLiteral("vocabulary 16")), qPrintable(dialog->factsText()));
         QVERIFY(dialog->factsText().contains(QStringLiteral("the words t0 … t15")));
         dialog->promptEdit()->setText(QStringLiteral("t1 t2"));

@@ -3,6 +3,7 @@
 
 #include "ensure.h"
 #include "document/graphdocument.h"
+#include "graph/modelfactscache.h"
 #include "inspector/inspector.h"
 
 #include "distillery/core/losses.h"
@@ -11,6 +12,8 @@
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QLineEdit>
+#include <QPushButton>
+#include <QTemporaryDir>
 #include <QSpinBox>
 #include <QUndoStack>
 #include <QtTest>
@@ -48,6 +51,35 @@ private Q_SLOTS:
         QVERIFY(!inspector.editor("steps"));
         ENSURE(doc.requestRemoveNodes({proj}));
         QCOMPARE(inspector.node(), core::kInvalidNode);
+    }
+
+    // A Teacher backed by a file shows what the file holds and offers to try it.
+    void fileTeacherShowsItsModel()
+    {
+        QTemporaryDir dir;
+        QFile config(dir.filePath("config.json"));
+        QVERIFY(config.open(QIODevice::WriteOnly));
+        config.write(R"({"model_type": "gpt2", "vocab_size": 300, "n_positions": 64, "n_embd": 32,
+                         "n_layer": 2, "n_head": 4, "tie_word_embeddings": false})");
+        config.close();
+        GraphDocument doc;
+        Inspector inspector(&doc);
+        inspector.show();
+        const auto teacher = doc.requestAddNode("Teacher", {}).value();
+        inspector.setNode(teacher);
+        QVERIFY(inspector.modelFactsText().isEmpty()); // source = train: nothing to read
+        ENSURE(doc.requestSetParam(teacher, "source", std::string("hf")));
+        ENSURE(doc.requestSetParam(teacher, "path", dir.path().toStdString()));
+        widgets::ModelFactsCache::instance().waitForReads();
+        const QString facts = inspector.modelFactsText();
+        QVERIFY2(facts.contains("Hugging Face folder (gpt2)") && facts.contains("vocabulary 300")
+                     && facts.contains("2 layers") && facts.contains("up to 64 tokens"),
+                 qPrintable(facts));
+        QVERIFY(inspector.tryModelButton()->isEnabled());
+        ENSURE(doc.requestSetParam(teacher, "path", dir.filePath("missing").toStdString()));
+        widgets::ModelFactsCache::instance().waitForReads();
+        QVERIFY2(inspector.modelFactsText().contains("missing: no such model file"), qPrintable(inspector.modelFactsText()));
+        QVERIFY(!inspector.tryModelButton()->isEnabled());
     }
 
     void lossInspectorMatchesCore()

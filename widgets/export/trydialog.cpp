@@ -77,25 +77,49 @@ TryDialog::TryDialog(const QString &modelPath, const QString &title, QWidget *pa
     connect(m_generate, &QPushButton::clicked, this, &TryDialog::generate);
     connect(m_prompt, &QLineEdit::returnPressed, this, &TryDialog::generate);
 
-    auto opened = core::LoadedModel::open(modelPath.toStdString());
+    // Loaded on a thread of its own (a large model takes a while); a dialog closed before the
+    // model arrives lets the thread finish on its own and drops the model.
+    m_facts->setText(tr("loading %1…").arg(modelPath));
+    m_generate->setEnabled(false);
+    QPointer<TryDialog> self(this);
+    const std::string path = modelPath.toStdString();
+    QThread *loader = QThread::create([self, path] {
+        auto opened = std::make_shared<core::Result<std::unique_ptr<core::LoadedModel>>>(core::LoadedModel::open(path));
+        QMetaObject::invokeMethod(qApp, [self, opened] {
+            if (self)
+                self->onLoaded(std::move(*opened));
+        });
+    });
+    connect(loader, &QThread::finished, loader, &QObject::deleteLater);
+    m_loading = true;
+    loader->start();
+}
+
+void TryDialog::onLoaded(core::Result<std::unique_ptr<core::LoadedModel>> opened)
+{
+    m_loading = false;
     if (!opened.ok()) {
         m_facts->setText(qs(opened.error().message));
         m_facts->setStyleSheet(QStringLiteral("color: #c62828;"));
-        m_generate->setEnabled(false);
+        Q_EMIT loaded(false);
         return;
     }
     m_model = std::move(opened.value());
     const core::ModelFacts &f = m_model->facts();
+    const QString tokens = f.tokenizer == "bytes"   ? tr("bytes (UTF-8 text)")
+                           : f.tokenizer == "words" ? tr("the words t0 … t%1").arg(f.vocab - 1)
+                                                    : tr("not readable as text (%1)").arg(qs(f.tokenizerSource));
     m_facts->setText(tr("%1: %2\nvocabulary %3, %4 parameters, %5; tokens are %6")
                          .arg(qs(f.kind), qs(f.description))
                          .arg(f.vocab)
                          .arg(f.parameters)
-                         .arg(qs(f.dtype), f.tokenizer == "bytes" ? tr("bytes (UTF-8 text)")
-                                                                  : tr("the words t0 … t%1").arg(f.vocab - 1)));
+                         .arg(qs(f.dtype), tokens));
     m_prompt->setText(f.tokenizer == "bytes" ? QStringLiteral("The ") : QStringLiteral("t1 t2 t3"));
     if (f.maxLength > 0)
         m_tokens->setMaximum(int(f.maxLength));
     m_tokens->setValue(std::min(32, m_tokens->maximum()));
+    m_generate->setEnabled(!f.tokenizer.empty());
+    Q_EMIT loaded(true);
 }
 
 TryDialog::~TryDialog()

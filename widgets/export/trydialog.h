@@ -4,6 +4,8 @@
 // sizes, tokenizer), a prompt and its continuation at a temperature and seed, and the prompt's
 // NLL under the model. Generation runs on a thread of its own.
 
+#include "distillery/core/result.h"
+
 #include <QDialog>
 
 #include <memory>
@@ -26,8 +28,8 @@ class TryDialog : public QDialog
 {
     Q_OBJECT
 public:
-    // `modelPath`: a built-in checkpoint (a run's student.pt), a TorchScript file or an export
-    // folder with model.pt.
+    // `modelPath`: a built-in checkpoint (a run's student.pt), a TorchScript file, an export
+    // folder or a Hugging Face folder. It is loaded on a thread; loaded() says when.
     TryDialog(const QString &modelPath, const QString &title, QWidget *parent = nullptr);
     ~TryDialog() override;
 
@@ -38,15 +40,17 @@ public:
     QSpinBox *seedBox() const { return m_seed; }
     QPushButton *generateButton() const { return m_generate; }
     QString outputText() const;
-    bool isBusy() const { return m_thread != nullptr; }
+    bool isBusy() const { return m_thread != nullptr || m_loading; }
 
 public Q_SLOTS:
     void generate();
 
 Q_SIGNALS:
+    void loaded(bool ok);
     void generated(bool ok, const QString &text);
 
 private:
+    void onLoaded(core::Result<std::unique_ptr<core::LoadedModel>> opened);
     void onDone(bool ok, const QString &text, const QString &score);
 
     std::unique_ptr<core::LoadedModel> m_model; // loaded once; used by one generation at a time
@@ -58,6 +62,7 @@ private:
     QPushButton *m_generate = nullptr;
     QPlainTextEdit *m_output = nullptr;
     QLabel *m_score = nullptr;
+    bool m_loading = false;
     QThread *m_thread = nullptr;
 };
 

@@ -1,5 +1,8 @@
 #include "inspector/inspector.h"
 
+#include "export/trydialog.h"
+#include "graph/modelfactscache.h"
+
 #include "document/graphdocument.h"
 
 #include "distillery/core/losses.h"
@@ -10,11 +13,14 @@
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
+#include <QLocale>
 #include <QPainter>
+#include <QPushButton>
 #include <QScrollArea>
 #include <QSignalBlocker>
 #include <QSpinBox>
@@ -72,12 +78,37 @@ Inspector::Inspector(GraphDocument *document, QWidget *parent)
     m_rows->setContentsMargins(0, 0, 0, 0);
     m_rows->setSpacing(6);
     m_loss = new LossInspectorWidget(content);
+    m_model = new QWidget(content);
+    {
+        auto *modelLayout = new QVBoxLayout(m_model);
+        modelLayout->setContentsMargins(0, 0, 0, 0);
+        m_modelFacts = new QLabel(m_model);
+        m_modelFacts->setWordWrap(true);
+        m_modelFacts->setTextInteractionFlags(Qt::TextSelectableByMouse);
+        m_tryModel = new QPushButton(tr("Try this model…"), m_model);
+        m_tryModel->setToolTip(tr("Generate from a prompt and score it with the teacher's model"));
+        modelLayout->addWidget(m_modelFacts);
+        modelLayout->addWidget(m_tryModel, 0, Qt::AlignLeft);
+    }
+    connect(m_tryModel, &QPushButton::clicked, this, [this] {
+        const QString path = modelPath();
+        if (path.isEmpty())
+            return;
+        auto *dialog = new TryDialog(path, tr("Try %1").arg(QFileInfo(path).fileName()), this);
+        dialog->setAttribute(Qt::WA_DeleteOnClose);
+        dialog->show();
+    });
+    connect(&ModelFactsCache::instance(), &ModelFactsCache::updated, this, [this](const QString &path) {
+        if (path == modelPath())
+            refreshModelFacts();
+    });
 
     m_layout->addWidget(m_empty);
     m_layout->addWidget(m_header);
     m_layout->addWidget(m_description);
     m_layout->addWidget(m_title);
     m_layout->addWidget(m_error);
+    m_layout->addWidget(m_model);
     m_layout->addWidget(m_form);
     m_layout->addWidget(m_loss);
     m_layout->addStretch(1);
@@ -132,6 +163,7 @@ void Inspector::rebuild()
                        static_cast<QWidget *>(m_title), m_form})
         w->setVisible(spec != nullptr);
     m_loss->setVisible(spec && spec->kind == "Loss");
+    m_model->hide();
     if (!spec)
         return;
     m_header->setText(tr("%1 · node %2").arg(qs(spec->kind)).arg(n->id));
@@ -235,9 +267,14 @@ QWidget *Inspector::makeEditor(const core::ParamSpec &spec)
             browse->setToolTip(tr("Choose a file"));
             layout->addWidget(browse);
             connect(browse, &QToolButton::clicked, this, [this, name, edit] {
-                const QString file = QFileDialog::getOpenFileName(
-                    this, tr("Choose a file for %1").arg(qs(name)), edit->text(),
-                    tr("Models and corpora (*.pt *.txt *.jsonl *.json);;All files (*)"));
+                // A Hugging Face model is a folder.
+                const bool folder = m_document->graph().paramString(m_node, "source") == "hf";
+                const QString file =
+                    folder ? QFileDialog::getExistingDirectory(
+                                 this, tr("Choose the Hugging Face model folder for %1").arg(qs(name)), edit->text())
+                           : QFileDialog::getOpenFileName(
+                                 this, tr("Choose a file for %1").arg(qs(name)), edit->text(),
+                                 tr("Models and corpora (*.pt *.txt *.jsonl *.json);;All files (*)"));
                 if (file.isEmpty())
                     return;
                 edit->setText(file);
@@ -309,6 +346,7 @@ void Inspector::refreshValues()
         }
     }
     m_updating = false;
+    refreshModelFacts();
 
     if (n->kind == "Loss") {
         std::map<std::string, double> params;
@@ -323,6 +361,49 @@ void Inspector::refreshValues()
             params["top_k"] = double(graph.paramInt(m_node, "top_k"));
         m_loss->setLoss(kind, params);
     }
+}
+
+QString Inspector::modelPath() const
+{
+    const auto &graph = m_document->graph();
+    const core::Node *n = graph.node(m_node);
+    if (!n || n->kind != "Teacher" || graph.paramString(m_node, "source") == "train")
+        return {};
+    const std::string path = graph.paramString(m_node, "path");
+    return path.empty() ? QString() : qs(graph.resolvePath(path));
+}
+
+QString Inspector::modelFactsText() const
+{
+    return m_model->isHidden() ? QString() : m_modelFacts->text();
+}
+
+void Inspector::refreshModelFacts()
+{
+    const QString path = modelPath();
+    m_model->setVisible(!path.isEmpty());
+    if (path.isEmpty())
+        return;
+    const auto entry = ModelFactsCache::instance().lookup(path);
+    m_tryModel->setEnabled(entry.state == ModelFactsCache::State::Ready);
+    if (entry.state == ModelFactsCache::State::Reading) {
+        m_modelFacts->setText(tr("Reading %1…").arg(QFileInfo(path).fileName()));
+        return;
+    }
+    if (entry.state == ModelFactsCache::State::Failed) {
+        m_modelFacts->setText(entry.error);
+        return;
+    }
+    const core::ModelFacts &f = entry.facts;
+    auto known = [](std::int64_t v) { return v < 0 ? QStringLiteral("?") : QString::number(v); };
+    m_modelFacts->setText(tr("%1 (%2)\n%3 parameters · vocabulary %4 · %5 · d %6 · %7 heads · FFN %8 · "
+                             "up to %9 tokens")
+                              .arg(qs(f.kind), qs(f.architecture))
+                              .arg(QLocale().toString(qlonglong(f.parameters)))
+                              .arg(f.vocab)
+                              .arg(f.layers == 1 ? tr("1 layer") : tr("%1 layers").arg(known(f.layers)),
+                                   known(f.hidden), known(f.heads), known(f.ffn),
+                                   f.maxLength > 0 ? QString::number(f.maxLength) : tr("any number of")));
 }
 
 void Inspector::refreshIssues()

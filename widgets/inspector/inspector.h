@@ -14,6 +14,7 @@
 
 class QLabel;
 class QLineEdit;
+class QPushButton;
 class QVBoxLayout;
 
 namespace distillery::widgets {
@@ -30,6 +31,9 @@ public:
     // The editor widget of a parameter (tests drive it), or nullptr.
     QWidget *editor(const std::string &param) const;
     LossInspectorWidget *lossInspector() const { return m_loss; }
+    // For a Teacher backed by a file: what the file holds, and "Try this model…".
+    QString modelFactsText() const;
+    QPushButton *tryModelButton() const { return m_tryModel; }
 
 public Q_SLOTS:
     void setNode(distillery::core::NodeId node);
@@ -41,6 +45,8 @@ private:
     QWidget *makeEditor(const core::ParamSpec &spec);
     void commit(const std::string &param, const core::ParamValue &value);
     void showError(const std::string &message);
+    void refreshModelFacts();
+    QString modelPath() const; // the selected file-backed Teacher's file, resolved; empty otherwise
 
     GraphDocument *m_document;
     core::NodeId m_node = core::kInvalidNode;
@@ -53,6 +59,9 @@ private:
     QLabel *m_error = nullptr;
     QLabel *m_empty = nullptr;
     LossInspectorWidget *m_loss = nullptr;
+    QWidget *m_model = nullptr; // facts and "Try this model…" of a file-backed Teacher
+    QLabel *m_modelFacts = nullptr;
+    QPushButton *m_tryModel = nullptr;
     QMap<QString, QWidget *> m_editors;
     QMap<QString, QLabel *> m_issueLabels;
     QMap<QString, QLabel *> m_nameLabels;
