@@ -152,8 +152,8 @@ int main(int argc, char **argv)
                                                    "Face GPT-2 folder (config.json, safetensors)")
             ->required();
         cmd->add_option("--tokenizer", modelCommand.tokenizer,
-                        "bytes or words (default: the tokenizer.json beside the model)")
-            ->check(CLI::IsMember({"bytes", "words"}));
+                        "bytes, words, or a GPT-2 BPE: a tokenizer.json or a folder with one or with "
+                        "vocab.json and merges.txt (default: the tokenizer files beside the model)");
     };
     auto *modelInspect = model->add_subcommand("inspect", "Architecture, sizes, dtype and tokenizer");
     modelPath(modelInspect);

@@ -1,6 +1,6 @@
 """Writes small Hugging Face GPT-2 folders for the loader tests, with reference logits.
 
-Usage: make_hf_models.py OUTDIR
+Usage: make_hf_models.py OUTDIR [GPT2_TOKENIZER_DIR]
 
 Each folder holds config.json and safetensors weights under the names and in the layout
 Hugging Face's GPT2LMHeadModel uses (Conv1D weights [in, out], fused c_attn), plus
@@ -12,6 +12,8 @@ written to GPT-2's semantics, computed in float64 from the weights as stored):
   untied/    "transformer." prefix and lm_head.weight, exact gelu, n_inner 40, F16
   sharded/   BF16 in two shards with model.safetensors.index.json, layer_norm_epsilon 1e-6,
              _name_or_path "example-org/tiny-gpt2", quick_gelu
+  gpt2vocab/ GPT-2's vocabulary of 50257 (a tiny model, d 8), with vocab.json and merges.txt
+             copied from GPT2_TOKENIZER_DIR (encoder.json, vocab.bpe), when given
 """
 import json
 import math
@@ -20,7 +22,7 @@ import sys
 
 import torch
 
-V, P, D, L, H = 50, 16, 24, 2, 3
+V, P, D, L, H = 50, 16, 24, 2, 3  # the gpt2vocab folder changes V, D and H for its make()
 DTYPES = {torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16"}
 
 
@@ -115,7 +117,7 @@ def forward(w, tokens, act, eps, tied):
     return x @ head.T
 
 
-def make(out, name, act, ffn_config, tied, prefix, dtype, eps, shards, extra_config, seed):
+def make(out, name, act, ffn_config, tied, prefix, dtype, eps, shards, extra_config, seed, reference=True):
     folder = os.path.join(out, name)
     os.makedirs(folder, exist_ok=True)
     gen = torch.Generator().manual_seed(seed)
@@ -125,8 +127,8 @@ def make(out, name, act, ffn_config, tied, prefix, dtype, eps, shards, extra_con
     # The reference reads the weights as stored (rounded to the file's dtype).
     ref_w = {k: v.to(torch.float64) for k, v in stored.items()}
     tokens = torch.randint(0, V, (2, P), generator=gen)
-    logits = forward(ref_w, tokens, act, eps, tied)
-    short = forward(ref_w, tokens[:, :1], act, eps, tied)
+    logits = forward(ref_w, tokens, act, eps, tied) if reference else None
+    short = forward(ref_w, tokens[:, :1], act, eps, tied) if reference else None
 
     named = {}
     for k, v in stored.items():
@@ -156,11 +158,19 @@ def make(out, name, act, ffn_config, tied, prefix, dtype, eps, shards, extra_con
             json.dump({"metadata": {"total_size": 0}, "weight_map": weight_map}, f)
     with open(os.path.join(folder, "tokens.json"), "w") as f:
         json.dump(tokens.tolist(), f)
-    with open(os.path.join(folder, "reference.json"), "w") as f:
-        json.dump({"logits": logits.tolist(), "first": short.tolist()}, f)
+    if reference:
+        with open(os.path.join(folder, "reference.json"), "w") as f:
+            json.dump({"logits": logits.tolist(), "first": short.tolist()}, f)
 
 
 out = sys.argv[1]
+if len(sys.argv) > 2:
+    import shutil
+    V, D, H = 50257, 8, 2
+    make(out, "gpt2vocab", "gelu_new", None, True, "transformer.", torch.float16, 1e-5, 1, {}, 4, reference=False)
+    shutil.copy(os.path.join(sys.argv[2], "encoder.json"), os.path.join(out, "gpt2vocab", "vocab.json"))
+    shutil.copy(os.path.join(sys.argv[2], "vocab.bpe"), os.path.join(out, "gpt2vocab", "merges.txt"))
+    V, D, H = 50, 24, 3
 make(out, "tied", "gelu_new", None, True, "", torch.float32, 1e-5, 1, {}, 1)
 make(out, "untied", "gelu", 40, False, "transformer.", torch.float16, 1e-5, 1, {}, 2)
 make(out, "sharded", "quick_gelu", None, True, "transformer.", torch.bfloat16, 1e-6, 2,

