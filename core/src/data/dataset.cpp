@@ -27,17 +27,23 @@ constexpr std::int64_t kMaxTokens = std::int64_t(1) << 28;
 // dropped) and sends window w to validation when u(seed, w) < fraction, u a hash mapped to
 // [0, 1). At least one window is kept for training and, when fraction > 0 and there are two
 // or more windows, at least one for validation.
-DatasetResult byteDataset(const std::string &label, const std::string &path,
-                          const std::string &bytes, const DatasetConfig &config)
+// Text as tokens: its bytes, or the BPE's ids; then windows of seq_len + 1 tokens, each to
+// training or validation by a hash of the seed and its position.
+DatasetResult corpusDataset(const std::string &label, const std::string &path, const std::string &text,
+                            const DatasetConfig &config)
 {
+    const bool bpe = config.tokenizer != nullptr;
+    const std::vector<std::int64_t> ids = bpe ? config.tokenizer->encode(text) : encodeBytes(text);
+    const std::string unit = bpe ? " tokens" : " bytes";
+    const std::int64_t vocab = bpe ? config.tokenizer->vocabSize() : 256;
     const std::int64_t window = config.seqLen + 1;
-    const std::int64_t windows = std::int64_t(bytes.size()) / window;
+    const std::int64_t windows = std::int64_t(ids.size()) / window;
     if (windows < 1)
         return DatasetResult::failure(
             "data.too_small",
-            path + ": the corpus has " + std::to_string(bytes.size()) +
-                " bytes, but one training sequence needs seq_len + 1 = " + std::to_string(window) +
-                " bytes; use a larger corpus or a shorter sequence length");
+            path + ": the corpus has " + std::to_string(ids.size()) + unit +
+                ", but one training sequence needs seq_len + 1 = " + std::to_string(window) +
+                unit + "; use a larger corpus or a shorter sequence length");
     std::vector<double> u(std::size_t(windows), 0.0);
     std::vector<char> toValidation(std::size_t(windows), 0);
     const std::uint64_t splitSeed = mixSeed(config.seed, kSplitSalt);
@@ -60,17 +66,17 @@ DatasetResult byteDataset(const std::string &label, const std::string &path,
     for (std::int64_t w = 0; w < windows; ++w) {
         const bool v = toValidation[std::size_t(w)];
         const std::int64_t row = v ? nv++ : nt++;
-        for (std::int64_t k = 0; k < window; ++k) {
-            const std::int64_t byte =
-                static_cast<unsigned char>(bytes[std::size_t(w * window + k)]);
-            (v ? validationAcc[row][k] : trainAcc[row][k]) = byte;
-        }
+        for (std::int64_t k = 0; k < window; ++k)
+            (v ? validationAcc[row][k] : trainAcc[row][k]) = ids[std::size_t(w * window + k)];
     }
-    const std::string description = label + " " + path + ": " + std::to_string(bytes.size()) +
-                                    " bytes, V=256 (" + std::to_string(train) + " train / " +
-                                    std::to_string(validation) + " validation sequences of " +
-                                    std::to_string(window) + " tokens)";
-    return std::make_shared<Dataset>(description, 256, config.seqLen, trainRows, validationRows);
+    const std::string description =
+        label + " " + path + ": " + (bpe ? std::to_string(text.size()) + " bytes as " : std::string()) +
+        std::to_string(ids.size()) + unit + (bpe ? " of the BPE " + config.tokenizerPath : std::string()) +
+        ", V=" + std::to_string(vocab) + " (" + std::to_string(train) + " train / " +
+        std::to_string(validation) + " validation sequences of " + std::to_string(window) + " tokens)";
+    auto dataset = std::make_shared<Dataset>(description, int(vocab), config.seqLen, trainRows, validationRows);
+    dataset->setTokenizer(config.tokenizer);
+    return dataset;
 }
 
 DatasetResult oracleDataset(const DatasetConfig &config)
@@ -212,6 +218,12 @@ Batch Dataset::batchFromRows(const torch::Tensor &rows) const
 
 std::string Dataset::decode(const std::vector<std::int64_t> &tokens) const
 {
+    if (m_tokenizer) {
+        std::string text;
+        for (const auto t : tokens) // an id past the tokenizer's (padding rows) as U+FFFD
+            text += t >= 0 && t < m_tokenizer->vocabSize() ? m_tokenizer->piece(t) : std::string("\xEF\xBF\xBD");
+        return text;
+    }
     if (!hasOracle())
         return decodeBytes(tokens); // the exact bytes, valid UTF-8 or not
     std::string text;
@@ -243,7 +255,7 @@ DatasetResult makeDataset(const DatasetConfig &config)
             auto text = readCorpusFile(config.path);
             if (!text.ok())
                 return text.error();
-            return byteDataset("text", config.path, text.value(), config);
+            return corpusDataset("text", config.path, text.value(), config);
         }
         if (config.textField.empty())
             return DatasetResult::failure(errc::kDataInvalid, "dataset: text_field is empty; name the "
@@ -251,7 +263,7 @@ DatasetResult makeDataset(const DatasetConfig &config)
         auto text = readJsonLines(config.path, config.textField);
         if (!text.ok())
             return text.error();
-        return byteDataset("jsonl", config.path, text.value(), config);
+        return corpusDataset("jsonl", config.path, text.value(), config);
     } catch (const std::bad_alloc &) {
         return DatasetResult::failure(errc::kOutOfMemory, "dataset: out of memory while building " +
                                                     config.source + " data");

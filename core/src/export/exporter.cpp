@@ -244,7 +244,9 @@ Result<ExportResult> exportStudent(const ExportRequest &request, const ExportPro
     if (!plan.ok())
         return plan.error();
     facts.plan = std::move(plan.value());
-    facts.tokens = facts.plan.dataset.source == "oracle-hmm" ? "words" : "bytes";
+    facts.tokens = facts.plan.dataset.source == "oracle-hmm" ? "words"
+                   : facts.plan.dataset.tokenizer                ? "bpe"
+                                                                 : "bytes";
     if (auto meta = reader.value()->runMeta(request.run); meta.ok())
         facts.meta = std::move(meta.value());
     if (auto latest = reader.value()->latest(request.run); latest.ok())

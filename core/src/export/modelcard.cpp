@@ -125,7 +125,7 @@ void usage(std::ostringstream &out, const ExportFacts &f)
                "from transformers import AutoModelForCausalLM, AutoTokenizer\n"
                "model = AutoModelForCausalLM.from_pretrained(\"path/to/this/folder\")\n"
                "tokenizer = AutoTokenizer.from_pretrained(\"path/to/this/folder\")\n"
-            << (f.tokens == "bytes" ? "ids = tokenizer(\"Once upon a time\", return_tensors=\"pt\").input_ids\n"
+            << (f.tokens != "words" ? "ids = tokenizer(\"Once upon a time\", return_tensors=\"pt\").input_ids\n"
                                     : "ids = tokenizer(\"t1 t5 t2\", return_tensors=\"pt\").input_ids\n")
             << "logits = model(ids).logits  # [1, T, " << f.plan.student.vocab << "]\n"
             << "```\n\n";
@@ -144,7 +144,10 @@ void usage(std::ostringstream &out, const ExportFacts &f)
                "logits = model(tokens)  # [1, 3, " << f.plan.student.vocab << "]\n"
                "```\n\n";
     }
-    out << (f.tokens == "bytes"
+    out << (f.tokens == "bpe"
+                ? "Tokens are GPT-2 byte-level BPE pieces, the tokenizer the run used (`"
+                      + f.plan.dataset.tokenizerPath + "`), copied beside this card.\n\n"
+            : f.tokens == "bytes"
                 ? "Tokens are bytes: the id of a token is the byte's value (0–255); "
                   "`tokenizer.json` encodes UTF-8 text byte by byte.\n\n"
                 : "Tokens are the oracle's symbols `t0` … `t" + std::to_string(f.plan.student.vocab - 1)

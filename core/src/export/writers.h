@@ -21,7 +21,8 @@ struct ExportFacts
     std::int64_t step = 0;  // steps done by the exported weights
     std::string format;     // hf | torchscript | onnx
     std::string dtype;      // f32 | f16 | bf16
-    std::string tokens;     // "bytes" (a byte-level corpus) or "words" (oracle symbols t0, t1, ...)
+    std::string tokens;     // "bytes" (a byte-level corpus), "words" (oracle symbols t0, t1, ...) or
+                            // "bpe" (the corpus through the run's GPT-2 BPE, plan.dataset.tokenizer)
     // The curves the card plots, up to the exported step (train/loss, eval/...).
     std::map<std::string, std::vector<ScalarPoint>> series;
     std::vector<std::pair<std::string, std::string>> plots; // PNG file and caption, beside the card
@@ -41,7 +42,8 @@ torch::ScalarType torchScalarType(const std::string &dtype);
 Status writeHfModel(const std::string &dir, const models::CausalLm &model, const ExportFacts &facts);
 
 // tokenizer.json and tokenizer_config.json (tokenizer.cpp): byte-level (one token per byte,
-// GPT-2's byte-to-character table, no merges) or word-level over t0 ... t<V-1>.
+// GPT-2's byte-to-character table, no merges), word-level over t0 ... t<V-1>, or the run's own
+// GPT-2 BPE files (tokens = "bpe"), copied.
 Status writeTokenizer(const std::string &dir, const ExportFacts &facts);
 
 // A TorchScript module whose forward(tokens: int64 [B, T]) returns the logits [B, T, V]

@@ -111,7 +111,8 @@ std::vector<NodeKindSpec> buildKinds()
         k.category = "Data";
         k.singleton = true;
         k.description = "Training and validation sequences: a synthetic oracle language with "
-                        "exact next-token distributions, or a byte-level text/JSONL corpus.";
+                        "exact next-token distributions, or a text/JSONL corpus as bytes or "
+                        "through a GPT-2 BPE tokenizer.";
         k.outputs = {port("tokens", PortType::Tokens, "Input token ids [B,T]"),
                      port("labels", PortType::Labels, "Next-token targets [B,T]")};
         k.params = {
@@ -120,6 +121,12 @@ std::vector<NodeKindSpec> buildKinds()
                       "UTF-8 file; jsonl: one JSON object per line."),
             stringParam("path", "", "Corpus file for text/jsonl sources.", ParamType::Path),
             stringParam("text_field", "text", "JSONL field holding the document text."),
+            enumParam("tokenizer", "bytes", {"bytes", "teacher", "file"},
+                      "How text/jsonl corpora become tokens. bytes: one token per byte (V = 256); "
+                      "teacher: the tokenizer of the Hugging Face teacher's folder; file: the "
+                      "GPT-2 BPE in tokenizer_path."),
+            stringParam("tokenizer_path", "", "tokenizer.json, or a folder with it or with "
+                        "vocab.json and merges.txt (tokenizer = file).", ParamType::Path),
             intParam("vocab", 64, 4, 65536, "tokens",
                      "Oracle vocabulary size (byte corpora always use 256)."),
             intParam("hidden_states", 32, 2, 4096, "states", "Hidden states of the oracle HMM."),

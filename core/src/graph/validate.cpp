@@ -231,21 +231,13 @@ private:
                        " must divide d_model = " + std::to_string(dModel),
                    {}, "heads");
 
-        const auto datasets = ofKind("Dataset");
         const std::int64_t vocab = m_graph.paramInt(node.id, "vocab");
-        if (!datasets.empty() && vocab != 0) {
-            const Node *dataset = datasets.front();
-            const std::string source = m_graph.paramString(dataset->id, "source");
-            const std::int64_t dataVocab = source == "oracle-hmm"
-                                               ? m_graph.paramInt(dataset->id, "vocab")
-                                               : 256; // byte-level corpora
-            if (vocab != dataVocab)
-                report(IssueCode::VocabularyMismatch, node.id,
-                       "vocab = " + std::to_string(vocab) + " differs from the vocabulary of " +
-                           m_graph.describeNode(dataset->id) + ", " + std::to_string(dataVocab) +
-                           "; set it to 0 to follow the dataset",
-                       {}, "vocab");
-        }
+        if (const std::int64_t dataVocab = datasetVocab(); dataVocab > 0 && vocab != 0 && vocab != dataVocab)
+            report(IssueCode::VocabularyMismatch, node.id,
+                   "vocab = " + std::to_string(vocab) + " differs from the vocabulary of " +
+                       m_graph.describeNode(ofKind("Dataset").front()->id) + ", " + std::to_string(dataVocab) +
+                       "; set it to 0 to follow the dataset",
+                   {}, "vocab");
 
         if (node.kind != "Teacher")
             return;
@@ -274,7 +266,10 @@ private:
         if (vocab > 0 && info.vocab != vocab)
             report(IssueCode::VocabularyMismatch, node.id,
                    "the model in '" + excerpt(given) + "' has a vocabulary of " + std::to_string(info.vocab) +
-                       ", the dataset's is " + std::to_string(vocab),
+                       ", the dataset's is " + std::to_string(vocab) +
+                       (vocab == 256 ? " (bytes; a text corpus can use the teacher's tokenizer: set the "
+                                       "Dataset's tokenizer to teacher)"
+                                     : ""),
                    {}, "path");
         for (const Node *settings : ofKind("Settings")) {
             const std::int64_t seqLen = m_graph.paramInt(settings->id, "seq_len");
@@ -310,15 +305,34 @@ private:
                    {}, "path");
     }
 
-    // The vocabulary the dataset gives, 0 when there is no single Dataset.
+    // The vocabulary the dataset gives, 0 when it is not known while editing (no single
+    // Dataset, or a tokenizer file, which is read when the run starts).
     std::int64_t datasetVocab() const
     {
         const auto &datasets = ofKind("Dataset");
         if (datasets.size() != 1)
             return 0;
         const NodeId id = datasets.front()->id;
-        return m_graph.paramString(id, "source") == "oracle-hmm" ? m_graph.paramInt(id, "vocab")
-                                                                 : 256; // byte-level corpora
+        if (m_graph.paramString(id, "source") == "oracle-hmm")
+            return m_graph.paramInt(id, "vocab");
+        const std::string tokenizer = m_graph.paramString(id, "tokenizer");
+        if (tokenizer == "bytes")
+            return 256;
+        if (tokenizer == "teacher")
+            if (const Node *teacher = hfTeacher()) {
+                auto config = hf::readHfConfig(m_graph.resolvePath(m_graph.paramString(teacher->id, "path")));
+                return config.ok() ? config.value().info.vocab : 0;
+            }
+        return 0;
+    }
+
+    // The first Teacher read from a Hugging Face folder, whose tokenizer a Dataset can use.
+    const Node *hfTeacher() const
+    {
+        for (const Node *t : ofKind("Teacher"))
+            if (m_graph.paramString(t->id, "source") == "hf")
+                return t;
+        return nullptr;
     }
 
     void checkSettings(const Node &node)
@@ -340,6 +354,28 @@ private:
                    "source '" + source + "' needs a corpus file in parameter 'path'", {}, "path");
         else if (source != "oracle-hmm")
             checkFile(node, "corpus file");
+        const std::string tokenizer = m_graph.paramString(node.id, "tokenizer");
+        if (tokenizer == "bytes")
+            return;
+        if (source == "oracle-hmm")
+            report(IssueCode::Invalid, node.id,
+                   "tokenizer = " + tokenizer + " applies to text and jsonl corpora; the oracle has its own "
+                   "symbols (set tokenizer to bytes)", {}, "tokenizer");
+        else if (tokenizer == "teacher" && !hfTeacher())
+            report(IssueCode::Invalid, node.id,
+                   "tokenizer = teacher needs a Teacher with source = hf (a Hugging Face folder with its "
+                   "tokenizer files)", {}, "tokenizer");
+        else if (tokenizer == "file") {
+            namespace fs = std::filesystem;
+            const std::string given = m_graph.paramString(node.id, "tokenizer_path");
+            std::error_code ec;
+            if (given.empty())
+                report(IssueCode::Invalid, node.id, "tokenizer = file needs a tokenizer.json or a folder in "
+                       "parameter 'tokenizer_path'", {}, "tokenizer_path");
+            else if (!fs::exists(m_graph.resolvePath(given), ec))
+                report(IssueCode::Invalid, node.id, "the tokenizer '" + excerpt(given) + "' does not exist",
+                       {}, "tokenizer_path");
+        }
     }
 
     Upstream upstream(NodeId id, const std::string &port) const

@@ -2,6 +2,7 @@
 #include "distillery/core/errors.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <cmath>
 #include <set>
 
@@ -212,7 +213,33 @@ Result<Plan> compilePlan(const Graph &g)
     d.validationFraction = g.paramFloat(dataId, "validation_fraction");
     d.seed = std::uint64_t(g.paramInt(dataId, "seed"));
     d.seqLen = int(p.seqLen);
-    const std::int64_t vocab = d.source == "oracle-hmm" ? d.vocab : 256;
+    // A corpus through a GPT-2 BPE: the Hugging Face teacher's or a file's. Its vocabulary is
+    // the data's, so the tokenizer is read here, before the models are shaped.
+    const std::string tokenizer = g.paramString(dataId, "tokenizer");
+    if (d.source != "oracle-hmm" && tokenizer != "bytes") {
+        if (tokenizer == "teacher") {
+            for (const Node *t : g.nodesOfKind("Teacher"))
+                if (g.paramString(t->id, "source") == "hf" && d.tokenizerPath.empty())
+                    d.tokenizerPath = g.paramString(t->id, "path");
+            if (d.tokenizerPath.empty())
+                return Result<Plan>::failure(errc::kInvalidInput, g.describeNode(dataId)
+                                                                      + ": tokenizer = teacher needs a Teacher with "
+                                                                        "source = hf (a Hugging Face folder)");
+        } else {
+            d.tokenizerPath = g.paramString(dataId, "tokenizer_path");
+            if (d.tokenizerPath.empty())
+                return Result<Plan>::failure(errc::kInvalidInput, g.describeNode(dataId)
+                                                                      + ": tokenizer = file needs tokenizer_path");
+        }
+        std::error_code ec;
+        auto bpe = std::filesystem::is_directory(d.tokenizerPath, ec)
+                       ? data::BpeTokenizer::fromFolder(d.tokenizerPath)
+                       : data::BpeTokenizer::fromTokenizerJson(d.tokenizerPath);
+        if (!bpe.ok())
+            return Result<Plan>::failure(bpe.error().code, g.describeNode(dataId) + ": " + bpe.error().message);
+        d.tokenizer = bpe.value();
+    }
+    const std::int64_t vocab = d.source == "oracle-hmm" ? d.vocab : d.tokenizer ? d.tokenizer->vocabSize() : 256;
 
     const NodeId studentId = g.nodesOfKind("Student").front()->id;
     p.student = shapeOf(g, studentId, vocab, p.seqLen);
