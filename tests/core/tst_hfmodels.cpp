@@ -426,7 +426,9 @@ private Q_SLOTS:
         Graph g = tiny("classic-kd", 3);
         setAll(g, "Teacher", {{"source", std::string("hf")}, {"path", folder("gpt2vocab").toStdString()}});
         setAll(g, "Dataset", {{"source", std::string("text")}, {"path", folder("corpus.txt").toStdString()}});
-        setAll(g, "Settings", {{"seq_len", std::int64_t(16)}});
+        setAll(g, "Settings", {{"seq_len", std::int64_t(16)}, {"steps", std::int64_t(4)}});
+        const NodeId diagnostics = g.addNode("Diagnostics");
+        QVERIFY(g.setParam(diagnostics, "param_tokens", std::int64_t(0)).ok());
         // Bytes against a teacher of 50257 tokens: said while editing, with the way out.
         std::string issues;
         for (const auto &i : validateGraph(g))
@@ -445,6 +447,15 @@ private Q_SLOTS:
         QVERIFY2(meta.count("dataset") && meta.at("dataset").find("of the BPE") != std::string::npos
                      && meta.at("dataset").find("V=50257") != std::string::npos,
                  meta.count("dataset") ? meta.at("dataset").c_str() : "no dataset meta");
+        // The token view's pieces: one per stored token, the text the tokenizer gives them.
+        QCOMPARE(meta.at("probe/token_format"), std::string("pieces"));
+        const auto ids = QString::fromStdString(meta.at("probe/0/tokens")).split(',');
+        const auto pieces = QJsonDocument::fromJson(QByteArray::fromStdString(meta.at("probe/0/pieces"))).array();
+        QCOMPARE(pieces.size(), ids.size());
+        QString joined;
+        for (const auto &p : pieces)
+            joined += p.toString();
+        QVERIFY2(joined.contains(" quick brown fox"), qPrintable(joined));
         // The export carries GPT-2's tokenizer files, and reads text with them.
         ExportRequest req;
         req.storePath = o.storePath;

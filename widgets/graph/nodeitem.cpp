@@ -62,15 +62,36 @@ std::int64_t specDefaultInt(const char *kind, const char *param)
     return 0;
 }
 
-// The dataset's vocabulary: the oracle's vocab parameter, 256 for byte-level corpora.
+std::optional<ModelFactsCache::Entry> fileFacts(const Graph &graph, const Node &node);
+
+// The first Teacher read from a Hugging Face folder (whose tokenizer a Dataset can use).
+const Node *hfTeacher(const Graph &graph)
+{
+    for (const Node *t : graph.nodesOfKind("Teacher"))
+        if (graph.paramString(t->id, "source") == "hf")
+            return t;
+    return nullptr;
+}
+
+// The dataset's vocabulary: the oracle's vocab parameter, 256 for byte-level corpora, the
+// Hugging Face teacher's through its tokenizer; 0 while it is not known (a tokenizer file is
+// read when the run starts, a teacher's folder on a worker thread).
 std::int64_t datasetVocab(const Graph &graph)
 {
     const Node *data = firstOfKind(graph, "Dataset");
     if (!data)
         return specDefaultInt("Dataset", "vocab");
-    if (graph.paramString(data->id, "source") != "oracle-hmm")
+    if (graph.paramString(data->id, "source") == "oracle-hmm")
+        return graph.paramInt(data->id, "vocab");
+    const std::string tokenizer = graph.paramString(data->id, "tokenizer");
+    if (tokenizer == "bytes")
         return 256;
-    return graph.paramInt(data->id, "vocab");
+    if (const Node *teacher = tokenizer == "teacher" ? hfTeacher(graph) : nullptr) {
+        const auto entry = fileFacts(graph, *teacher);
+        if (entry && entry->state == ModelFactsCache::State::Ready)
+            return entry->facts.vocab;
+    }
+    return 0;
 }
 
 std::int64_t sequenceLength(const Graph &graph)
@@ -182,7 +203,8 @@ QList<QPair<QString, QString>> keyParamsFor(const Graph &graph, const Node &node
         const auto vocab = graph.paramInt(id, "vocab");
         rows.append({QStringLiteral("vocab"),
                      vocab > 0 ? QString::number(vocab)
-                               : QObject::tr("dataset (%1)").arg(datasetVocab(graph))});
+                               : datasetVocab(graph) > 0 ? QObject::tr("dataset (%1)").arg(datasetVocab(graph))
+                                                         : QObject::tr("the tokenizer's")});
     } else if (kind == "Projection") {
         const auto out = graph.paramInt(id, "out_dim");
         rows.append(
@@ -254,6 +276,8 @@ QString NodeItem::summaryFor(const Graph &graph, const Node &node)
             return QObject::tr("%1 params \u00b7 vocab %2").arg(compactCount(double(f.parameters))).arg(f.vocab);
         }
         const auto shape = modelShape(graph, node);
+        if (shape.vocab <= 0)
+            return QObject::tr("size once the tokenizer is read");
         return qs(core::describeModel(shape, shape.maxLen));
     }
     if (kind == "Loss") {
@@ -293,7 +317,14 @@ QString NodeItem::summaryFor(const Graph &graph, const Node &node)
             return QObject::tr("oracle HMM, %1 states, V = %2")
                 .arg(graph.paramInt(id, "hidden_states"))
                 .arg(graph.paramInt(id, "vocab"));
-        return QObject::tr("byte-level %1, V = 256").arg(qs(source));
+        const std::string tokenizer = graph.paramString(id, "tokenizer");
+        if (tokenizer == "bytes")
+            return QObject::tr("byte-level %1, V = 256").arg(qs(source));
+        const auto vocab = datasetVocab(graph);
+        const QString through = tokenizer == "teacher" ? QObject::tr("the teacher's BPE")
+                                                       : fileName(graph.paramString(id, "tokenizer_path"));
+        return vocab > 0 ? QObject::tr("%1 through %2, V = %3").arg(qs(source), through).arg(vocab)
+                         : QObject::tr("%1 through %2").arg(qs(source), through);
     }
     if (kind == "Projection")
         return QObject::tr("h_S W + b, trained with the student");

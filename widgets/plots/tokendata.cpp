@@ -1,5 +1,8 @@
 #include "plots/tokendata.h"
 
+#include <QJsonArray>
+#include <QJsonDocument>
+
 namespace distillery::widgets {
 
 QString probeTokenLabel(std::int64_t id, bool bytes, bool *newline)
@@ -72,9 +75,24 @@ ProbeTokens loadProbeTokens(const core::StoreReader &reader, core::RunId run, in
         return p;
     for (const QString &part : QString::fromStdString(found->second).split(QLatin1Char(','), Qt::SkipEmptyParts))
         p.ids.push_back(part.toLongLong());
-    for (std::int64_t id : p.ids) {
+    // BPE corpora store each token's piece of text beside the ids.
+    const auto pieces = format != m.end() && format->second == "pieces"
+                            ? m.find("probe/" + std::to_string(sample) + "/pieces")
+                            : m.end();
+    const QJsonArray pieceArray = pieces != m.end()
+                                      ? QJsonDocument::fromJson(QByteArray::fromStdString(pieces->second)).array()
+                                      : QJsonArray();
+    for (std::size_t k = 0; k < p.ids.size(); ++k) {
         bool newline = false;
-        p.labels.append(probeTokenLabel(id, p.bytes, &newline));
+        if (pieceArray.size() == qsizetype(p.ids.size())) {
+            QString piece = pieceArray[qsizetype(k)].toString();
+            newline = piece.endsWith(QLatin1Char('\n'));
+            piece.replace(QLatin1Char('\n'), QStringLiteral("↵")).replace(QLatin1Char(' '), QStringLiteral("␣"))
+                .replace(QLatin1Char('\t'), QStringLiteral("⇥"));
+            p.labels.append(piece);
+        } else {
+            p.labels.append(probeTokenLabel(p.ids[k], p.bytes, &newline));
+        }
         p.newlines.push_back(newline);
     }
     if (p.bytes)

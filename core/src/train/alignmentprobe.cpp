@@ -4,6 +4,10 @@
 
 #include "train/diagnosticsrunner.h"
 
+#include "distillery/core/utf8.h"
+
+#include <nlohmann/json.hpp>
+
 #include <array>
 #include <cmath>
 #include <limits>
@@ -57,8 +61,15 @@ void DiagnosticsRunner::storeProbeTokens(const data::Batch &batch)
         for (std::int64_t j = 0; j < row.size(0); ++j)
             tokens += (j ? "," : "") + std::to_string(row[j].item<std::int64_t>());
         m_ctx.log.meta("probe/" + std::to_string(i) + "/tokens", tokens);
+        if (m_ctx.data.tokenizer()) {
+            // BPE pieces as text, for the token view (a piece that splits a character shows U+FFFD).
+            nlohmann::json pieces = nlohmann::json::array();
+            for (std::int64_t j = 0; j < row.size(0); ++j)
+                pieces.push_back(sanitizeUtf8(m_ctx.data.decode({row[j].item<std::int64_t>()})));
+            m_ctx.log.meta("probe/" + std::to_string(i) + "/pieces", pieces.dump());
+        }
     }
-    m_ctx.log.meta("probe/token_format", m_ctx.data.hasOracle() ? "ids" : "bytes");
+    m_ctx.log.meta("probe/token_format", m_ctx.data.hasOracle() ? "ids" : m_ctx.data.tokenizer() ? "pieces" : "bytes");
     m_history.probeTokensStored = true;
 }
 
