@@ -447,6 +447,18 @@ private Q_SLOTS:
         QVERIFY2(meta.count("dataset") && meta.at("dataset").find("of the BPE") != std::string::npos
                      && meta.at("dataset").find("V=50257") != std::string::npos,
                  meta.count("dataset") ? meta.at("dataset").c_str() : "no dataset meta");
+        // Tokenized once: the ids are cached beside the corpus, and the next run reads them.
+        QVERIFY2(meta.at("dataset").find("cached in " + folder("corpus.txt").toStdString() + ".tokens-") != std::string::npos,
+                 meta.at("dataset").c_str());
+        {
+            RunOptions again = o;
+            again.storePath = folder("bpe-again.sqlite").toStdString();
+            auto second = runExperiment(g, again);
+            QVERIFY(second.ok() && second.value().status == RunStatus::Finished);
+            const auto m2 = StoreReader::open(again.storePath).value()->runMeta(second.value().runId).value();
+            QVERIFY2(m2.at("dataset").find("tokens read from") != std::string::npos, m2.at("dataset").c_str());
+            QCOMPARE(second.value().finalMetrics.at("eval/student_nll"), r.value().finalMetrics.at("eval/student_nll"));
+        }
         // The token view's pieces: one per stored token, the text the tokenizer gives them.
         QCOMPARE(meta.at("probe/token_format"), std::string("pieces"));
         const auto ids = QString::fromStdString(meta.at("probe/0/tokens")).split(',');

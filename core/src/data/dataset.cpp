@@ -1,7 +1,10 @@
 #include "data/data.h"
 #include "distillery/core/errors.h"
+#include "distillery/core/files.h"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <cctype>
 #include <cmath>
 #include <filesystem>
@@ -27,13 +30,77 @@ constexpr std::int64_t kMaxTokens = std::int64_t(1) << 28;
 // dropped) and sends window w to validation when u(seed, w) < fraction, u a hash mapped to
 // [0, 1). At least one window is kept for training and, when fraction > 0 and there are two
 // or more windows, at least one for validation.
+// FNV-1a over the text, then the tokenizer's identity: the key of a corpus's token cache.
+std::uint64_t tokenCacheKey(const std::string &text, const BpeTokenizer &tokenizer)
+{
+    std::uint64_t h = 1469598103934665603ull;
+    auto add = [&h](const char *p, std::size_t n) {
+        for (std::size_t i = 0; i < n; ++i)
+            h = (h ^ static_cast<unsigned char>(p[i])) * 1099511628211ull;
+    };
+    add(text.data(), text.size());
+    const std::string id = tokenizer.source() + "|" + std::to_string(tokenizer.vocabSize()) + "|"
+                           + std::to_string(tokenizer.mergeCount()) + "|" + std::to_string(text.size());
+    add(id.data(), id.size());
+    return h;
+}
+
+constexpr char kTokenCacheMagic[8] = {'D', 'S', 'T', 'T', 'O', 'K', '1', '\0'};
+
+// A corpus's BPE ids, from `<corpus>.tokens-<key>.bin` beside it when an earlier run wrote
+// them (8-byte magic, uint64 count, int32 ids), else encoded and written there. A cache that
+// cannot be written (a read-only data folder) only costs the next run the encoding.
+std::vector<std::int64_t> cachedTokens(const std::string &path, const std::string &text,
+                                       const BpeTokenizer &tokenizer, std::string *note)
+{
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(tokenCacheKey(text, tokenizer)));
+    const std::string cache = path + ".tokens-" + hex + ".bin";
+    {
+        std::ifstream in(cache, std::ios::binary);
+        char magic[8] = {};
+        std::uint64_t count = 0;
+        if (in.read(magic, 8) && std::equal(magic, magic + 8, kTokenCacheMagic)
+            && in.read(reinterpret_cast<char *>(&count), 8)) {
+            std::error_code ec;
+            const auto size = std::filesystem::file_size(cache, ec);
+            if (!ec && size == 16 + count * 4) {
+                std::vector<std::int32_t> raw(count);
+                if (in.read(reinterpret_cast<char *>(raw.data()), std::streamsize(count * 4))) {
+                    std::vector<std::int64_t> ids(raw.begin(), raw.end());
+                    if (std::all_of(ids.begin(), ids.end(),
+                                    [&](std::int64_t id) { return id >= 0 && id < tokenizer.vocabSize(); })) {
+                        *note = "tokens read from " + cache;
+                        return ids;
+                    }
+                }
+            }
+        }
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    std::vector<std::int64_t> ids = tokenizer.encode(text);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::string bytes(kTokenCacheMagic, 8);
+    const std::uint64_t count = ids.size();
+    bytes.append(reinterpret_cast<const char *>(&count), 8);
+    std::vector<std::int32_t> raw(ids.begin(), ids.end());
+    bytes.append(reinterpret_cast<const char *>(raw.data()), raw.size() * 4);
+    const bool saved = writeFileAtomically(cache, bytes).ok();
+    char rate[64];
+    std::snprintf(rate, sizeof rate, "%.1f MB/s", double(text.size()) / 1e6 / std::max(seconds, 1e-9));
+    *note = "tokenized at " + std::string(rate) + (saved ? ", cached in " + cache : ", not cached (the folder is not writable)");
+    return ids;
+}
+
 // Text as tokens: its bytes, or the BPE's ids; then windows of seq_len + 1 tokens, each to
 // training or validation by a hash of the seed and its position.
 DatasetResult corpusDataset(const std::string &label, const std::string &path, const std::string &text,
                             const DatasetConfig &config)
 {
     const bool bpe = config.tokenizer != nullptr;
-    const std::vector<std::int64_t> ids = bpe ? config.tokenizer->encode(text) : encodeBytes(text);
+    std::string cacheNote;
+    const std::vector<std::int64_t> ids =
+        bpe ? cachedTokens(path, text, *config.tokenizer, &cacheNote) : encodeBytes(text);
     const std::string unit = bpe ? " tokens" : " bytes";
     const std::int64_t vocab = bpe ? config.tokenizer->vocabSize() : 256;
     const std::int64_t window = config.seqLen + 1;
@@ -73,7 +140,8 @@ DatasetResult corpusDataset(const std::string &label, const std::string &path, c
         label + " " + path + ": " + (bpe ? std::to_string(text.size()) + " bytes as " : std::string()) +
         std::to_string(ids.size()) + unit + (bpe ? " of the BPE " + config.tokenizerPath : std::string()) +
         ", V=" + std::to_string(vocab) + " (" + std::to_string(train) + " train / " +
-        std::to_string(validation) + " validation sequences of " + std::to_string(window) + " tokens)";
+        std::to_string(validation) + " validation sequences of " + std::to_string(window) + " tokens)" +
+        (cacheNote.empty() ? std::string() : "; " + cacheNote);
     auto dataset = std::make_shared<Dataset>(description, int(vocab), config.seqLen, trainRows, validationRows);
     dataset->setTokenizer(config.tokenizer);
     return dataset;
