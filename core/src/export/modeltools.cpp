@@ -57,6 +57,18 @@ Result<std::string> tokenizerKind(const std::string &file)
                                            "(Hugging Face tokenizers in general come with real models)"};
 }
 
+// The sizes a model tells about itself, as the facts show them.
+void copyShape(const ModelInfo &info, ModelFacts &f)
+{
+    f.architecture = info.architecture;
+    f.vocab = info.vocab;
+    f.layers = info.layers;
+    f.hidden = info.hidden;
+    f.heads = info.heads;
+    f.ffn = info.ffn;
+    f.maxLength = info.maxLength;
+}
+
 Result<Loaded> load(const std::string &given, const std::string &tokenizer)
 {
     std::error_code ec;
@@ -97,17 +109,10 @@ Result<Loaded> load(const std::string &given, const std::string &tokenizer)
         }
     }
     l.model->setTraining(false);
-    const ModelInfo &info = l.model->info();
     ModelFacts &f = l.facts;
+    copyShape(l.model->info(), f);
     f.path = path;
-    f.architecture = info.architecture;
     f.description = l.model->describe();
-    f.vocab = info.vocab;
-    f.layers = info.layers;
-    f.hidden = info.hidden;
-    f.heads = info.heads;
-    f.ffn = info.ffn;
-    f.maxLength = info.maxLength;
     for (const auto &p : l.model->parameters())
         f.parameters += p.numel();
     if (!l.model->parameters().empty())
@@ -277,15 +282,9 @@ Result<ModelFacts> inspectModel(const std::string &path)
             return config.error();
         const ModelInfo &i = config.value().info;
         ModelFacts f;
+        copyShape(i, f);
         f.path = path;
         f.kind = "Hugging Face folder";
-        f.architecture = i.architecture;
-        f.vocab = i.vocab;
-        f.layers = i.layers;
-        f.hidden = i.hidden;
-        f.heads = i.heads;
-        f.ffn = i.ffn;
-        f.maxLength = i.maxLength;
         // GPT-2's tensors: embeddings and positions, per block two LayerNorms, c_attn, c_proj
         // and the MLP with biases, the final LayerNorm, and lm_head when untied.
         const std::int64_t D = i.hidden, F = i.ffn;
