@@ -253,6 +253,17 @@ MappedFile &MappedFile::operator=(MappedFile &&other) noexcept
     return *this;
 }
 
+void MappedFile::release(std::uint64_t offset, std::uint64_t length) const
+{
+    if (!m_data || offset >= m_size)
+        return;
+    const std::uint64_t page = std::uint64_t(::sysconf(_SC_PAGESIZE));
+    const std::uint64_t end = std::min(m_size, offset + length);
+    const std::uint64_t from = (offset + page - 1) / page * page, to = end / page * page;
+    if (to > from)
+        ::madvise(const_cast<unsigned char *>(m_data) + from, std::size_t(to - from), MADV_DONTNEED);
+}
+
 MappedFile::~MappedFile()
 {
     if (m_data)

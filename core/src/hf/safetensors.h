@@ -76,6 +76,10 @@ public:
     ~MappedFile();
 
     const unsigned char *data() const { return m_data; }
+    // Gives the pages wholly inside [offset, offset + length) back to the system (they are read
+    // again from the file if touched): a loader that has copied a tensor out keeps the peak
+    // memory near one copy of the weights.
+    void release(std::uint64_t offset, std::uint64_t length) const;
     std::uint64_t size() const { return m_size; }
     const std::string &path() const { return m_path; }
 

@@ -76,11 +76,22 @@ public:
                                                    : torch::kByte;
             if (type == torch::kByte)
                 return Error{errc::kBadCheckpoint, where + " is " + e->dtype + "; expected F32, F16 or BF16"};
-            // Copied out of the mapping (whose offsets need not be aligned), then widened.
-            auto raw = torch::empty(shape, torch::TensorOptions().dtype(type));
-            std::memcpy(raw.data_ptr(), f.map.data() + f.layout.dataStart + e->begin,
-                        std::size_t(e->end - e->begin));
-            return type == torch::kFloat ? raw : raw.to(torch::kFloat);
+            // Widened straight out of the mapping where its offset is aligned for the dtype (a
+            // copy first where not), and the mapped pages given back once read.
+            const unsigned char *src = f.map.data() + f.layout.dataStart + e->begin;
+            const std::size_t bytes = std::size_t(e->end - e->begin);
+            const auto options = torch::TensorOptions().dtype(type);
+            torch::Tensor out;
+            if (reinterpret_cast<std::uintptr_t>(src) % std::uintptr_t(hf::safetensorsItemSize(e->dtype)) == 0) {
+                out = torch::from_blob(const_cast<unsigned char *>(src), shape, options)
+                          .to(torch::kFloat, /*non_blocking=*/false, /*copy=*/true);
+            } else {
+                auto raw = torch::empty(shape, options);
+                std::memcpy(raw.data_ptr(), src, bytes);
+                out = type == torch::kFloat ? raw : raw.to(torch::kFloat);
+            }
+            f.map.release(f.layout.dataStart + e->begin, bytes);
+            return out;
         }
         return Error{errc::kBadCheckpoint, m_files.size() == 1
                                                ? m_files.front().map.path() + ": tensor '" + prefix + name + "' is missing"
