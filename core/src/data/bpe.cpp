@@ -73,6 +73,18 @@ std::int32_t decodeAt(std::string_view s, std::size_t i, std::size_t &len)
     return c;
 }
 
+} // namespace
+
+std::string gpt2ByteCharacter(unsigned char b)
+{
+    const char32_t c = byteTable().toChar[b]; // below U+0800: one or two UTF-8 bytes
+    if (c < 0x80)
+        return std::string(1, char(c));
+    return {char(0xC0 | (c >> 6)), char(0x80 | (c & 0x3F))};
+}
+
+namespace {
+
 // The bytes of a token as written in vocab.json / merges (GPT-2's printable characters), or
 // false when a character is not one of the 256.
 bool piecesToBytes(const std::string &token, std::string &bytes)

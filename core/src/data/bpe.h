@@ -22,6 +22,11 @@
 
 namespace distillery::core::data {
 
+// GPT-2's printable character for byte b, as UTF-8: the alphabet its vocabularies and merges
+// are written in ('!'..'~', '¡'..'¬', '®'..'ÿ' stand for themselves, the other 68 bytes for
+// U+0100 onwards in byte order).
+std::string gpt2ByteCharacter(unsigned char b);
+
 class BpeTokenizer
 {
 public:

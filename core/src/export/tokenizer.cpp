@@ -13,6 +13,8 @@
 
 #include "export/writers.h"
 
+#include "data/bpe.h"
+
 #include "distillery/core/errors.h"
 #include "distillery/core/files.h"
 
@@ -26,42 +28,11 @@ namespace distillery::core::exports {
 
 namespace {
 
-// The code point GPT-2's byte-level table gives byte b.
-std::uint32_t byteCharacter(unsigned b)
-{
-    const auto printable = [](unsigned c) {
-        return (c >= 33 && c <= 126) || (c >= 161 && c <= 172) || (c >= 174 && c <= 255);
-    };
-    if (printable(b))
-        return b;
-    std::uint32_t n = 0;
-    for (unsigned c = 0; c < b; ++c)
-        if (!printable(c))
-            ++n;
-    return 256 + n;
-}
-
-std::string utf8(std::uint32_t cp)
-{
-    std::string out;
-    if (cp < 0x80) {
-        out += char(cp);
-    } else if (cp < 0x800) {
-        out += char(0xC0 | (cp >> 6));
-        out += char(0x80 | (cp & 0x3F));
-    } else {
-        out += char(0xE0 | (cp >> 12));
-        out += char(0x80 | ((cp >> 6) & 0x3F));
-        out += char(0x80 | (cp & 0x3F));
-    }
-    return out;
-}
-
 nlohmann::ordered_json byteLevelTokenizer()
 {
     nlohmann::ordered_json vocab = nlohmann::ordered_json::object();
     for (unsigned b = 0; b < 256; ++b)
-        vocab[utf8(byteCharacter(b))] = b;
+        vocab[data::gpt2ByteCharacter(static_cast<unsigned char>(b))] = b;
     const nlohmann::ordered_json byteLevel = {
         {"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", false}, {"use_regex", false}};
     return {{"version", "1.0"},
