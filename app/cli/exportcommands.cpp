@@ -92,7 +92,9 @@ int cmdModel(const std::string &action, const ModelCommand &c)
                   << "  vocabulary    " << m.vocab << "\n"
                   << "  layers        " << known(m.layers) << "\n"
                   << "  hidden        " << known(m.hidden) << "\n"
-                  << "  heads         " << known(m.heads) << "\n"
+                  << "  heads         " << known(m.heads)
+                  << (m.kvHeads > 0 && m.kvHeads != m.heads ? " (" + std::to_string(m.kvHeads) + " key/value)" : "")
+                  << "\n"
                   << "  ffn           " << known(m.ffn) << "\n"
                   << "  max length    " << (m.maxLength > 0 ? std::to_string(m.maxLength) : "-") << "\n"
                   << "  parameters    " << m.parameters << "\n"

@@ -14,6 +14,16 @@ written to GPT-2's semantics, computed in float64 from the weights as stored):
              _name_or_path "example-org/tiny-gpt2", quick_gelu
   gpt2vocab/ GPT-2's vocabulary of 50257 (a tiny model, d 8), with vocab.json and merges.txt
              copied from GPT2_TOKENIZER_DIR (encoder.json, vocab.bpe), when given
+
+and Llama-family folders under LlamaForCausalLM's names (reference written to
+modeling_llama.py's semantics: RMSNorm, rotate-half rotary positions, repeat_kv grouped-query
+attention, SwiGLU):
+
+  llama-mqa/     llama, 4 heads sharing 1 key/value head, untied, "model." prefix, F32
+  llama-gqa/     llama, 4 heads over 2 key/value heads, tied, no prefix (LlamaModel names),
+                 head_dim 6 (not hidden / heads), rope_theta 500000, attention and MLP biases, F16
+  qwen2-sharded/ qwen2 (q/k/v biases), tied, BF16 in two shards
+  mistral-window/ mistral with a sliding window of 5 positions over inputs of 16, 2 KV heads
 """
 import json
 import math
@@ -143,6 +153,13 @@ def make(out, name, act, ffn_config, tied, prefix, dtype, eps, shards, extra_con
     config.update(extra_config)
     with open(os.path.join(folder, "config.json"), "w") as f:
         json.dump(config, f, indent=2)
+    write_folder(folder, named, config, shards, tokens, logits, short)
+
+
+def write_folder(folder, named, config, shards, tokens, logits, short):
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "config.json"), "w") as f:
+        json.dump(config, f, indent=2)
     if shards == 1:
         write_safetensors(os.path.join(folder, "model.safetensors"), named, {"format": "pt"})
     else:
@@ -158,10 +175,107 @@ def make(out, name, act, ffn_config, tied, prefix, dtype, eps, shards, extra_con
             json.dump({"metadata": {"total_size": 0}, "weight_map": weight_map}, f)
     with open(os.path.join(folder, "tokens.json"), "w") as f:
         json.dump(tokens.tolist(), f)
-    if reference:
+    if logits is not None:
         with open(os.path.join(folder, "reference.json"), "w") as f:
             json.dump({"logits": logits.tolist(), "first": short.tolist()}, f)
 
+
+def rms_norm(x, w, eps):
+    return x / torch.sqrt((x * x).mean(-1, keepdim=True) + eps) * w
+
+
+def rotate_half(x):
+    half = x.shape[-1] // 2
+    return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
+
+
+def llama_forward(w, tokens, c):
+    """LlamaForCausalLM's forward in float64 from the weights `w` (names without "model.")."""
+    B, T = tokens.shape
+    H, KV = c["num_attention_heads"], c["num_key_value_heads"]
+    hd = c.get("head_dim") or c["hidden_size"] // H
+    eps = c["rms_norm_eps"]
+    inv_freq = 1.0 / (c.get("rope_theta", 10000.0) ** (torch.arange(0, hd, 2, dtype=torch.float64) / hd))
+    angles = torch.arange(T, dtype=torch.float64)[:, None] * inv_freq[None, :]
+    cos, sin = torch.cat((angles, angles), -1).cos(), torch.cat((angles, angles), -1).sin()
+    i, j = torch.arange(T)[:, None], torch.arange(T)[None, :]
+    allowed = j <= i
+    window = c.get("sliding_window") if c["model_type"] == "mistral" else None
+    if window:
+        allowed &= j > i - window
+
+    def lin(x, name):
+        y = x @ w[name + ".weight"].T
+        return y + w[name + ".bias"] if name + ".bias" in w else y
+
+    x = w["embed_tokens.weight"][tokens]
+    for layer in range(c["num_hidden_layers"]):
+        p = f"layers.{layer}."
+        h = rms_norm(x, w[p + "input_layernorm.weight"], eps)
+        q = lin(h, p + "self_attn.q_proj").view(B, T, H, hd).transpose(1, 2)
+        k = lin(h, p + "self_attn.k_proj").view(B, T, KV, hd).transpose(1, 2)
+        v = lin(h, p + "self_attn.v_proj").view(B, T, KV, hd).transpose(1, 2)
+        q, k = q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin
+        # repeat_kv: each key/value head serves H / KV consecutive query heads.
+        k = k[:, :, None].expand(B, KV, H // KV, T, hd).reshape(B, H, T, hd)
+        v = v[:, :, None].expand(B, KV, H // KV, T, hd).reshape(B, H, T, hd)
+        scores = (q @ k.transpose(-1, -2)) / math.sqrt(hd)
+        scores = scores.masked_fill(~allowed, float("-inf"))
+        ctx = (scores.softmax(-1) @ v).transpose(1, 2).reshape(B, T, H * hd)
+        x = x + lin(ctx, p + "self_attn.o_proj")
+        m = rms_norm(x, w[p + "post_attention_layernorm.weight"], eps)
+        gate = lin(m, p + "mlp.gate_proj")
+        x = x + lin(gate * torch.sigmoid(gate) * lin(m, p + "mlp.up_proj"), p + "mlp.down_proj")
+    x = rms_norm(x, w["norm.weight"], eps)
+    head = w["embed_tokens.weight"] if c.get("tie_word_embeddings") else w["lm_head.weight"]
+    return x @ head.T
+
+
+def make_llama(out, name, config, prefix, dtype, shards, seed, qkv_bias=False, o_bias=False, mlp_bias=False):
+    gen = torch.Generator().manual_seed(seed)
+    c = dict(config)
+    Dm, Lm, Vm, F = c["hidden_size"], c["num_hidden_layers"], c["vocab_size"], c["intermediate_size"]
+    H, KV = c["num_attention_heads"], c["num_key_value_heads"]
+    hd = c.get("head_dim") or Dm // H
+
+    def rnd(*shape, std=0.3):
+        return torch.randn(*shape, generator=gen, dtype=torch.float64) * std
+
+    w = {"embed_tokens.weight": rnd(Vm, Dm)}
+    for layer in range(Lm):
+        p = f"layers.{layer}."
+        w[p + "input_layernorm.weight"] = 1 + rnd(Dm, std=0.1)
+        for proj, shape, bias in (("q_proj", (H * hd, Dm), qkv_bias), ("k_proj", (KV * hd, Dm), qkv_bias),
+                                  ("v_proj", (KV * hd, Dm), qkv_bias), ("o_proj", (Dm, H * hd), o_bias)):
+            w[p + "self_attn." + proj + ".weight"] = rnd(*shape)
+            if bias:
+                w[p + "self_attn." + proj + ".bias"] = rnd(shape[0], std=0.1)
+        w[p + "post_attention_layernorm.weight"] = 1 + rnd(Dm, std=0.1)
+        for proj, shape in (("gate_proj", (F, Dm)), ("up_proj", (F, Dm)), ("down_proj", (Dm, F))):
+            w[p + "mlp." + proj + ".weight"] = rnd(*shape)
+            if mlp_bias:
+                w[p + "mlp." + proj + ".bias"] = rnd(shape[0], std=0.1)
+    w["norm.weight"] = 1 + rnd(Dm, std=0.1)
+    if not c.get("tie_word_embeddings"):
+        w["lm_head.weight"] = rnd(Vm, Dm)
+    stored = {k: v.to(dtype) for k, v in w.items()}
+    ref_w = {k: v.to(torch.float64) for k, v in stored.items()}
+    tokens = torch.randint(0, Vm, (2, P), generator=gen)
+    # The next-token NLL and its gradient with respect to layer 0's q_proj and the embedding.
+    grad_w = {k: v.clone().requires_grad_(k in ("layers.0.self_attn.q_proj.weight", "embed_tokens.weight"))
+              for k, v in ref_w.items()}
+    out_logits = llama_forward(grad_w, tokens, c)
+    nll = torch.nn.functional.cross_entropy(out_logits[:, :-1].reshape(-1, Vm), tokens[:, 1:].reshape(-1))
+    nll.backward()
+    logits = out_logits.detach()
+    short = llama_forward(ref_w, tokens[:, :1], c)
+    named = {(k if k == "lm_head.weight" else prefix + k): v for k, v in stored.items()}
+    c["torch_dtype"] = str(dtype).replace("torch.", "")
+    folder = os.path.join(out, name)
+    write_folder(folder, named, c, shards, tokens, logits, short)
+    with open(os.path.join(folder, "gradient.json"), "w") as f:
+        json.dump({"nll": nll.item(), "q_proj": grad_w["layers.0.self_attn.q_proj.weight"].grad.tolist(),
+                   "embed": grad_w["embed_tokens.weight"].grad.tolist()}, f)
 
 out = sys.argv[1]
 if len(sys.argv) > 2:
@@ -175,3 +289,18 @@ make(out, "tied", "gelu_new", None, True, "", torch.float32, 1e-5, 1, {}, 1)
 make(out, "untied", "gelu", 40, False, "transformer.", torch.float16, 1e-5, 1, {}, 2)
 make(out, "sharded", "quick_gelu", None, True, "transformer.", torch.bfloat16, 1e-6, 2,
      {"_name_or_path": "example-org/tiny-gpt2"}, 3)
+
+LLAMA = {"model_type": "llama", "architectures": ["LlamaForCausalLM"], "vocab_size": 50, "hidden_size": 32,
+         "intermediate_size": 40, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 1,
+         "max_position_embeddings": P, "rms_norm_eps": 1e-6, "hidden_act": "silu", "rope_theta": 10000.0,
+         "rope_scaling": None, "tie_word_embeddings": False, "attention_bias": False, "mlp_bias": False}
+make_llama(out, "llama-mqa", LLAMA, "model.", torch.float32, 1, 11)
+make_llama(out, "llama-gqa", dict(LLAMA, num_key_value_heads=2, head_dim=6, rope_theta=500000.0,
+                                  tie_word_embeddings=True, attention_bias=True, mlp_bias=True, rms_norm_eps=1e-5),
+           "", torch.float16, 1, 12, qkv_bias=True, o_bias=True, mlp_bias=True)
+make_llama(out, "qwen2-sharded", dict(LLAMA, model_type="qwen2", architectures=["Qwen2ForCausalLM"],
+                                      num_key_value_heads=2, tie_word_embeddings=True, use_sliding_window=False,
+                                      sliding_window=4096, _name_or_path="example-org/tiny-qwen2"),
+           "model.", torch.bfloat16, 2, 13, qkv_bias=True)
+make_llama(out, "mistral-window", dict(LLAMA, model_type="mistral", architectures=["MistralForCausalLM"],
+                                       num_key_value_heads=2, sliding_window=5), "model.", torch.float32, 1, 14)

@@ -1,7 +1,9 @@
-// Hugging Face GPT-2 folders: the safetensors parser against hostile files, config.json
-// checks, logits against an independent PyTorch forward written to GPT-2's semantics
-// (make_hf_models.py: tied and untied heads, F32/F16/BF16, one file and shards, four
-// activations), graph validation of Teacher.source = hf, and the CLI's model commands.
+// Hugging Face model folders: the safetensors parser against hostile files, config.json
+// checks, logits against an independent PyTorch forward written to GPT-2's and to Llama's
+// semantics (make_hf_models.py: tied and untied heads, F32/F16/BF16, one file and shards, four
+// activations; llama with one and with several key/value heads, qwen2, mistral's window),
+// gradients through the Llama model, graph validation of Teacher.source = hf, and the CLI's
+// model commands.
 
 #include "distillery/core/errors.h"
 #include "distillery/core/graph.h"
@@ -12,6 +14,7 @@
 #include "hf/hfconfig.h"
 #include "hf/safetensors.h"
 #include "models/causallm.h"
+#include "models/llama.h"
 
 #include "core/clirunner.h"
 #include "core/testgraphs.h"
@@ -248,6 +251,136 @@ private Q_SLOTS:
         QVERIFY2(first < 1e-4, qPrintable(QString("max |diff| at T = 1: %1").arg(first)));
     }
 
+    void llamaLogitsMatchTheReference_data()
+    {
+        QTest::addColumn<QString>("name");
+        QTest::addColumn<int>("kvHeads");
+        QTest::addColumn<bool>("tied");
+        QTest::newRow("llama, 1 KV head, untied, F32") << "llama-mqa" << 1 << false;
+        QTest::newRow("llama, 2 KV heads, head_dim 6, biases, tied, F16") << "llama-gqa" << 2 << true;
+        QTest::newRow("qwen2, q/k/v biases, BF16 shards") << "qwen2-sharded" << 2 << true;
+        QTest::newRow("mistral, window 5 of 16") << "mistral-window" << 2 << false;
+    }
+    void llamaLogitsMatchTheReference()
+    {
+        if (!m_haveModels)
+            QSKIP("no python3 with PyTorch");
+        QFETCH(QString, name);
+        QFETCH(int, kvHeads);
+        QFETCH(bool, tied);
+        auto model = models::loadHfModel(folder(name).toStdString());
+        QVERIFY2(model.ok(), model.ok() ? "" : model.error().message.c_str());
+        auto &m = *model.value();
+        QCOMPARE(QString::fromStdString(m.info().architecture), name.section('-', 0, 0));
+        QCOMPARE(m.info().kvHeads, std::int64_t(kvHeads));
+        QCOMPARE(m.info().heads, std::int64_t(4));
+        QCOMPARE(m.info().tiedHead, tied);
+        QCOMPARE(m.info().norm, std::string("rmsnorm"));
+        QCOMPARE(m.info().positions, std::string("rotary"));
+        // Every tensor in the files is a parameter: the count is their elements' sum.
+        std::int64_t stored = 0;
+        for (const QString &file : QDir(folder(name)).entryList({"*.safetensors"})) {
+            auto layout = parse(readFile(folder(name) + "/" + file).toStdString());
+            QVERIFY(layout.ok());
+            for (const auto &t : layout.value().tensors) {
+                std::int64_t n = 1;
+                for (auto d : t.shape)
+                    n *= d;
+                stored += n;
+            }
+        }
+        QCOMPARE(m.parameterCount(), stored);
+        auto inspected = inspectModel(folder(name).toStdString());
+        QVERIFY(inspected.ok());
+        QCOMPARE(inspected.value().parameters, stored); // from config.json alone
+        QCOMPARE(inspected.value().kvHeads, std::int64_t(kvHeads));
+
+        const auto tokens = fromJson(QJsonDocument::fromJson(readFile(folder(name) + "/tokens.json")).array()).to(torch::kLong);
+        const auto ref = QJsonDocument::fromJson(readFile(folder(name) + "/reference.json")).object();
+        {
+            torch::NoGradGuard noGrad;
+            models::ForwardOptions options;
+            options.hidden = options.attention = true;
+            auto out = m.forward(tokens, options);
+            const double diff = (out.logits.to(torch::kDouble) - fromJson(ref["logits"].toArray())).abs().max().item<double>();
+            QVERIFY2(diff < 1e-4, qPrintable(QString("max |diff| = %1").arg(diff)));
+            QCOMPARE(int(out.hidden.size()), 3);
+            QCOMPARE(int(out.attention.size()), 2);
+            QCOMPARE(out.attention[0].sizes(), (c10::IntArrayRef{2, 4, 16, 16}));
+            // The window: position 15 gives no weight to positions 0..10.
+            const double outside = out.attention[0].select(2, 15).slice(-1, 0, 11).abs().max().item<double>();
+            QVERIFY2(name != "mistral-window" ? outside > 0 : outside == 0, qPrintable(QString::number(outside)));
+            const double first = (m.forward(tokens.slice(1, 0, 1)).logits.to(torch::kDouble) - fromJson(ref["first"].toArray()))
+                                     .abs().max().item<double>();
+            QVERIFY2(first < 1e-4, qPrintable(QString("max |diff| at T = 1: %1").arg(first)));
+        }
+        // Gradients of the next-token NLL, against PyTorch's autograd in float64.
+        const auto grad = QJsonDocument::fromJson(readFile(folder(name) + "/gradient.json")).object();
+        auto module = models::llamaModule(m);
+        QVERIFY(module);
+        for (auto &p : m.parameters())
+            p.mutable_grad() = torch::Tensor();
+        auto logits = m.forward(tokens).logits;
+        auto nll = torch::nn::functional::cross_entropy(logits.slice(1, 0, 15).reshape({-1, 50}),
+                                                       tokens.slice(1, 1).reshape({-1}));
+        QVERIFY(std::abs(nll.item<double>() - grad["nll"].toDouble()) < 1e-5);
+        nll.backward();
+        const auto params = module->named_parameters();
+        for (const auto &[ours, theirs] : {std::pair<const char *, const char *>{"layer0.q_proj", "q_proj"}, {"embed", "embed"}}) {
+            const auto want = fromJson(grad[theirs].toArray());
+            const double err = (params[ours].grad().to(torch::kDouble) - want).abs().max().item<double>();
+            QVERIFY2(err < 1e-5 * std::max(1.0, want.abs().max().item<double>()), qPrintable(QString("%1: %2").arg(ours).arg(err)));
+        }
+    }
+
+    void refusesBrokenLlamaFolders()
+    {
+        if (!m_haveModels)
+            QSKIP("no python3 with PyTorch");
+        auto copy = [&](const QString &to, const std::function<void(QJsonObject &)> &edit) {
+            const QString d = folder(to);
+            QDir().mkpath(d);
+            QFile::copy(folder("llama-mqa") + "/model.safetensors", d + "/model.safetensors");
+            QJsonObject c = QJsonDocument::fromJson(readFile(folder("llama-mqa") + "/config.json")).object();
+            edit(c);
+            writeFile(d + "/config.json", QJsonDocument(c).toJson());
+            return d;
+        };
+        expectRefused(copy("falcon", [](QJsonObject &c) { c["model_type"] = "falcon"; }),
+                      "model_type \"falcon\" is not supported; Distillery reads \"gpt2\", \"llama\"");
+        expectRefused(copy("scaled", [](QJsonObject &c) { c["rope_scaling"] = QJsonObject{{"rope_type", "llama3"}, {"factor", 8}}; }),
+                      "rope_scaling of type \"llama3\" is not supported");
+        expectRefused(copy("gelu", [](QJsonObject &c) { c["hidden_act"] = "gelu"; }),
+                      "hidden_act \"gelu\" is not supported");
+        expectRefused(copy("kv3", [](QJsonObject &c) { c["num_key_value_heads"] = 3; }),
+                      "num_key_value_heads = 3 does not divide num_attention_heads = 4");
+        expectRefused(copy("odd-head", [](QJsonObject &c) { c["head_dim"] = 7; }),
+                      "rotary positions need an even head size");
+        expectRefused(copy("no-layers", [](QJsonObject &c) { c.remove("num_hidden_layers"); }),
+                      "field \"num_hidden_layers\" is missing");
+        expectRefused(copy("qwen-window", [](QJsonObject &c) {
+                          c["model_type"] = "qwen2";
+                          c["use_sliding_window"] = true;
+                      }),
+                      "use_sliding_window = true is not supported for qwen2");
+        // config.json and the tensors disagree: the file and the tensor are named.
+        expectRefused(copy("kv2", [](QJsonObject &c) { c["num_key_value_heads"] = 2; }),
+                      "model.safetensors: tensor 'model.layers.0.self_attn.k_proj.weight' has shape [8,32], "
+                      "config.json needs [16,32]");
+        expectRefused(copy("biased", [](QJsonObject &c) { c["attention_bias"] = true; }),
+                      "tensor 'model.layers.0.self_attn.q_proj.bias' is missing");
+        expectRefused(copy("tied-config", [](QJsonObject &c) { c["tie_word_embeddings"] = "yes"; }),
+                      "field \"tie_word_embeddings\" must be true or false");
+        // A tied config ignores an lm_head in the file, as Hugging Face does; untied needs it.
+        const QString d = copy("untied-no-head", [](QJsonObject &) {});
+        QFile::remove(d + "/model.safetensors");
+        QFile::copy(folder("llama-gqa") + "/model.safetensors", d + "/model.safetensors");
+        QJsonObject c = QJsonDocument::fromJson(readFile(folder("llama-gqa") + "/config.json")).object();
+        c["tie_word_embeddings"] = false;
+        writeFile(d + "/config.json", QJsonDocument(c).toJson());
+        expectRefused(d, "there is no tensor 'lm_head.weight'");
+    }
+
     void refusesBrokenFolders()
     {
         if (!m_haveModels)
@@ -262,14 +395,8 @@ private Q_SLOTS:
         auto setConfig = [&](const QString &dir, const QJsonObject &c) {
             writeFile(dir + "/config.json", QJsonDocument(c).toJson());
         };
-        QString d = copyOf("llama");
+        QString d = copyOf("no-width");
         QJsonObject c = config(d);
-        c["model_type"] = "llama";
-        setConfig(d, c);
-        expectRefused(d, "model_type \"llama\" is not supported");
-
-        d = copyOf("no-width");
-        c = config(d);
         c.remove("n_embd");
         setConfig(d, c);
         expectRefused(d, "field \"n_embd\" is missing");

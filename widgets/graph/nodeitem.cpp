@@ -271,8 +271,7 @@ QString NodeItem::summaryFor(const Graph &graph, const Node &node)
             if (f.layers > 0 && f.hidden > 0 && f.heads > 0 && f.ffn > 0) // as the Student's card
                 return QObject::tr("%1 params, %2FLOP/token")
                     .arg(compactCount(double(f.parameters)),
-                         compactCount(core::forwardFlopsPerToken(
-                             {f.vocab, f.layers, f.hidden, f.heads, f.ffn, f.maxLength}, sequenceLength(graph))));
+                         compactCount(core::forwardFlopsPerToken(core::shapeOf(f), sequenceLength(graph))));
             return QObject::tr("%1 params \u00b7 vocab %2").arg(compactCount(double(f.parameters))).arg(f.vocab);
         }
         const auto shape = modelShape(graph, node);

@@ -65,6 +65,7 @@ void copyShape(const ModelInfo &info, ModelFacts &f)
     f.layers = info.layers;
     f.hidden = info.hidden;
     f.heads = info.heads;
+    f.kvHeads = info.kvHeads;
     f.ffn = info.ffn;
     f.maxLength = info.maxLength;
 }
@@ -274,6 +275,16 @@ Result<TextScore> scoreLoaded(Loaded &l, const std::vector<std::int64_t> &ids)
 
 } // namespace
 
+ModelShape shapeOf(const ModelFacts &f)
+{
+    ModelShape s{f.vocab, f.layers, f.hidden, f.heads, f.ffn, f.maxLength, false};
+    if (f.architecture == "llama" || f.architecture == "mistral" || f.architecture == "qwen2") {
+        s.family = ModelFamily::Llama;
+        s.kvHeads = f.kvHeads;
+    }
+    return s;
+}
+
 Result<ModelFacts> inspectModel(const std::string &path)
 {
     if (hf::isHfFolder(path)) {
@@ -285,14 +296,8 @@ Result<ModelFacts> inspectModel(const std::string &path)
         copyShape(i, f);
         f.path = path;
         f.kind = "Hugging Face folder";
-        // GPT-2's tensors: embeddings and positions, per block two LayerNorms, c_attn, c_proj
-        // and the MLP with biases, the final LayerNorm, and lm_head when untied.
-        const std::int64_t D = i.hidden, F = i.ffn;
-        f.parameters = i.vocab * D + i.maxLength * D
-                       + i.layers * (4 * D + 3 * D * D + 3 * D + D * D + D + 2 * D * F + F + D) + 2 * D
-                       + (i.tiedHead ? 0 : i.vocab * D);
-        f.description = "GPT-2" + (config.value().name.empty() ? std::string() : " " + config.value().name)
-                        + ", " + config.value().activationFunction + (i.tiedHead ? ", tied head" : "");
+        f.parameters = hf::parameterCount(config.value());
+        f.description = hf::describe(config.value());
         return f;
     }
     auto loaded = LoadedModel::open(path);

@@ -126,6 +126,141 @@ Status readGpt2(const Json &c, const std::string &file, HfConfig &out)
     return okStatus();
 }
 
+// A boolean field, or `fallback` when absent or null.
+Result<bool> boolField(const Json &c, const std::string &file, const std::string &field, bool fallback)
+{
+    if (!c.contains(field) || c[field].is_null())
+        return fallback;
+    if (!c[field].is_boolean())
+        return Error{errc::kBadCheckpoint, file + ": field \"" + field + "\" must be true or false, got "
+                                               + jsonread::excerpt(c[field])};
+    return c[field].get<bool>();
+}
+
+// A positive number field in (0, max], or `fallback` when absent or null.
+Result<double> numberField(const Json &c, const std::string &file, const std::string &field, double fallback,
+                           double max)
+{
+    if (!c.contains(field) || c[field].is_null())
+        return fallback;
+    const Json &v = c[field];
+    if (!v.is_number() || !(v.get<double>() > 0) || v.get<double>() > max)
+        return Error{errc::kBadCheckpoint, file + ": field \"" + field + "\" must be a number in (0, "
+                                               + jsonread::excerpt(Json(max)) + "], got " + jsonread::excerpt(v)};
+    return v.get<double>();
+}
+
+// Llama (LlamaForCausalLM), Mistral and Qwen2: the same decoder (RMSNorm, rotary positions in
+// the rotate-half convention, grouped-query attention, SwiGLU), differing in biases and windows.
+Status readLlama(const Json &c, const std::string &file, HfConfig &out)
+{
+    ModelInfo &info = out.info;
+    const std::string &type = out.modelType;
+    for (const auto &[name, fallback, max, into] :
+         std::vector<std::tuple<std::string, std::int64_t, std::int64_t, std::int64_t *>>{
+             {"vocab_size", 0, 1 << 22, &info.vocab},
+             {"hidden_size", 0, 1 << 16, &info.hidden},
+             {"intermediate_size", 0, 1 << 18, &info.ffn},
+             {"num_hidden_layers", 0, 1024, &info.layers},
+             {"num_attention_heads", 0, 1024, &info.heads},
+             {"max_position_embeddings", 2048, 1 << 22, &info.maxLength}}) {
+        auto v = sizeField(c, file, name, fallback, max);
+        if (!v.ok())
+            return v.error();
+        *into = v.value();
+    }
+    auto kv = sizeField(c, file, "num_key_value_heads", info.heads, 1024);
+    if (!kv.ok())
+        return kv.error();
+    info.kvHeads = kv.value();
+    if (info.heads % info.kvHeads != 0)
+        return Error{errc::kBadCheckpoint, file + ": num_key_value_heads = " + std::to_string(info.kvHeads)
+                                               + " does not divide num_attention_heads = "
+                                               + std::to_string(info.heads)};
+    const bool explicitHeadDim = c.contains("head_dim") && !c["head_dim"].is_null();
+    if (!explicitHeadDim && info.hidden % info.heads != 0)
+        return Error{errc::kBadCheckpoint, file + ": num_attention_heads = " + std::to_string(info.heads)
+                                               + " does not divide hidden_size = " + std::to_string(info.hidden)};
+    auto headDim = sizeField(c, file, "head_dim", info.hidden / info.heads, 4096);
+    if (!headDim.ok())
+        return headDim.error();
+    out.headDim = headDim.value();
+    if (out.headDim % 2 != 0)
+        return Error{errc::kBadCheckpoint, file + ": the head size is " + std::to_string(out.headDim)
+                                               + "; rotary positions need an even head size"};
+    auto eps = numberField(c, file, "rms_norm_eps", 1e-6, 1.0);
+    if (!eps.ok())
+        return eps.error();
+    out.layerNormEps = eps.value();
+    auto theta = numberField(c, file, "rope_theta", 10000.0, 1e12);
+    if (!theta.ok())
+        return theta.error();
+    out.ropeTheta = theta.value();
+    if (c.contains("rope_scaling") && !c["rope_scaling"].is_null()) {
+        const Json &r = c["rope_scaling"];
+        std::string kind = "?";
+        for (const char *key : {"rope_type", "type"})
+            if (r.is_object() && r.contains(key) && r[key].is_string())
+                kind = r[key].get<std::string>();
+        // {"rope_type": "default"} is the unscaled rotation.
+        if (kind != "default")
+            return Error{errc::kBadCheckpoint, file + ": rope_scaling of type \"" + kind
+                                                   + "\" is not supported (Distillery implements unscaled "
+                                                     "rotary positions; set rope_scaling to null to use the "
+                                                     "model at its original context length)"};
+    }
+    if (c.contains("partial_rotary_factor") && !c["partial_rotary_factor"].is_null()
+        && !(c["partial_rotary_factor"].is_number() && c["partial_rotary_factor"].get<double>() == 1.0))
+        return Error{errc::kBadCheckpoint, file + ": partial_rotary_factor other than 1 is not supported"};
+    out.activationFunction = c.contains("hidden_act") && c["hidden_act"].is_string()
+                                 ? c["hidden_act"].get<std::string>()
+                                 : "silu";
+    if (out.activationFunction != "silu")
+        return Error{errc::kBadCheckpoint, file + ": hidden_act \"" + out.activationFunction
+                                               + "\" is not supported; the " + type
+                                               + " loader implements SwiGLU with \"silu\""};
+    info.activation = "swiglu";
+    info.norm = "rmsnorm";
+    info.positions = "rotary";
+    // Llama and Mistral untie by default, Qwen2 ties.
+    auto tied = boolField(c, file, "tie_word_embeddings", false);
+    if (!tied.ok())
+        return tied.error();
+    info.tiedHead = tied.value();
+    if (type == "qwen2") {
+        out.qkvBias = true;
+        auto sliding = boolField(c, file, "use_sliding_window", false);
+        if (!sliding.ok())
+            return sliding.error();
+        if (sliding.value())
+            return Error{errc::kBadCheckpoint, file + ": use_sliding_window = true is not supported for "
+                                                   "qwen2 (its window applies to some layers only)"};
+    } else if (type == "llama") {
+        auto attn = boolField(c, file, "attention_bias", false);
+        auto mlp = boolField(c, file, "mlp_bias", false);
+        if (!attn.ok())
+            return attn.error();
+        if (!mlp.ok())
+            return mlp.error();
+        out.qkvBias = out.outputBias = attn.value();
+        out.mlpBias = mlp.value();
+    } else if (type == "mistral") {
+        // MistralConfig's default window is 4096 positions; null means none.
+        std::int64_t window = 0;
+        if (!c.contains("sliding_window")) {
+            window = 4096;
+        } else if (!c["sliding_window"].is_null()) {
+            auto v = sizeField(c, file, "sliding_window", 0, 1 << 30);
+            if (!v.ok())
+                return v.error();
+            window = v.value();
+        }
+        // A window at least as long as the longest input changes nothing.
+        out.slidingWindow = window >= info.maxLength ? 0 : window;
+    }
+    return okStatus();
+}
+
 } // namespace
 
 bool isHfFolder(const std::string &dir)
@@ -151,12 +286,13 @@ Result<HfConfig> readHfConfig(const std::string &dir)
     HfConfig out;
     out.dir = dir;
     out.modelType = c.contains("model_type") && c["model_type"].is_string() ? c["model_type"].get<std::string>() : "";
+    const char *supported = "\"gpt2\", \"llama\", \"mistral\" or \"qwen2\"";
     if (out.modelType.empty())
-        return Error{errc::kBadCheckpoint, file + ": no \"model_type\"; expected \"gpt2\""};
-    if (out.modelType != "gpt2")
+        return Error{errc::kBadCheckpoint, file + ": no \"model_type\"; expected " + supported};
+    if (out.modelType != "gpt2" && !out.llamaFamily())
         return Error{errc::kBadCheckpoint, file + ": model_type \"" + out.modelType
-                                               + "\" is not supported; Distillery reads \"gpt2\" models"};
-    if (auto st = readGpt2(c, file, out); !st.ok())
+                                               + "\" is not supported; Distillery reads " + supported};
+    if (auto st = out.modelType == "gpt2" ? readGpt2(c, file, out) : readLlama(c, file, out); !st.ok())
         return st.error();
     out.info.architecture = out.modelType;
     if (c.contains("_name_or_path") && c["_name_or_path"].is_string()) {
@@ -169,6 +305,41 @@ Result<HfConfig> readHfConfig(const std::string &dir)
             out.name = name;
     }
     return out;
+}
+
+std::int64_t parameterCount(const HfConfig &config)
+{
+    const ModelInfo &i = config.info;
+    const std::int64_t D = i.hidden, F = i.ffn, head = i.tiedHead ? 0 : i.vocab * D;
+    if (config.llamaFamily()) {
+        const std::int64_t Q = i.heads * config.headDim, KV = i.kvHeads * config.headDim;
+        const std::int64_t perLayer = 2 * D + D * Q + 2 * D * KV + Q * D + 3 * D * F
+                                      + (config.qkvBias ? Q + 2 * KV : 0) + (config.outputBias ? D : 0)
+                                      + (config.mlpBias ? 2 * F + D : 0);
+        return i.vocab * D + i.layers * perLayer + D + head;
+    }
+    // GPT-2: embeddings and positions, per block two LayerNorms, c_attn, c_proj and the MLP
+    // with biases, the final LayerNorm.
+    return i.vocab * D + i.maxLength * D + i.layers * (4 * D + 3 * D * D + 3 * D + D * D + D + 2 * D * F + F + D)
+           + 2 * D + head;
+}
+
+std::string describe(const HfConfig &config)
+{
+    const ModelInfo &i = config.info;
+    std::string text = config.modelType == "gpt2" ? "GPT-2" : config.modelType;
+    if (!config.name.empty())
+        text += " " + config.name;
+    if (config.llamaFamily()) {
+        text += i.kvHeads == i.heads ? ", " + std::to_string(i.heads) + " heads"
+                                     : ", " + std::to_string(i.heads) + " heads over " + std::to_string(i.kvHeads)
+                                           + " key/value heads";
+        if (config.slidingWindow > 0)
+            text += ", window " + std::to_string(config.slidingWindow);
+    } else {
+        text += ", " + config.activationFunction;
+    }
+    return text + (i.tiedHead ? ", tied head" : "");
 }
 
 Result<HfWeightFiles> findHfWeights(const std::string &dir)

@@ -69,7 +69,8 @@ public:
     [[nodiscard]] virtual Status save(const std::string &path) const = 0;
 };
 
-// The built-in GPT-style Transformer with freshly initialised weights (transformer.h).
+// A built-in Transformer with freshly initialised weights: GPT-style (transformer.h) or, for
+// shape.family = Llama, the Llama-family decoder (llama.h).
 std::unique_ptr<CausalLm> makeTransformer(const ModelShape &shape);
 
 // A built-in model checkpoint (written by CausalLm::save of a built-in model). Every problem
@@ -82,10 +83,9 @@ Result<std::unique_ptr<CausalLm>> loadCheckpoint(const std::string &path);
 Result<std::unique_ptr<CausalLm>> loadTorchScript(const std::string &path, std::int64_t expectedVocab,
                                                   std::int64_t probeLength);
 
-// A Hugging Face model folder (hf/hfconfig.h): model_type gpt2, weights in safetensors (F32,
-// F16 or BF16, one file or shards), held as float32. Frozen use only (a teacher, the model
-// commands). Every problem comes back as an Error naming the file and, where there is one, the
-// tensor or config field.
+// A Hugging Face model folder (hf/hfconfig.h): model_type gpt2, llama, mistral or qwen2,
+// weights in safetensors (F32, F16 or BF16, one file or shards), held as float32. Every problem
+// comes back as an Error naming the file and, where there is one, the tensor or config field.
 Result<std::unique_ptr<CausalLm>> loadHfModel(const std::string &dir);
 
 // "[2,8,16]"

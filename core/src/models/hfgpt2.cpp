@@ -7,7 +7,7 @@
 // [out, in] so that every projection is one torch::linear. Tensor names may carry the
 // "transformer." prefix (GPT2LMHeadModel) or not (GPT2Model, as many hub files have them).
 
-#include "models/causallm.h"
+#include "models/hfweights.h"
 
 #include "distillery/core/errors.h"
 #include "hf/hfconfig.h"
@@ -26,93 +26,6 @@ namespace {
 struct Gpt2Block
 {
     torch::Tensor ln1w, ln1b, attnW, attnB, projW, projB, ln2w, ln2b, fcW, fcB, fcProjW, fcProjB;
-};
-
-// The tensors of every weight file, found by name.
-class WeightReader
-{
-public:
-    static Result<WeightReader> open(const hf::HfWeightFiles &files)
-    {
-        WeightReader r;
-        for (const auto &path : files.files) {
-            auto mapped = hf::MappedFile::open(path);
-            if (!mapped.ok())
-                return mapped.error();
-            auto layout = hf::parseSafetensors(mapped.value().data(), mapped.value().size(), path);
-            if (!layout.ok())
-                return layout.error();
-            r.m_files.push_back({std::move(mapped.value()), std::move(layout.value())});
-        }
-        return r;
-    }
-
-    // The tensor `name` (with or without `prefix`) as float32 of the given shape, or an error
-    // naming the file and the tensor.
-    Result<torch::Tensor> read(const std::string &name, const std::string &prefix,
-                               const std::vector<std::int64_t> &shape, std::string *dtype = nullptr) const
-    {
-        for (const auto &f : m_files) {
-            const hf::SafetensorsEntry *e = f.layout.find(prefix + name);
-            if (!e)
-                e = f.layout.find(name);
-            if (!e)
-                continue;
-            const std::string where = f.map.path() + ": tensor '" + e->name + "'";
-            if (e->shape != shape) {
-                std::string have, want;
-                for (auto d : e->shape)
-                    have += (have.empty() ? "" : ",") + std::to_string(d);
-                for (auto d : shape)
-                    want += (want.empty() ? "" : ",") + std::to_string(d);
-                return Error{errc::kBadCheckpoint, where + " has shape [" + have + "], config.json needs ["
-                                                       + want + "]"};
-            }
-            if (dtype)
-                *dtype = e->dtype;
-            const auto type = e->dtype == "F32"    ? torch::kFloat
-                              : e->dtype == "F16"  ? torch::kHalf
-                              : e->dtype == "BF16" ? torch::kBFloat16
-                                                   : torch::kByte;
-            if (type == torch::kByte)
-                return Error{errc::kBadCheckpoint, where + " is " + e->dtype + "; expected F32, F16 or BF16"};
-            // Widened straight out of the mapping where its offset is aligned for the dtype (a
-            // copy first where not), and the mapped pages given back once read.
-            const unsigned char *src = f.map.data() + f.layout.dataStart + e->begin;
-            const std::size_t bytes = std::size_t(e->end - e->begin);
-            const auto options = torch::TensorOptions().dtype(type);
-            torch::Tensor out;
-            if (reinterpret_cast<std::uintptr_t>(src) % std::uintptr_t(hf::safetensorsItemSize(e->dtype)) == 0) {
-                out = torch::from_blob(const_cast<unsigned char *>(src), shape, options)
-                          .to(torch::kFloat, /*non_blocking=*/false, /*copy=*/true);
-            } else {
-                auto raw = torch::empty(shape, options);
-                std::memcpy(raw.data_ptr(), src, bytes);
-                out = type == torch::kFloat ? raw : raw.to(torch::kFloat);
-            }
-            f.map.release(f.layout.dataStart + e->begin, bytes);
-            return out;
-        }
-        return Error{errc::kBadCheckpoint, m_files.size() == 1
-                                               ? m_files.front().map.path() + ": tensor '" + prefix + name + "' is missing"
-                                               : "tensor '" + prefix + name + "' is in none of the weight files"};
-    }
-
-    bool has(const std::string &name) const
-    {
-        for (const auto &f : m_files)
-            if (f.layout.find(name))
-                return true;
-        return false;
-    }
-
-private:
-    struct File
-    {
-        hf::MappedFile map;
-        hf::SafetensorsLayout layout;
-    };
-    std::vector<File> m_files;
 };
 
 class HfGpt2Lm : public CausalLm
@@ -250,20 +163,11 @@ private:
 
 } // namespace
 
-Result<std::unique_ptr<CausalLm>> loadHfModel(const std::string &dir)
+Result<std::unique_ptr<CausalLm>> loadHfGpt2(const hf::HfConfig &config, const hf::HfWeightFiles &files,
+                                             const WeightReader &w)
 {
     using R = Result<std::unique_ptr<CausalLm>>;
-    auto config = hf::readHfConfig(dir);
-    if (!config.ok())
-        return config.error();
-    auto files = hf::findHfWeights(dir);
-    if (!files.ok())
-        return files.error();
-    auto reader = WeightReader::open(files.value());
-    if (!reader.ok())
-        return reader.error();
-    const WeightReader &w = reader.value();
-    const ModelInfo &info = config.value().info;
+    const ModelInfo &info = config.info;
     const std::int64_t V = info.vocab, P = info.maxLength, D = info.hidden, F = info.ffn;
     // GPT2LMHeadModel names its body "transformer."; a bare GPT2Model does not.
     const std::string prefix = w.has("transformer.wte.weight") ? "transformer." : "";
@@ -291,7 +195,7 @@ Result<std::unique_ptr<CausalLm>> loadHfModel(const std::string &dir)
             t[name] = conv ? tensor.value().t().contiguous() : tensor.value();
         }
         torch::Tensor head = t["wte.weight"];
-        hf::HfConfig cfg = config.value();
+        hf::HfConfig cfg = config;
         cfg.storedDtype = stored;
         if (w.has("lm_head.weight")) {
             auto h = w.read("lm_head.weight", "", {V, D});
@@ -300,7 +204,7 @@ Result<std::unique_ptr<CausalLm>> loadHfModel(const std::string &dir)
             head = h.value();
             cfg.info.tiedHead = false;
         } else if (!cfg.info.tiedHead) {
-            return Error{errc::kBadCheckpoint, files.value().files.front()
+            return Error{errc::kBadCheckpoint, files.files.front()
                                                    + ": config.json has tie_word_embeddings = false, but "
                                                      "there is no tensor 'lm_head.weight'"};
         }
@@ -318,7 +222,7 @@ Result<std::unique_ptr<CausalLm>> loadHfModel(const std::string &dir)
                                                 std::move(blocks), t["ln_f.weight"], t["ln_f.bias"], head);
         return R(std::unique_ptr<CausalLm>(std::move(model)));
     } catch (const std::exception &e) {
-        return Error{errc::kBadCheckpoint, dir + ": cannot load the model: " + torchErrorText(e)};
+        return Error{errc::kBadCheckpoint, config.dir + ": cannot load the model: " + torchErrorText(e)};
     }
 }
 

@@ -1,4 +1,5 @@
 #include "models/transformer.h"
+#include "models/llama.h"
 #include "distillery/core/errors.h"
 #include "torchio.h"
 
@@ -186,9 +187,11 @@ private:
     ModelInfo m_info;
 };
 
+} // namespace
+
 // Every parameter and buffer of `module` must be in `archive` with the same shape: a header
 // that disagrees with the tensors (or tensors that were cut) is refused before loading.
-std::string checkAgainst(torch::nn::Module &module, torch::serialize::InputArchive &archive,
+std::string checkArchiveAgainst(torch::nn::Module &module, torch::serialize::InputArchive &archive,
                          const std::string &prefix)
 {
     auto check = [&](const std::string &name, const torch::Tensor &expected,
@@ -211,16 +214,16 @@ std::string checkAgainst(torch::nn::Module &module, torch::serialize::InputArchi
         torch::serialize::InputArchive sub;
         if (!archive.try_read(child.key(), sub))
             return "module '" + prefix + child.key() + "' is missing";
-        if (auto e = checkAgainst(*child.value(), sub, prefix + child.key() + "."); !e.empty())
+        if (auto e = checkArchiveAgainst(*child.value(), sub, prefix + child.key() + "."); !e.empty())
             return e;
     }
     return {};
 }
 
-} // namespace
-
 std::unique_ptr<CausalLm> makeTransformer(const ModelShape &shape)
 {
+    if (shape.family == ModelFamily::Llama)
+        return makeLlama(llamaSpec(shape));
     return std::make_unique<BuiltinLm>(TransformerLM(shape));
 }
 
@@ -254,13 +257,19 @@ Result<std::unique_ptr<CausalLm>> loadCheckpoint(const std::string &path)
                                                             + ", expected 0 or 1");
             s.tiedHead = v[6].item<std::int64_t>() == 1;
         }
+        torch::Tensor llama;
+        if (archive.try_read(kLlamaSpecKey, llama)) {
+            if (v.numel() != 7)
+                return R::failure(errc::kBadCheckpoint, path + ": a Llama checkpoint's shape header holds 7 numbers");
+            return loadLlamaCheckpoint(path, archive, s, llama);
+        }
         // The header decides what is built: every field must be sane before anything is.
         std::error_code ec;
         const auto bytes = std::filesystem::file_size(path, ec);
         if (auto problem = modelShapeProblem(s, ec ? 0 : std::uint64_t(bytes)); !problem.empty())
             return R::failure(errc::kBadCheckpoint, path + ": " + problem);
         TransformerLM model(s);
-        if (auto problem = checkAgainst(*model, archive, ""); !problem.empty())
+        if (auto problem = checkArchiveAgainst(*model, archive, ""); !problem.empty())
             return R::failure(errc::kBadCheckpoint, path + ": " + problem);
         torch::serialize::InputArchive extra;
         if (archive.try_read("block" + std::to_string(s.layers), extra))

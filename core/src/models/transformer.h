@@ -46,6 +46,11 @@ private:
 };
 TORCH_MODULE(TransformerLM);
 
+// Every parameter and buffer of `module` is in `archive` with the same shape, or what is not:
+// a header that disagrees with the tensors (or tensors that were cut) is refused before loading.
+std::string checkArchiveAgainst(torch::nn::Module &module, torch::serialize::InputArchive &archive,
+                                const std::string &prefix);
+
 // The module behind CausalLm, or nullptr when `model` is not the built-in Transformer.
 TransformerLM builtinModule(const CausalLm &model);
 

@@ -1,12 +1,16 @@
 #pragma once
 
-// Sizes of the built-in decoder-only Transformer LM, for summaries and FLOP accounting.
-// LibTorch-free: the GUI shows these on Student and Teacher nodes.
+// Sizes of the built-in decoder-only Transformers (GPT-style and Llama-style), for summaries
+// and FLOP accounting. LibTorch-free: the GUI shows these on Student and Teacher nodes.
 
 #include <cstdint>
 #include <string>
 
 namespace distillery::core {
+
+// gpt: pre-LN LayerNorm blocks, learned positions, fused QKV with biases, GELU (GPT-2).
+// llama: RMSNorm, rotary positions, grouped-query attention, SwiGLU, no biases (Llama).
+enum class ModelFamily { Gpt, Llama };
 
 struct ModelShape
 {
@@ -17,7 +21,16 @@ struct ModelShape
     std::int64_t ffn = 0;
     std::int64_t maxLen = 0; // learned positions
     bool tiedHead = false;   // the output head is the token embedding (weight tying, as in GPT-2)
+    ModelFamily family = ModelFamily::Gpt;
+    // Llama only:
+    std::int64_t kvHeads = 0;   // key/value heads (grouped-query attention); 0 = heads
+    double ropeTheta = 10000.0; // base of the rotary frequencies
+
+    std::int64_t keyValueHeads() const { return kvHeads > 0 ? kvHeads : heads; }
 };
+
+// "gpt" | "llama", as the Student node's architecture parameter spells it.
+const char *familyName(ModelFamily family);
 
 // Why a built-in checkpoint's header cannot be what it says, or an empty string: every field
 // in its range, heads dividing d_model, and no more parameters than a file of `fileBytes`
@@ -25,13 +38,15 @@ struct ModelShape
 // terabytes). Field names as in the message: vocab, layers, d_model, heads, ffn, max_len.
 std::string modelShapeProblem(const ModelShape &shape, std::uint64_t fileBytes);
 
-// Trainable parameters: embeddings, positions, per block (2 LayerNorms, QKV, output
+// Trainable parameters. gpt: embeddings, positions, per block (2 LayerNorms, QKV, output
 // projection, two FFN matrices, with biases), the final LayerNorm and the output head unless
-// it is tied to the embedding.
+// it is tied to the embedding. llama: embeddings, per block (2 RMSNorms, q/k/v/o, gate, up,
+// down), the final RMSNorm and the head unless tied.
 std::int64_t parameterCount(const ModelShape &shape);
 
 // Forward FLOPs per token at context length `seqLen` (multiply-add = 2 FLOPs):
-// 2 * (L * (4 d^2 + 2 d f) + d V)  [matmuls]  +  L * 4 * seqLen * d  [QK^T and AV].
+// 2 * (L * (4 d^2 + 2 d f) + d V)  [matmuls]  +  L * 4 * seqLen * d  [QK^T and AV]; llama:
+// 2 * (L * (2 d^2 + 2 d kv hd + 3 d f) + d V) + L * 4 * seqLen * d.
 // Training costs about 3x the forward pass (forward + backward w.r.t. activations and weights).
 double forwardFlopsPerToken(const ModelShape &shape, std::int64_t seqLen);
 

@@ -10,6 +10,7 @@
 // without either, a vocabulary of 256 is
 // read as bytes and any other as words. LibTorch-free.
 
+#include "distillery/core/models.h"
 #include "distillery/core/result.h"
 
 #include <cstdint>
@@ -23,15 +24,19 @@ struct ModelFacts
 {
     std::string path;         // the model file
     std::string kind;         // "built-in checkpoint" | "TorchScript" | "Hugging Face folder"
-    std::string architecture; // "gpt" | "torchscript" | "gpt2"
+    std::string architecture; // "gpt" | "llama" | "torchscript" | "gpt2" | "mistral" | "qwen2"
     std::string description;
     std::int64_t vocab = 0, layers = -1, hidden = -1, heads = -1, ffn = -1, maxLength = 0;
+    std::int64_t kvHeads = -1; // key/value heads (fewer than heads with grouped-query attention)
     std::int64_t parameters = 0;
     std::string dtype;     // of the weights: float32, float16, bfloat16
     std::string tokenizer; // "bytes" | "words" | "bpe" | "" (none: token ids only), and where from
     std::string tokenizerSource;
     std::int64_t fileBytes = 0;
 };
+
+// The facts as a ModelShape for FLOP counts (the Llama family for llama, mistral and qwen2).
+ModelShape shapeOf(const ModelFacts &facts);
 
 struct TokenScore
 {
