@@ -13,7 +13,10 @@ hf: an independent NumPy implementation of Hugging Face's GPT2LMHeadModel forwar
 (modeling_gpt2.py's semantics: Conv1D weights [in, out], fused c_attn split into q, k, v,
 causal softmax attention scaled by 1/sqrt(head_dim), the configured activation and LayerNorm
 epsilon, lm_head or the tied wte), reading model.safetensors with its own parser of the format,
-and the tokenizer files checked against GPT-2's byte-to-character table or the t0..tV-1 words.
+and the tokenizer files checked against GPT-2's byte-to-character table or the t0..tV-1 words;
+for model_type llama (LlamaForCausalLM, modeling_llama.py's semantics) an independent NumPy
+forward with RMSNorm, rotate-half rotary positions from rope_theta, repeat_kv grouped-query
+attention over num_key_value_heads and SwiGLU.
 torchscript: torch.jit.load and its forward.
 onnx: onnx.checker (full check, opset 17, the input's dynamic dimensions), then onnxruntime-node
 (npm) through onnx_run.js.
@@ -129,6 +132,59 @@ def gpt2_logits(folder, tokens):
     return x @ head.T
 
 
+def llama_logits(folder, tokens):
+    with open(folder + "/config.json") as f:
+        c = json.load(f)
+    if c["model_type"] != "llama" or c["architectures"] != ["LlamaForCausalLM"]:
+        fail(f"{folder}/config.json: not a LlamaForCausalLM")
+    if c.get("rope_scaling") is not None or c.get("hidden_act") != "silu":
+        fail(f"{folder}/config.json: rope_scaling or hidden_act not implemented here")
+    w = read_safetensors(folder + "/model.safetensors")
+    H, KV, L = c["num_attention_heads"], c["num_key_value_heads"], c["num_hidden_layers"]
+    hd = c.get("head_dim") or c["hidden_size"] // H
+    eps = c["rms_norm_eps"]
+    tokens = np.asarray(tokens)
+    B, T = tokens.shape
+    if T > c["max_position_embeddings"]:
+        fail("more tokens than max_position_embeddings")
+    inv = 1.0 / (c["rope_theta"] ** (np.arange(0, hd, 2) / hd))
+    angles = np.arange(T)[:, None] * inv[None, :]
+    cos, sin = np.cos(np.concatenate([angles, angles], -1)), np.sin(np.concatenate([angles, angles], -1))
+
+    def rms(x, weight):
+        return x / np.sqrt((x * x).mean(-1, keepdims=True) + eps) * weight
+
+    def rope(x):
+        half = hd // 2
+        return x * cos + np.concatenate([-x[..., half:], x[..., :half]], -1) * sin
+
+    def lin(x, name):
+        y = x @ w[name + ".weight"].T
+        return y + w[name + ".bias"] if name + ".bias" in w else y
+
+    x = w["model.embed_tokens.weight"][tokens]
+    causal = np.triu(np.full((T, T), -np.inf), 1)
+    for i in range(L):
+        p = f"model.layers.{i}."
+        h = rms(x, w[p + "input_layernorm.weight"])
+        q = rope(lin(h, p + "self_attn.q_proj").reshape(B, T, H, hd).transpose(0, 2, 1, 3))
+        k = rope(lin(h, p + "self_attn.k_proj").reshape(B, T, KV, hd).transpose(0, 2, 1, 3))
+        v = lin(h, p + "self_attn.v_proj").reshape(B, T, KV, hd).transpose(0, 2, 1, 3)
+        k, v = np.repeat(k, H // KV, axis=1), np.repeat(v, H // KV, axis=1)  # head j reads kv head j // (H / KV)
+        scores = q @ k.transpose(0, 1, 3, 2) / math.sqrt(hd) + causal
+        scores = np.exp(scores - scores.max(-1, keepdims=True))
+        attn = scores / scores.sum(-1, keepdims=True)
+        x = x + lin((attn @ v).transpose(0, 2, 1, 3).reshape(B, T, H * hd), p + "self_attn.o_proj")
+        m = rms(x, w[p + "post_attention_layernorm.weight"])
+        gate = lin(m, p + "mlp.gate_proj")
+        x = x + lin(gate / (1.0 + np.exp(-gate)) * lin(m, p + "mlp.up_proj"), p + "mlp.down_proj")
+    x = rms(x, w["model.norm.weight"])
+    tied = c.get("tie_word_embeddings", False)
+    if tied == ("lm_head.weight" in w):
+        fail(f"{folder}: tie_word_embeddings is {tied} but lm_head.weight is {'' if tied else 'not '}stored")
+    return x @ (w["model.embed_tokens.weight"] if tied else w["lm_head.weight"]).T
+
+
 def bytes_to_unicode():
     """GPT-2's table, from its published definition."""
     bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
@@ -212,7 +268,9 @@ def main():
     for case in reference["cases"]:
         expected = np.asarray(case["logits"], dtype=np.float64)
         if case["kind"] == "hf":
-            got = gpt2_logits(case["path"], case["tokens"])
+            with open(case["path"] + "/config.json") as f:
+                model_type = json.load(f)["model_type"]
+            got = (llama_logits if model_type == "llama" else gpt2_logits)(case["path"], case["tokens"])
             check_tokenizer(case["path"], case["tokenizer"], case["vocab"])
         elif case["kind"] == "onnx":
             got = onnx_logits(case["path"] + "/model.onnx", case["tokens"], reference["node"], reference["node_modules"],

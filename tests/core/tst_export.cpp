@@ -73,7 +73,7 @@ class tst_Export : public QObject
 
     QTemporaryDir m_dir;
     std::string m_store;
-    RunId m_oracleRun = 0, m_bytesRun = 0, m_tiedRun = 0;
+    RunId m_oracleRun = 0, m_bytesRun = 0, m_tiedRun = 0, m_llamaRun = 0;
 
     QString path(const QString &name) const { return m_dir.filePath(name); }
 
@@ -141,6 +141,11 @@ private Q_SLOTS:
         Graph tied = tiny("classic-kd", 8);
         setAll(tied, "Student", {{"tie_embeddings", true}});
         m_tiedRun = train(tied, "tied");
+        // A Llama-style student: 2 query heads over 1 key/value head, an untied head.
+        Graph llama = tiny("classic-kd", 8);
+        setAll(llama, "Student", {{"architecture", std::string("llama")}, {"kv_heads", std::int64_t(1)},
+                                  {"rope_theta", 500.0}});
+        m_llamaRun = train(llama, "llama");
     }
 
     // Every format and dtype against its consumer, at one token and at the longest input.
@@ -148,11 +153,13 @@ private Q_SLOTS:
     {
         QJsonArray cases;
         torch::manual_seed(5);
-        for (RunId run : {m_oracleRun, m_bytesRun, m_tiedRun}) {
+        for (RunId run : {m_oracleRun, m_bytesRun, m_tiedRun, m_llamaRun}) {
             const std::int64_t vocab = run == m_bytesRun ? 256 : 16;
             const QString tokenizer = run == m_bytesRun ? "bytes" : "words";
             for (const auto &[format, dtype] : std::vector<std::pair<std::string, std::string>>{
                      {"hf", "f32"}, {"hf", "f16"}, {"hf", "bf16"}, {"torchscript", "f32"}, {"onnx", "f32"}}) {
+                if (run == m_llamaRun && format == "onnx")
+                    continue; // refused, see badInput()
                 const QString out = path(QString("export-%1-%2-%3").arg(run).arg(QString::fromStdString(format),
                                                                            QString::fromStdString(dtype)));
                 auto exported = exportStudent(request(run, out, format, dtype));
@@ -372,6 +379,9 @@ private Q_SLOTS:
         expectError(request(m_oracleRun, path("x"), "onnx2"), errc::kBadOption, "unknown export format");
         expectError(request(m_oracleRun, path("x"), "hf", "f8"), errc::kBadOption, "unknown dtype");
         expectError(request(m_oracleRun, path("x"), "onnx", "f16"), errc::kBadOption, "float32");
+        expectError(request(m_llamaRun, path("x"), "onnx"), errc::kBadOption,
+                    "trained a llama student; ONNX is written for gpt students only");
+        QVERIFY(!QFileInfo::exists(path("x")));
         expectError(request(m_oracleRun, QString()), errc::kBadOption, "--out");
         // A run that never saved a checkpoint.
         RunId empty = 0;

@@ -475,6 +475,18 @@ private Q_SLOTS:
             << int(Teach) << ""
             << "heads"
             << "heads = 5 must divide d_model = 128";
+        QTest::newRow("llama kv_heads") << Mutation([](Graph &g) {
+            ENSURE(g.setParam(Stud, "architecture", S("llama")));
+            ENSURE(g.setParam(Stud, "kv_heads", I(3)));
+        }) << "Invalid" << int(Stud) << ""
+                                        << "kv_heads"
+                                        << "kv_heads = 3 must divide heads = 4";
+        QTest::newRow("llama odd head size") << Mutation([](Graph &g) {
+            ENSURE(g.setParam(Teach, "architecture", S("llama")));
+            ENSURE(g.setParam(Teach, "d_model", I(12)));
+        }) << "Invalid" << int(Teach) << ""
+                                             << "heads"
+                                             << "the head size d_model / heads = 3 is odd";
         QTest::newRow("student vocab")
             << Mutation([](Graph &g) { ENSURE(g.setParam(Stud, "vocab", I(100))); }) << "VocabularyMismatch"
             << int(Stud) << ""

@@ -609,6 +609,43 @@ private Q_SLOTS:
     }
 
     // A folder with GPT-2's real tokenizer (vocab.json + merges.txt): text in, pieces out.
+    // A Llama teacher from its folder distilled into a Llama student from scratch, exported
+    // and read back as a teacher: the student's numbers carry over.
+    void distilsALlamaTeacherIntoALlamaStudent()
+    {
+        if (!m_haveModels)
+            QSKIP("no python3 with PyTorch");
+        Graph g = tiny("classic-kd", 6);
+        setAll(g, "Teacher", {{"source", std::string("hf")}, {"path", folder("llama-mqa").toStdString()}});
+        setAll(g, "Dataset", {{"vocab", std::int64_t(50)}});
+        setAll(g, "Student", {{"architecture", std::string("llama")}, {"kv_heads", std::int64_t(1)}});
+        QVERIFY(validateGraph(g).empty());
+        RunOptions o;
+        o.storePath = folder("llama.sqlite").toStdString();
+        auto r = runExperiment(g, o);
+        QVERIFY2(r.ok(), r.ok() ? "" : r.error().message.c_str());
+        QVERIFY2(r.value().status == RunStatus::Finished, r.value().error.c_str());
+        // The teacher was evaluated on the run's validation data.
+        const double teacherNll = r.value().finalMetrics.at("eval/teacher_nll");
+        QVERIFY(std::isfinite(teacherNll) && teacherNll > 0);
+        ExportRequest req;
+        req.storePath = o.storePath;
+        req.run = r.value().runId;
+        req.out = folder("llama-student").toStdString();
+        auto exported = exportStudent(req);
+        QVERIFY2(exported.ok(), exported.ok() ? "" : exported.error().message.c_str());
+        const auto config = QJsonDocument::fromJson(readFile(folder("llama-student") + "/config.json")).object();
+        QCOMPARE(config["model_type"].toString(), QString("llama"));
+        QCOMPARE(config["num_key_value_heads"].toInt(), 1);
+        // The exported student as the teacher of a second run on the same data.
+        Graph second = g;
+        setAll(second, "Teacher", {{"path", folder("llama-student").toStdString()}});
+        auto r2 = runExperiment(second, o);
+        QVERIFY2(r2.ok() && r2.value().status == RunStatus::Finished, r2.ok() ? r2.value().error.c_str() : "");
+        QVERIFY(std::abs(r2.value().finalMetrics.at("eval/teacher_nll") - r.value().finalMetrics.at("eval/student_nll"))
+                < 1e-4);
+    }
+
     void realTokenizerFromTheCommandLine()
     {
         if (!QFileInfo::exists(folder("gpt2vocab") + "/merges.txt"))

@@ -1,6 +1,8 @@
-// The built-in Transformer LM: sizes, FLOPs, causality, checkpoints, an independent forward pass
-// in PyTorch, and TorchScript teachers (good and bad ones).
+// The built-in Transformer LMs (GPT-style and Llama-style): sizes, FLOPs, causality,
+// checkpoints, an independent forward pass in PyTorch, and TorchScript teachers (good and bad
+// ones). The Llama forward is checked against PyTorch in tst_HfModels.
 
+#include "models/llama.h"
 #include "models/transformer.h"
 
 #include <QProcess>
@@ -217,6 +219,87 @@ private Q_SLOTS:
         auto bad = loadCheckpoint(dir.filePath("flag.pt").toStdString());
         QVERIFY(!bad.ok());
         QVERIFY2(bad.error().message.find("tied-head flag is 7") != std::string::npos, bad.error().message.c_str());
+    }
+
+    // A Llama-style student from scratch: its size by the closed form, causality, gradients,
+    // scopes and the checkpoint round trip, and headers that cannot be.
+    void llamaStudent()
+    {
+        QTemporaryDir dir;
+        torch::manual_seed(4);
+        ModelShape shape{29, 2, 16, 4, 24, 10};
+        shape.family = ModelFamily::Llama;
+        shape.kvHeads = 2;
+        shape.ropeTheta = 1000.0;
+        QVERIFY2(modelShapeProblem(shape, 1u << 30).empty(), modelShapeProblem(shape, 1u << 30).c_str());
+        auto m = makeTransformer(shape);
+        QCOMPARE(m->info().architecture, std::string("llama"));
+        QCOMPARE(m->info().kvHeads, std::int64_t(2));
+        // embed 29x16, per layer 2 norms + q,o 16x16 + k,v 16x8 + 3 x 16x24, final norm, head.
+        const std::int64_t perLayer = 2 * 16 + 2 * 256 + 2 * 16 * 8 + 3 * 16 * 24;
+        QCOMPARE(m->parameterCount(), 29 * 16 + 2 * perLayer + 16 + 29 * 16);
+        QCOMPARE(parameterCount(shape), m->parameterCount());
+        QCOMPARE(forwardFlopsPerToken(shape, 10), m->forwardFlopsPerToken(10));
+        auto tokens = torch::randint(0, 29, {3, 10}, torch::kLong);
+        {
+            // Causal: changing the last token changes no earlier position.
+            torch::NoGradGuard noGrad;
+            auto a = m->forward(tokens).logits;
+            auto changed = tokens.clone();
+            changed.select(1, 9).fill_(0);
+            changed.select(1, 9).add_(tokens.select(1, 9).add(1).remainder(29));
+            auto b = m->forward(changed).logits;
+            QVERIFY(torch::allclose(a.slice(1, 0, 9), b.slice(1, 0, 9)));
+            QVERIFY(!torch::allclose(a.select(1, 9), b.select(1, 9)));
+        }
+        m->forward(tokens).logits.pow(2).mean().backward();
+        for (const auto &p : m->parameters())
+            QVERIFY(p.grad().defined() && p.grad().abs().sum().item<double>() > 0);
+        auto count = [](const std::vector<torch::Tensor> &ps) {
+            std::int64_t n = 0;
+            for (const auto &p : ps)
+                n += p.numel();
+            return n;
+        };
+        QCOMPARE(count(m->parameters(ParameterScope::Head)), std::int64_t(16 + 29 * 16));
+        QCOMPARE(count(m->parameters(ParameterScope::LastBlock)), 16 + 29 * 16 + perLayer);
+        const std::string path = dir.filePath("llama.pt").toStdString();
+        QVERIFY(m->save(path).ok());
+        auto loaded = loadCheckpoint(path);
+        QVERIFY2(loaded.ok(), loaded.ok() ? "" : loaded.error().message.c_str());
+        QCOMPARE(loaded.value()->info().architecture, std::string("llama"));
+        QCOMPARE(loaded.value()->info().kvHeads, std::int64_t(2));
+        QVERIFY(torch::equal(m->forward(tokens).logits, loaded.value()->forward(tokens).logits));
+
+        // Shapes the validator refuses, and checkpoint headers that cannot be.
+        ModelShape bad = shape;
+        bad.kvHeads = 3;
+        QVERIFY(modelShapeProblem(bad, 1u << 30).find("3 key/value heads for 4 heads") != std::string::npos);
+        bad = shape;
+        bad.dModel = 12; // head size 3
+        QVERIFY(modelShapeProblem(bad, 1u << 30).find("is odd") != std::string::npos);
+        auto module = llamaModule(*m);
+        QVERIFY(module);
+        auto writeWith = [&](const std::string &name, const std::vector<double> &spec) {
+            torch::serialize::OutputArchive archive;
+            archive.write("distillery_shape", torch::tensor(std::vector<std::int64_t>{29, 2, 16, 4, 24, 10, 0}, torch::kLong));
+            archive.write("distillery_llama", torch::tensor(spec, torch::kDouble));
+            module->save(archive);
+            const std::string file = dir.filePath(QString::fromStdString(name)).toStdString();
+            archive.save_to(file);
+            return loadCheckpoint(file);
+        };
+        auto r = writeWith("short.pt", {2, 4, 1000});
+        QVERIFY(!r.ok() && r.error().message.find("holds 3 numbers, expected 9") != std::string::npos);
+        r = writeWith("nan.pt", {2, 4, std::nan(""), 1e-5, 0, 0, 0, 0, 0});
+        QVERIFY(!r.ok() && r.error().message.find("number 3 is out of range") != std::string::npos);
+        r = writeWith("kv.pt", {3, 4, 1000, 1e-5, 0, 0, 0, 0, 0});
+        QVERIFY(!r.ok() && r.error().message.find("kv_heads = 3 do not divide heads = 4") != std::string::npos);
+        r = writeWith("bias.pt", {2, 4, 1000, 1e-5, 1, 0, 0, 0, 0});
+        QVERIFY2(!r.ok() && r.error().message.find("tensor 'layer0.q_bias' is missing") != std::string::npos,
+                 r.ok() ? "" : r.error().message.c_str());
+        r = writeWith("fine.pt", {2, 4, 1000, 1e-5, 0, 0, 0, 0, 0});
+        QVERIFY2(r.ok(), r.ok() ? "" : r.error().message.c_str());
     }
 
     void parameterScopes()

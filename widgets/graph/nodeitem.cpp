@@ -102,17 +102,8 @@ std::int64_t sequenceLength(const Graph &graph)
 
 core::ModelShape modelShape(const Graph &graph, const Node &node)
 {
-    core::ModelShape shape;
-    shape.vocab = graph.paramInt(node.id, "vocab");
-    if (shape.vocab <= 0)
-        shape.vocab = datasetVocab(graph);
-    shape.layers = graph.paramInt(node.id, "layers");
-    shape.dModel = graph.paramInt(node.id, "d_model");
-    shape.heads = graph.paramInt(node.id, "heads");
-    shape.ffn = graph.paramInt(node.id, "ffn");
-    shape.maxLen = sequenceLength(graph);
-    shape.tiedHead = graph.paramBool(node.id, "tie_embeddings");
-    return shape;
+    const std::int64_t vocab = graph.paramInt(node.id, "vocab");
+    return core::architectureShape(graph, node.id, vocab > 0 ? vocab : datasetVocab(graph), sequenceLength(graph));
 }
 
 // The facts of a file-backed Teacher's model file (modelfactscache.h), nullopt without a path.
@@ -122,6 +113,20 @@ std::optional<ModelFactsCache::Entry> fileFacts(const Graph &graph, const Node &
     if (path.empty())
         return std::nullopt;
     return ModelFactsCache::instance().lookup(qs(graph.resolvePath(path)));
+}
+
+// "llama · 2 layers · d 64 · 4 heads (2 kv)": the family when it is not the built-in GPT,
+// key/value heads when fewer than the query heads.
+QString shapeText(const std::string &family, std::int64_t layers, std::int64_t hidden, std::int64_t heads,
+                  std::int64_t kvHeads)
+{
+    QString text = layers == 1 ? QObject::tr("1 layer") : QObject::tr("%1 layers").arg(layers);
+    if (!family.empty() && family != "gpt")
+        text = qs(family) + QStringLiteral(" \u00b7 ") + text;
+    text += QStringLiteral(" \u00b7 d %1 \u00b7 %2 heads").arg(hidden).arg(heads);
+    if (kvHeads > 0 && kvHeads != heads)
+        text += QObject::tr(" (%1 kv)").arg(kvHeads);
+    return text;
 }
 
 bool usesTemperature(const std::string &lossKind)
@@ -159,10 +164,9 @@ QList<QPair<QString, QString>> keyParamsFor(const Graph &graph, const Node &node
     auto integer = [&](const char *name) { return QString::number(graph.paramInt(id, name)); };
     auto str = [&](const char *name) { return qs(graph.paramString(id, name)); };
     auto shape = [&]() {
-        const auto layers = graph.paramInt(id, "layers");
-        return QStringLiteral("%1 \u00b7 d %2 \u00b7 %3 heads")
-            .arg(layers == 1 ? QObject::tr("1 layer") : QObject::tr("%1 layers").arg(layers),
-                 integer("d_model"), integer("heads"));
+        const bool llama = graph.paramString(id, "architecture") == "llama";
+        return shapeText(llama ? "llama" : "", graph.paramInt(id, "layers"), graph.paramInt(id, "d_model"),
+                         graph.paramInt(id, "heads"), llama ? graph.paramInt(id, "kv_heads") : 0);
     };
 
     const std::string &kind = node.kind;
@@ -191,11 +195,8 @@ QList<QPair<QString, QString>> keyParamsFor(const Graph &graph, const Node &node
             const auto entry = fileFacts(graph, node);
             if (entry && entry->state == ModelFactsCache::State::Ready && entry->facts.layers > 0)
                 rows.append({QStringLiteral("shape"),
-                             QStringLiteral("%1 \u00b7 d %2 \u00b7 %3 heads")
-                                 .arg(entry->facts.layers == 1 ? QObject::tr("1 layer")
-                                                               : QObject::tr("%1 layers").arg(entry->facts.layers))
-                                 .arg(entry->facts.hidden)
-                                 .arg(entry->facts.heads)});
+                             shapeText(entry->facts.architecture, entry->facts.layers, entry->facts.hidden,
+                                       entry->facts.heads, entry->facts.kvHeads)});
         }
     } else if (kind == "Student") {
         rows.append({QStringLiteral("shape"), shape()});

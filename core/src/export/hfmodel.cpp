@@ -1,5 +1,7 @@
-// The built-in student in Hugging Face's GPT2LMHeadModel layout. The built-in Transformer is
-// GPT-2's architecture (pre-LN blocks, learned positions, fused q/k/v in that order with the
+// The built-in student in Hugging Face's layout: GPT2LMHeadModel for the gpt family (below),
+// LlamaForCausalLM (or Mistral's, Qwen2's) for the Llama family.
+//
+// GPT2LMHeadModel: the built-in Transformer is GPT-2's architecture (pre-LN blocks, learned positions, fused q/k/v in that order with the
 // heads contiguous, exact GELU, LayerNorm eps 1e-5) with a tied or untied head and no dropout, so the
 // mapping is a renaming, plus a transpose of every Linear weight: GPT-2's Conv1D keeps its
 // weight as [in, out] where LibTorch's Linear keeps [out, in].
@@ -9,6 +11,7 @@
 
 #include "distillery/core/errors.h"
 #include "distillery/core/files.h"
+#include "models/llama.h"
 #include "models/transformer.h"
 #include "torchio.h"
 
@@ -66,8 +69,96 @@ torch::ScalarType torchScalarType(const std::string &dtype)
     return dtype == "f16" ? torch::kHalf : dtype == "bf16" ? torch::kBFloat16 : torch::kFloat;
 }
 
+namespace {
+
+// A view of `t` converted to the export's dtype, kept alive in `keep` until written.
+SafetensorsTensor converted(const std::string &name, torch::Tensor t, const ExportFacts &facts,
+                            std::vector<torch::Tensor> &keep)
+{
+    t = t.detach().to(torch::kCPU).to(torchScalarType(facts.dtype)).contiguous();
+    keep.push_back(t);
+    return {name, safetensorsDtype(facts.dtype), std::vector<std::int64_t>(t.sizes().begin(), t.sizes().end()),
+            std::string_view(static_cast<const char *>(t.data_ptr()), std::size_t(t.nbytes()))};
+}
+
+nlohmann::ordered_json distilleryFacts(const ExportFacts &facts)
+{
+    return {{"run", facts.run.id}, {"run_name", facts.run.name}, {"step", facts.step},
+            {"template", facts.run.templateName}, {"tokens", facts.tokens}};
+}
+
+Status writeGeneration(const std::string &dir, std::int64_t maxLength)
+{
+    const nlohmann::ordered_json generation = {
+        {"bos_token_id", nullptr}, {"eos_token_id", nullptr}, {"max_length", maxLength},
+        {"do_sample", true}, {"temperature", 1.0}, {"top_k", 0}};
+    return writeFileAtomically(dir + "/generation_config.json", generation.dump(2) + "\n");
+}
+
+// A Llama-family student in LlamaForCausalLM's layout (the same names and [out, in] weights
+// as the module's, models/llama.h), with a config that transformers' LlamaConfig reads.
+Status writeHfLlama(const std::string &dir, const models::LlamaLM &module, const ExportFacts &facts)
+{
+    const models::LlamaSpec &s = module->spec();
+    if (s.modelType == "llama" && s.qkvBias != s.outputBias)
+        return Status::failure(errc::kExportUnsupported, "a llama model with q/k/v biases but none on o_proj "
+                                                         "(or the reverse) has no LlamaConfig");
+    std::vector<torch::Tensor> keep;
+    std::vector<SafetensorsTensor> tensors;
+    try {
+        torch::NoGradGuard noGrad;
+        for (const auto &[name, t] : module->hfTensors())
+            tensors.push_back(converted(name, t, facts, keep));
+    } catch (const std::exception &e) {
+        return Status::failure(errc::kInternal, "cannot convert the student's weights: " + torchErrorText(e));
+    }
+    if (auto st = writeSafetensors(dir + "/model.safetensors", tensors, {{"format", "pt"}}); !st.ok())
+        return st;
+    const char *arch = s.modelType == "mistral" ? "MistralForCausalLM"
+                       : s.modelType == "qwen2" ? "Qwen2ForCausalLM"
+                                                : "LlamaForCausalLM";
+    nlohmann::ordered_json config = {
+        {"architectures", {arch}},
+        {"model_type", s.modelType},
+        {"vocab_size", s.vocab},
+        {"hidden_size", s.hidden},
+        {"intermediate_size", s.ffn},
+        {"num_hidden_layers", s.layers},
+        {"num_attention_heads", s.heads},
+        {"num_key_value_heads", s.kvHeads},
+        {"head_dim", s.headDim},
+        {"max_position_embeddings", s.maxLen},
+        {"hidden_act", "silu"},
+        {"rms_norm_eps", s.rmsEps},
+        {"rope_theta", s.ropeTheta},
+        {"rope_scaling", nullptr},
+        {"attention_bias", s.qkvBias},
+        {"attention_dropout", 0.0},
+        {"mlp_bias", s.mlpBias},
+        {"initializer_range", 0.02},
+        {"pretraining_tp", 1},
+        {"use_cache", true},
+        {"tie_word_embeddings", s.tiedHead},
+        {"bos_token_id", nullptr},
+        {"eos_token_id", nullptr},
+        {"torch_dtype", torchDtypeName(facts.dtype)},
+        {"distillery", distilleryFacts(facts)},
+    };
+    if (s.modelType == "mistral")
+        config["sliding_window"] = s.slidingWindow > 0 ? nlohmann::ordered_json(s.slidingWindow) : nullptr;
+    if (s.modelType == "qwen2")
+        config["use_sliding_window"] = false;
+    if (auto st = writeFileAtomically(dir + "/config.json", config.dump(2) + "\n"); !st.ok())
+        return st;
+    return writeGeneration(dir, s.maxLen);
+}
+
+} // namespace
+
 Status writeHfModel(const std::string &dir, const models::CausalLm &model, const ExportFacts &facts)
 {
+    if (auto llama = models::llamaModule(model))
+        return writeHfLlama(dir, llama, facts);
     auto module = models::builtinModule(model);
     if (!module)
         return Status::failure(errc::kExportUnsupported,
@@ -83,15 +174,7 @@ Status writeHfModel(const std::string &dir, const models::CausalLm &model, const
             if (name.empty())
                 return Status::failure(errc::kExportUnsupported,
                                        "parameter '" + item.key() + "' has no place in GPT2LMHeadModel");
-            torch::Tensor t = item.value().detach().to(torch::kCPU);
-            if (transpose)
-                t = t.t();
-            t = t.to(torchScalarType(facts.dtype)).contiguous();
-            keep.push_back(t);
-            tensors.push_back({name, safetensorsDtype(facts.dtype),
-                               std::vector<std::int64_t>(t.sizes().begin(), t.sizes().end()),
-                               std::string_view(static_cast<const char *>(t.data_ptr()),
-                                                std::size_t(t.nbytes()))});
+            tensors.push_back(converted(name, transpose ? item.value().t() : item.value(), facts, keep));
         }
     } catch (const std::exception &e) {
         return Status::failure(errc::kInternal, "cannot convert the student's weights: " + torchErrorText(e));
@@ -128,16 +211,11 @@ Status writeHfModel(const std::string &dir, const models::CausalLm &model, const
         {"bos_token_id", nullptr},
         {"eos_token_id", nullptr},
         {"torch_dtype", torchDtypeName(facts.dtype)},
-        {"distillery",
-         {{"run", facts.run.id}, {"run_name", facts.run.name}, {"step", facts.step},
-          {"template", facts.run.templateName}, {"tokens", facts.tokens}}},
+        {"distillery", distilleryFacts(facts)},
     };
     if (auto st = writeFileAtomically(dir + "/config.json", config.dump(2) + "\n"); !st.ok())
         return st;
-    const nlohmann::ordered_json generation = {
-        {"bos_token_id", nullptr}, {"eos_token_id", nullptr}, {"max_length", s.maxLen},
-        {"do_sample", true}, {"temperature", 1.0}, {"top_k", 0}};
-    return writeFileAtomically(dir + "/generation_config.json", generation.dump(2) + "\n");
+    return writeGeneration(dir, s.maxLen);
 }
 
 } // namespace distillery::core::exports

@@ -181,9 +181,14 @@ void training(std::ostringstream &out, const ExportFacts &f)
     }
     out << "\n\nData: " << (f.meta.count("dataset") ? f.meta.at("dataset") : datasetName(f)) << ".\n\n"
         << "| setting | value |\n| --- | --- |\n"
-        << "| student | built-in Transformer, " << p.student.layers
+        << "| student | built-in " << (p.student.family == ModelFamily::Llama ? "Llama-style" : "GPT-style")
+        << " Transformer, " << p.student.layers
         << (p.student.layers == 1 ? " layer" : " layers") << ", d_model " << p.student.dModel
-        << ", " << p.student.heads << " heads, FFN " << p.student.ffn
+        << ", " << p.student.heads << " heads"
+        << (p.student.family == ModelFamily::Llama && p.student.keyValueHeads() != p.student.heads
+                ? " over " + std::to_string(p.student.keyValueHeads()) + " key/value heads"
+                : std::string())
+        << ", FFN " << p.student.ffn
         << (p.student.tiedHead ? ", head tied to the embedding" : "") << ", " << describeModel(p.student, p.seqLen)
         << " |\n"
         << "| steps | " << f.step << " of " << p.steps << " |\n"
@@ -310,8 +315,12 @@ std::string modelCard(const ExportFacts &f)
         << "A student language model distilled with Distillery (run " << f.run.id
         << (f.run.templateName.empty() ? std::string() : ", template `" + f.run.templateName + "`")
         << "), after " << f.step << " of " << f.plan.steps << " training steps. "
-        << (f.format == "hf"   ? "Hugging Face `GPT2LMHeadModel` layout: pre-LayerNorm blocks, learned "
-                                 "positions, exact GELU (`activation_function: gelu`), "
+        << (f.format == "hf"   ? (f.plan.student.family == ModelFamily::Llama
+                                      ? std::string("Hugging Face `LlamaForCausalLM` layout: RMSNorm, rotary positions "
+                                                    "(`rope_theta` in config.json), grouped-query attention, SwiGLU, no "
+                                                    "biases, ")
+                                      : std::string("Hugging Face `GPT2LMHeadModel` layout: pre-LayerNorm blocks, learned "
+                                                    "positions, exact GELU (`activation_function: gelu`), "))
                                  + std::string(f.plan.student.tiedHead ? "the output head tied to the token embedding "
                                                                          "(`tie_word_embeddings: true`)."
                                                                        : "an untied output head (`lm_head.weight`).")

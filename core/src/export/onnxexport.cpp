@@ -16,8 +16,8 @@ Status writeOnnx(const std::string &path, const models::CausalLm &model, const E
     auto module = models::builtinModule(model);
     if (!module)
         return Status::failure(errc::kExportUnsupported,
-                               "only the built-in Transformer can be written as ONNX; this student is "
-                                   + model.describe());
+                               "ONNX is written for gpt students only; this student is " + model.describe()
+                                   + ": export it as hf (Hugging Face) or torchscript");
     std::vector<torch::Tensor> keep;
     std::map<std::string, onnxio::WeightView> weights;
     try {

@@ -1,12 +1,13 @@
 // The built-in student as a TorchScript module of its own: its weights as parameters and its
 // forward pass as TorchScript source, so that torch.jit.load in Python (or a TorchScript
 // Teacher) runs it without Distillery. The source spells out the built-in Transformer's
-// computation (models/transformer.cpp) with TorchScript's builtin operators.
+// computation (models/transformer.cpp, models/llama.cpp) with TorchScript's builtin operators.
 
 #include "export/writers.h"
 
 #include "distillery/core/errors.h"
 #include "distillery/core/files.h"
+#include "models/llama.h"
 #include "models/transformer.h"
 #include "torchio.h"
 
@@ -14,6 +15,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cmath>
 #include <iomanip>
 #include <sstream>
@@ -75,27 +77,93 @@ std::string source(const ModelShape &s)
     return src.str();
 }
 
+// The Llama-family decoder (models/llama.cpp) in TorchScript, one layer after the other with
+// its own weights; biases and the sliding window where the model has them.
+std::string llamaSource(const models::LlamaSpec &s, const std::vector<std::string> &names)
+{
+    auto has = [&](const std::string &n) { return std::find(names.begin(), names.end(), n) != names.end(); };
+    std::ostringstream src;
+    src << std::setprecision(17);
+    const std::int64_t H = s.heads, KV = s.kvHeads, hd = s.headDim;
+    src << "def _rms(self, x: Tensor, w: Tensor) -> Tensor:\n"
+           "    return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + " << s.rmsEps << ") * w\n"
+           "def _rot(self, x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:\n"
+           "    return x * cos + torch.cat([-x[..., " << hd / 2 << ":], x[..., :" << hd / 2 << "]], -1) * sin\n"
+           "def forward(self, tokens: Tensor) -> Tensor:\n"
+           "    B = tokens.size(0)\n"
+           "    T = tokens.size(1)\n"
+           "    assert T <= " << s.maxLen << ", \"the model reads at most " << s.maxLen << " tokens\"\n"
+           "    x = torch.embedding(self.embed, tokens)\n"
+           "    inv = 1.0 / torch.pow(" << s.ropeTheta << ", torch.arange(0, " << hd
+        << ", 2, device=tokens.device).float() / " << hd << ".0)\n"
+           "    ang = torch.outer(torch.arange(T, device=tokens.device).float(), inv)\n"
+           "    emb = torch.cat([ang, ang], -1)\n"
+           "    cos = emb.cos().to(x.dtype)\n"
+           "    sin = emb.sin().to(x.dtype)\n"
+           "    mask = torch.triu(torch.full([T, T], float(\"-inf\"), dtype=x.dtype, device=x.device), 1)\n";
+    if (s.slidingWindow > 0)
+        src << "    mask = mask + torch.tril(torch.full([T, T], float(\"-inf\"), dtype=x.dtype, device=x.device), -"
+            << s.slidingWindow << ")\n";
+    auto lin = [&](const std::string &x, const std::string &layer, const std::string &w, const std::string &b) {
+        const std::string weight = layer + "_" + w;
+        return has(layer + "_" + b) ? "torch.linear(" + x + ", self." + weight + ", self." + layer + "_" + b + ")"
+                                    : "torch.linear(" + x + ", self." + weight + ")";
+    };
+    for (std::int64_t i = 0; i < s.layers; ++i) {
+        const std::string l = "layer" + std::to_string(i);
+        src << "    h = self._rms(x, self." << l << "_attn_norm)\n"
+            << "    q = self._rot(" << lin("h", l, "q_proj", "q_bias") << ".view(B, T, " << H << ", " << hd
+            << ").transpose(1, 2), cos, sin)\n"
+            << "    k = self._rot(" << lin("h", l, "k_proj", "k_bias") << ".view(B, T, " << KV << ", " << hd
+            << ").transpose(1, 2), cos, sin)\n"
+            << "    v = " << lin("h", l, "v_proj", "v_bias") << ".view(B, T, " << KV << ", " << hd << ").transpose(1, 2)\n";
+        if (KV != H)
+            src << "    k = k.repeat_interleave(" << H / KV << ", 1)\n"
+                << "    v = v.repeat_interleave(" << H / KV << ", 1)\n";
+        src << "    att = torch.softmax(torch.matmul(q, k.transpose(-2, -1)) * " << 1.0 / std::sqrt(double(hd))
+            << " + mask, -1)\n"
+            << "    ctx = torch.matmul(att, v).transpose(1, 2).reshape(B, T, " << H * hd << ")\n"
+            << "    x = x + " << lin("ctx", l, "o_proj", "o_bias") << "\n"
+            << "    h = self._rms(x, self." << l << "_mlp_norm)\n"
+            << "    x = x + " << lin("torch.silu(" + lin("h", l, "gate_proj", "gate_bias") + ") * " + lin("h", l, "up_proj", "up_bias"), l, "down_proj", "down_bias")
+            << "\n";
+    }
+    src << "    return torch.matmul(self._rms(x, self.norm), self." << (s.tiedHead ? "embed" : "head") << ".t())\n";
+    return src.str();
+}
+
+// The module's parameters as TorchScript parameters of `scripted`, in the export's dtype.
+std::vector<std::string> registerWeights(torch::jit::Module &scripted, const torch::nn::Module &module,
+                                         torch::ScalarType dtype)
+{
+    std::vector<std::string> names;
+    for (const auto &item : module.named_parameters()) {
+        names.push_back(attribute(item.key()));
+        scripted.register_parameter(names.back(), item.value().detach().to(torch::kCPU).to(dtype).contiguous(), false);
+    }
+    return names;
+}
+
 } // namespace
 
 Status writeTorchScript(const std::string &path, const models::CausalLm &model, const ExportFacts &facts)
 {
     auto module = models::builtinModule(model);
-    if (!module)
+    auto llama = models::llamaModule(model);
+    if (!module && !llama)
         return Status::failure(errc::kExportUnsupported,
-                               "only the built-in Transformer can be written as TorchScript; this "
+                               "only the built-in Transformers can be written as TorchScript; this "
                                "student is " + model.describe());
     std::ostringstream bytes;
     try {
         torch::NoGradGuard noGrad;
         const auto dtype = torchScalarType(facts.dtype);
         torch::jit::Module scripted("DistilleryStudent");
-        for (const auto &item : module->named_parameters())
-            scripted.register_parameter(attribute(item.key()),
-                                        item.value().detach().to(torch::kCPU).to(dtype).contiguous(),
-                                        false);
+        const auto names = registerWeights(scripted, module ? static_cast<torch::nn::Module &>(*module) : *llama, dtype);
         // The longest input, for tools that read it (distillery-cli model, model.max_length in Python).
-        scripted.register_attribute("max_length", c10::IntType::get(), module->shape().maxLen);
-        scripted.define(source(module->shape()));
+        scripted.register_attribute("max_length", c10::IntType::get(),
+                                    module ? module->shape().maxLen : llama->spec().maxLen);
+        scripted.define(module ? source(module->shape()) : llamaSource(llama->spec(), names));
         scripted.eval();
         scripted.save(bytes);
     } catch (const std::exception &e) {

@@ -534,4 +534,22 @@ std::string Graph::describeNode(NodeId id) const
     return head + " (" + n->kind + (n->title.empty() ? "" : " '" + n->title + "'") + ")";
 }
 
+ModelShape architectureShape(const Graph &g, NodeId id, std::int64_t vocab, std::int64_t maxLen)
+{
+    ModelShape s;
+    s.vocab = vocab;
+    s.layers = g.paramInt(id, "layers");
+    s.dModel = g.paramInt(id, "d_model");
+    s.heads = g.paramInt(id, "heads");
+    s.ffn = g.paramInt(id, "ffn");
+    s.maxLen = maxLen;
+    s.tiedHead = g.paramBool(id, "tie_embeddings");
+    if (g.paramString(id, "architecture") == "llama") {
+        s.family = ModelFamily::Llama;
+        s.kvHeads = g.paramInt(id, "kv_heads");
+        s.ropeTheta = g.paramFloat(id, "rope_theta");
+    }
+    return s;
+}
+
 } // namespace distillery::core

@@ -90,12 +90,18 @@ std::vector<ParamSpec> architectureParams(std::int64_t layers, std::int64_t dMod
                                           std::int64_t heads, std::int64_t ffn)
 {
     return {
+        enumParam("architecture", "gpt", {"gpt", "llama"},
+                  "gpt: GPT-2's blocks (LayerNorm, learned positions, GELU); llama: Llama's "
+                  "(RMSNorm, rotary positions, grouped-query attention, SwiGLU, no biases)."),
         intParam("vocab", 0, 0, 1 << 20, "tokens",
                  "Vocabulary size; 0 = the dataset's vocabulary. A different value is an error."),
-        intParam("layers", layers, 1, 64, "", "Transformer blocks (pre-LN, GELU)."),
+        intParam("layers", layers, 1, 64, "", "Transformer blocks."),
         intParam("d_model", dModel, 8, 8192, "", "Hidden size of the residual stream."),
         intParam("heads", heads, 1, 128, "", "Attention heads; must divide d_model."),
+        intParam("kv_heads", 0, 0, 128, "",
+                 "llama: key/value heads (grouped-query attention); must divide heads; 0 = heads."),
         intParam("ffn", ffn, 8, 65536, "", "Hidden size of each feed-forward block."),
+        floatParam("rope_theta", 10000.0, 100.0, 1e8, "", "llama: base of the rotary position frequencies."),
         boolParam("tie_embeddings", false,
                   "The output head reuses the token embedding matrix (weight tying, as GPT-2)."),
     };

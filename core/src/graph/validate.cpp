@@ -230,6 +230,19 @@ private:
                    "heads = " + std::to_string(heads) +
                        " must divide d_model = " + std::to_string(dModel),
                    {}, "heads");
+        if (m_graph.paramString(node.id, "architecture") == "llama") {
+            const std::int64_t kv = m_graph.paramInt(node.id, "kv_heads");
+            if (kv > 0 && heads > 0 && heads % kv != 0)
+                report(IssueCode::Invalid, node.id,
+                       "kv_heads = " + std::to_string(kv) + " must divide heads = " + std::to_string(heads)
+                           + " (each key/value head serves a group of query heads)",
+                       {}, "kv_heads");
+            if (heads > 0 && dModel % heads == 0 && (dModel / heads) % 2 != 0)
+                report(IssueCode::Invalid, node.id,
+                       "the head size d_model / heads = " + std::to_string(dModel / heads)
+                           + " is odd; llama's rotary positions need an even head size",
+                       {}, "heads");
+        }
 
         const std::int64_t vocab = m_graph.paramInt(node.id, "vocab");
         if (const std::int64_t dataVocab = datasetVocab(); dataVocab > 0 && vocab != 0 && vocab != dataVocab)

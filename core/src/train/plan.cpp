@@ -110,15 +110,7 @@ std::string labelOf(const Graph &g, const Node &n, const std::string &fallback)
 
 ModelShape shapeOf(const Graph &g, NodeId id, std::int64_t vocab, std::int64_t maxLen)
 {
-    ModelShape s;
-    s.vocab = vocab;
-    s.layers = g.paramInt(id, "layers");
-    s.dModel = g.paramInt(id, "d_model");
-    s.heads = g.paramInt(id, "heads");
-    s.ffn = g.paramInt(id, "ffn");
-    s.maxLen = maxLen;
-    s.tiedHead = g.paramBool(id, "tie_embeddings");
-    return s;
+    return architectureShape(g, id, vocab, maxLen);
 }
 
 // Follows a hidden-state input back through at most one Projection to its model.

@@ -4,6 +4,7 @@
 // precise errors, and versioned JSON load/save. Plain C++ (no LibTorch, no Qt): the GUI's
 // document layer wraps a Graph and shows validation issues on nodes, ports and parameters.
 
+#include "distillery/core/models.h"
 #include "distillery/core/result.h"
 
 #include <cstdint>
@@ -191,6 +192,11 @@ private:
     std::unordered_map<NodeId, std::size_t> m_index;
     NodeId m_nextId = 1;
 };
+
+// The architecture parameters of a Student or trained Teacher node (architecture, layers,
+// d_model, heads, kv_heads, ffn, rope_theta, tie_embeddings) as a shape; vocab and maxLen are
+// the caller's (the dataset's vocabulary, the run's seq_len).
+ModelShape architectureShape(const Graph &graph, NodeId id, std::int64_t vocab, std::int64_t maxLen);
 
 // Whole-graph validation: returns every problem found (empty = valid).
 std::vector<ValidationIssue> validateGraph(const Graph &graph);
