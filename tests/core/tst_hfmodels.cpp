@@ -333,6 +333,71 @@ private Q_SLOTS:
         }
     }
 
+    // A teacher in half the memory: bf16/f16 weights, float32 outputs near the reference, and
+    // a load that reports every tensor and stops when told.
+    void halfPrecisionAndProgress_data()
+    {
+        QTest::addColumn<QString>("name");
+        QTest::addColumn<int>("dtype");
+        QTest::newRow("llama bf16") << "llama-mqa" << int(torch::kBFloat16);
+        QTest::newRow("gpt2 bf16") << "untied" << int(torch::kBFloat16);
+        QTest::newRow("qwen2 f16") << "qwen2-sharded" << int(torch::kHalf);
+    }
+    void halfPrecisionAndProgress()
+    {
+        if (!m_haveModels)
+            QSKIP("no python3 with PyTorch");
+        QFETCH(QString, name);
+        QFETCH(int, dtype);
+        models::LoadOptions options;
+        options.dtype = torch::ScalarType(dtype);
+        std::vector<std::pair<std::int64_t, std::int64_t>> calls;
+        options.progress = [&](std::int64_t done, std::int64_t total) {
+            calls.push_back({done, total});
+            return true;
+        };
+        auto model = models::loadHfModel(folder(name).toStdString(), options);
+        QVERIFY2(model.ok(), model.ok() ? "" : model.error().message.c_str());
+        QVERIFY(!calls.empty());
+        for (std::size_t i = 0; i < calls.size(); ++i)
+            QCOMPARE(calls[i], (std::pair<std::int64_t, std::int64_t>{std::int64_t(i + 1), calls.back().second}));
+        QCOMPARE(calls.back().first, calls.back().second);
+        std::int64_t bytes = 0, count = 0;
+        for (const auto &p : model.value()->parameters()) {
+            QCOMPARE(int(p.scalar_type()), dtype);
+            bytes += p.nbytes();
+            count += p.numel();
+        }
+        QCOMPARE(bytes, 2 * count); // half of float32
+        const auto tokens = fromJson(QJsonDocument::fromJson(readFile(folder(name) + "/tokens.json")).array()).to(torch::kLong);
+        const auto ref = fromJson(QJsonDocument::fromJson(readFile(folder(name) + "/reference.json")).object()["logits"].toArray());
+        torch::NoGradGuard noGrad;
+        // LibTorch's CPU kernels have no float16 matmul: fp16 runs on CUDA (the trainer says so).
+        if (dtype == int(torch::kHalf) && !torch::cuda::is_available())
+            return;
+        models::ForwardOptions fo;
+        fo.hidden = true;
+        auto out = model.value()->forward(tokens, fo);
+        QCOMPARE(out.logits.scalar_type(), torch::kFloat);
+        QCOMPARE(out.hidden.back().scalar_type(), torch::kFloat);
+        // Within half precision's rounding of the activations: a few per cent of the logits' range.
+        const double diff = (out.logits.to(torch::kDouble) - ref).abs().max().item<double>();
+        const double scale = ref.abs().max().item<double>();
+        QVERIFY2(diff < 0.05 * scale, qPrintable(QString("max |diff| %1 of %2").arg(diff).arg(scale)));
+        QVERIFY2(diff > 0, "no rounding at all: the weights were not converted");
+
+        // Cancelled after three tensors.
+        options.progress = [](std::int64_t done, std::int64_t) { return done < 3; };
+        auto stopped = models::loadHfModel(folder(name).toStdString(), options);
+        QVERIFY(!stopped.ok());
+        QCOMPARE(stopped.error().code, std::string(errc::kRunCancelled));
+        QVERIFY2(stopped.error().message.find("loading cancelled") != std::string::npos, stopped.error().message.c_str());
+        // A dtype the loader does not hold.
+        options.progress = {};
+        options.dtype = torch::kDouble;
+        QVERIFY(!models::loadHfModel(folder(name).toStdString(), options).ok());
+    }
+
     void refusesBrokenLlamaFolders()
     {
         if (!m_haveModels)
@@ -637,6 +702,42 @@ private Q_SLOTS:
         const auto config = QJsonDocument::fromJson(readFile(folder("llama-student") + "/config.json")).object();
         QCOMPARE(config["model_type"].toString(), QString("llama"));
         QCOMPARE(config["num_key_value_heads"].toInt(), 1);
+        // The same run with the teacher in bf16: the load was reported, and the numbers move
+        // only by the rounding.
+        {
+            Graph half = g;
+            setAll(half, "Teacher", {{"precision", std::string("bf16")}});
+            RunOptions ho = o;
+            ho.storePath = folder("llama-bf16.sqlite").toStdString();
+            std::vector<std::string> phases;
+            auto rh = runExperiment(half, ho, [&](const Progress &p) {
+                if (phases.empty() || phases.back() != p.phase)
+                    phases.push_back(p.phase);
+            });
+            QVERIFY2(rh.ok() && rh.value().status == RunStatus::Finished, rh.ok() ? rh.value().error.c_str() : "");
+            QVERIFY(std::find(phases.begin(), phases.end(), "loading teacher 'teacher'") != phases.end());
+            const double bf16 = rh.value().finalMetrics.at("eval/teacher_nll");
+            QVERIFY2(std::abs(bf16 - teacherNll) < 0.02 * teacherNll && bf16 != teacherNll,
+                     qPrintable(QString("%1 vs %2").arg(bf16).arg(teacherNll)));
+            // fp16 on the CPU is refused before the run exists, with the way out.
+            if (!torch::cuda::is_available()) {
+                Graph fp16 = half;
+                setAll(fp16, "Teacher", {{"precision", std::string("fp16")}});
+                setAll(fp16, "Settings", {{"device", std::string("cpu")}});
+                auto rf = runExperiment(fp16, ho);
+                QVERIFY(!rf.ok());
+                QVERIFY2(rf.error().message.find("precision fp16 needs CUDA") != std::string::npos
+                             && rf.error().message.find("use bf16") != std::string::npos,
+                         rf.error().message.c_str());
+            }
+            // A cancel while the teacher loads: no run is created, and it says so.
+            RunControl control;
+            control.requestCancel();
+            auto rc = runExperiment(half, ho, {}, &control);
+            QVERIFY(!rc.ok());
+            QCOMPARE(rc.error().code, std::string(errc::kRunCancelled));
+            QCOMPARE(int(StoreReader::open(ho.storePath).value()->runs().value().size()), 1);
+        }
         // The exported student as the teacher of a second run on the same data.
         Graph second = g;
         setAll(second, "Teacher", {{"path", folder("llama-student").toStdString()}});

@@ -162,9 +162,13 @@ std::vector<NodeKindSpec> buildKinds()
             enumParam("source", "train", {"train", "checkpoint", "torchscript", "hf"},
                       "train: train it on the dataset first, then freeze it; checkpoint: a "
                       "saved built-in model; torchscript: a scripted module returning logits; "
-                      "hf: a Hugging Face model folder (GPT-2, safetensors)."),
+                      "hf: a Hugging Face model folder (gpt2, llama, mistral or qwen2, safetensors)."),
             stringParam("path", "", "Checkpoint (.pt), TorchScript file or Hugging Face folder.",
                         ParamType::Path),
+            enumParam("precision", "fp32", {"fp32", "bf16", "fp16"},
+                      "Weights of the frozen teacher during distillation: bf16 or fp16 halve its "
+                      "memory (its outputs are widened to float32 for the losses); fp16 needs CUDA, "
+                      "bf16 runs anywhere; not for TorchScript teachers."),
         };
         for (auto &p : architectureParams(4, 128, 4, 512))
             k.params.push_back(p);

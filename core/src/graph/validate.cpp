@@ -255,6 +255,11 @@ private:
         if (node.kind != "Teacher")
             return;
         const std::string source = m_graph.paramString(node.id, "source");
+        if (source == "torchscript" && m_graph.paramString(node.id, "precision") != "fp32")
+            report(IssueCode::Invalid, node.id,
+                   "precision '" + m_graph.paramString(node.id, "precision")
+                       + "' is not available for a TorchScript teacher (its module decides its dtype); use fp32",
+                   {}, "precision");
         if (source != "train" && m_graph.paramString(node.id, "path").empty())
             report(IssueCode::Invalid, node.id,
                    "source '" + source + "' needs a file in parameter 'path'", {}, "path");

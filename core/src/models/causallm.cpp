@@ -1,5 +1,7 @@
 #include "models/causallm.h"
 
+#include "distillery/core/errors.h"
+
 #include <sstream>
 #include <stdexcept>
 
@@ -28,6 +30,24 @@ void CausalLm::saveState(torch::serialize::OutputArchive &) const
 void CausalLm::loadState(torch::serialize::InputArchive &)
 {
     throw std::logic_error(describe() + ": this model cannot be trained, so it has no training state");
+}
+
+Status CausalLm::setPrecision(torch::ScalarType dtype)
+{
+    if (dtype == torch::kFloat)
+        return okStatus();
+    return Status::failure(errc::kBadOption, describe() + ": this model runs in float32 only");
+}
+
+LmOutput widened(LmOutput out)
+{
+    if (out.logits.defined() && out.logits.scalar_type() != torch::kFloat) {
+        out.logits = out.logits.to(torch::kFloat);
+        for (auto *list : {&out.hidden, &out.attention})
+            for (auto &t : *list)
+                t = t.to(torch::kFloat);
+    }
+    return out;
 }
 
 std::string shapeString(const torch::Tensor &t)

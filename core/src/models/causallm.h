@@ -10,6 +10,7 @@
 
 #include <torch/torch.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -67,6 +68,23 @@ public:
 
     // The model as a file that loadModelFile() reads back.
     [[nodiscard]] virtual Status save(const std::string &path) const = 0;
+
+    // Holds the weights in `dtype` (float32, bfloat16 or float16) from now on, to halve a frozen
+    // teacher's memory; forward still returns float32 logits and hidden states. Models that
+    // cannot say no.
+    [[nodiscard]] virtual Status setPrecision(torch::ScalarType dtype);
+};
+
+// Outputs of a reduced-precision forward widened to float32 (unchanged when they are).
+LmOutput widened(LmOutput out);
+
+// How loadHfModel reads a folder.
+struct LoadOptions
+{
+    torch::ScalarType dtype = torch::kFloat; // of the weights once loaded: float32, bfloat16, float16
+    // Called after every tensor with how many are read of how many; false stops the load,
+    // which then fails with errc::kRunCancelled.
+    std::function<bool(std::int64_t done, std::int64_t total)> progress;
 };
 
 // A built-in Transformer with freshly initialised weights: GPT-style (transformer.h) or, for
@@ -84,9 +102,10 @@ Result<std::unique_ptr<CausalLm>> loadTorchScript(const std::string &path, std::
                                                   std::int64_t probeLength);
 
 // A Hugging Face model folder (hf/hfconfig.h): model_type gpt2, llama, mistral or qwen2,
-// weights in safetensors (F32, F16 or BF16, one file or shards), held as float32. Every problem
+// weights in safetensors (F32, F16 or BF16, one file or shards), held in options.dtype and
+// converted one tensor at a time (the peak is the model plus one float32 tensor). Every problem
 // comes back as an Error naming the file and, where there is one, the tensor or config field.
-Result<std::unique_ptr<CausalLm>> loadHfModel(const std::string &dir);
+Result<std::unique_ptr<CausalLm>> loadHfModel(const std::string &dir, const LoadOptions &options = {});
 
 // "[2,8,16]"
 std::string shapeString(const torch::Tensor &t);

@@ -46,6 +46,19 @@ public:
 
     LmOutput forward(const torch::Tensor &tokens, const ForwardOptions &options) override
     {
+        return widened(forwardAsStored(tokens, options));
+    }
+    Status setPrecision(torch::ScalarType dtype) override
+    {
+        for (auto *t : tensors())
+            *t = t->to(dtype);
+        if (m_info.tiedHead)
+            m_head = m_wte;
+        return okStatus();
+    }
+
+    LmOutput forwardAsStored(const torch::Tensor &tokens, const ForwardOptions &options)
+    {
         const auto B = tokens.size(0), T = tokens.size(1), D = m_info.hidden, H = m_info.heads;
         const auto hd = D / H;
         const double eps = m_config.layerNormEps;
@@ -164,7 +177,7 @@ private:
 } // namespace
 
 Result<std::unique_ptr<CausalLm>> loadHfGpt2(const hf::HfConfig &config, const hf::HfWeightFiles &files,
-                                             const WeightReader &w)
+                                             const WeightReader &w, const LoadOptions &options)
 {
     using R = Result<std::unique_ptr<CausalLm>>;
     const ModelInfo &info = config.info;
@@ -192,7 +205,9 @@ Result<std::unique_ptr<CausalLm>> loadHfGpt2(const hf::HfConfig &config, const h
             // Conv1D [in, out] -> Linear [out, in], before the next tensor is read.
             const bool conv = name.size() > 7 && name.compare(name.size() - 7, 7, ".weight") == 0
                               && (name.find(".c_") != std::string::npos);
-            t[name] = conv ? tensor.value().t().contiguous() : tensor.value();
+            t[name] = (conv ? tensor.value().t().contiguous() : tensor.value()).to(options.dtype);
+            if (!w.tick(options, std::int64_t(wanted.size())))
+                return WeightReader::cancelled(config.dir);
         }
         torch::Tensor head = t["wte.weight"];
         hf::HfConfig cfg = config;
@@ -201,7 +216,7 @@ Result<std::unique_ptr<CausalLm>> loadHfGpt2(const hf::HfConfig &config, const h
             auto h = w.read("lm_head.weight", "", {V, D});
             if (!h.ok())
                 return h.error();
-            head = h.value();
+            head = h.value().to(options.dtype);
             cfg.info.tiedHead = false;
         } else if (!cfg.info.tiedHead) {
             return Error{errc::kBadCheckpoint, files.files.front()

@@ -2,6 +2,7 @@
 
 #include "distillery/core/errors.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace distillery::core::models {
@@ -84,8 +85,21 @@ bool WeightReader::has(const std::string &name) const
     return false;
 }
 
-Result<std::unique_ptr<CausalLm>> loadHfModel(const std::string &dir)
+bool WeightReader::tick(const LoadOptions &options, std::int64_t total) const
 {
+    ++m_done;
+    return !options.progress || options.progress(std::min(m_done, total), total);
+}
+
+Error WeightReader::cancelled(const std::string &dir)
+{
+    return Error{errc::kRunCancelled, dir + ": loading cancelled"};
+}
+
+Result<std::unique_ptr<CausalLm>> loadHfModel(const std::string &dir, const LoadOptions &options)
+{
+    if (options.dtype != torch::kFloat && options.dtype != torch::kBFloat16 && options.dtype != torch::kHalf)
+        return Error{errc::kBadOption, dir + ": weights are held as float32, bfloat16 or float16"};
     auto config = hf::readHfConfig(dir);
     if (!config.ok())
         return config.error();
@@ -96,8 +110,8 @@ Result<std::unique_ptr<CausalLm>> loadHfModel(const std::string &dir)
     if (!reader.ok())
         return reader.error();
     if (config.value().llamaFamily())
-        return loadHfLlama(config.value(), files.value(), reader.value());
-    return loadHfGpt2(config.value(), files.value(), reader.value());
+        return loadHfLlama(config.value(), files.value(), reader.value(), options);
+    return loadHfGpt2(config.value(), files.value(), reader.value(), options);
 }
 
 } // namespace distillery::core::models

@@ -22,6 +22,11 @@ public:
 
     bool has(const std::string &name) const;
 
+    // Counts read() calls against `total` and asks options.progress after each; false once it
+    // said stop.
+    bool tick(const LoadOptions &options, std::int64_t total) const;
+    static Error cancelled(const std::string &dir);
+
 private:
     struct File
     {
@@ -29,12 +34,13 @@ private:
         hf::SafetensorsLayout layout;
     };
     std::vector<File> m_files;
+    mutable std::int64_t m_done = 0;
 };
 
 // The loaders behind loadHfModel(), for a checked config.json and its weight files.
 Result<std::unique_ptr<CausalLm>> loadHfGpt2(const hf::HfConfig &config, const hf::HfWeightFiles &files,
-                                             const WeightReader &weights);
+                                             const WeightReader &weights, const LoadOptions &options);
 Result<std::unique_ptr<CausalLm>> loadHfLlama(const hf::HfConfig &config, const hf::HfWeightFiles &files,
-                                              const WeightReader &weights);
+                                              const WeightReader &weights, const LoadOptions &options);
 
 } // namespace distillery::core::models

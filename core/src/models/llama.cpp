@@ -117,8 +117,13 @@ LlamaLMImpl::LlamaLMImpl(const LlamaSpec &spec, bool initialise)
 
 namespace {
 
+// In float32 whatever the weights' precision, as Hugging Face computes it.
 torch::Tensor rmsNorm(const torch::Tensor &x, const torch::Tensor &w, double eps)
 {
+    if (x.scalar_type() != torch::kFloat) {
+        auto f = x.to(torch::kFloat);
+        return (f * torch::rsqrt(f.pow(2).mean(-1, /*keepdim=*/true) + eps)).to(x.scalar_type()) * w;
+    }
     return x * torch::rsqrt(x.pow(2).mean(-1, /*keepdim=*/true) + eps) * w;
 }
 
@@ -262,7 +267,12 @@ public:
     }
     LmOutput forward(const torch::Tensor &tokens, const ForwardOptions &options) override
     {
-        return m_model->forward(tokens, options);
+        return widened(m_model->forward(tokens, options));
+    }
+    Status setPrecision(torch::ScalarType dtype) override
+    {
+        m_model->to(dtype);
+        return okStatus();
     }
     const ModelInfo &info() const override { return m_info; }
     std::string describe() const override
@@ -384,7 +394,7 @@ Result<std::unique_ptr<CausalLm>> loadLlamaCheckpoint(const std::string &path, t
 }
 
 Result<std::unique_ptr<CausalLm>> loadHfLlama(const hf::HfConfig &config, const hf::HfWeightFiles &files,
-                                              const WeightReader &w)
+                                              const WeightReader &w, const LoadOptions &options)
 {
     using R = Result<std::unique_ptr<CausalLm>>;
     const ModelInfo &info = config.info;
@@ -409,9 +419,13 @@ Result<std::unique_ptr<CausalLm>> loadHfLlama(const hf::HfConfig &config, const 
     const std::string prefix = w.has("model.embed_tokens.weight") ? "model." : "";
     try {
         LlamaLM model(s, false);
+        // Converted before any weight is written, so that only the untouched float32 buffers
+        // (no memory yet) ever exist at full size.
+        model->to(options.dtype);
         torch::NoGradGuard noGrad;
         std::string stored;
-        for (auto &[name, tensor] : model->hfTensors()) {
+        const auto table = model->hfTensors();
+        for (auto &[name, tensor] : table) {
             // The table's names carry the prefix; the file's may not.
             const bool body = name.rfind("model.", 0) == 0;
             const std::string bare = body ? name.substr(6) : name;
@@ -423,6 +437,8 @@ Result<std::unique_ptr<CausalLm>> loadHfLlama(const hf::HfConfig &config, const 
             if (!t.ok())
                 return t.error();
             tensor.copy_(t.value());
+            if (!w.tick(options, std::int64_t(table.size())))
+                return WeightReader::cancelled(config.dir);
         }
         std::string origin = "Hugging Face " + config.modelType + " " + (config.name.empty() ? config.dir : config.name)
                              + ", " + stored + " weights,";

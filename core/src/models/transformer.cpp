@@ -125,7 +125,12 @@ public:
     }
     LmOutput forward(const torch::Tensor &tokens, const ForwardOptions &options) override
     {
-        return m_model->forward(tokens, options);
+        return widened(m_model->forward(tokens, options));
+    }
+    Status setPrecision(torch::ScalarType dtype) override
+    {
+        m_model->to(dtype);
+        return okStatus();
     }
     const ModelInfo &info() const override { return m_info; }
     std::string describe() const override

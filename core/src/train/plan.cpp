@@ -243,6 +243,7 @@ Result<Plan> compilePlan(const Graph &g)
         tp.label = uniqueLabel(teacherLabels, labelOf(g, *t, "teacher"), t->id);
         tp.source = g.paramString(t->id, "source");
         tp.path = g.paramString(t->id, "path");
+        tp.precision = g.paramString(t->id, "precision");
         tp.shape = shapeOf(g, t->id, vocab, p.seqLen);
         tp.trainSteps = g.paramInt(t->id, "train_steps");
         tp.trainLr = g.paramFloat(t->id, "train_lr");

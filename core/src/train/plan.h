@@ -20,8 +20,9 @@ struct TeacherPlan
 {
     NodeId node = kInvalidNode;
     std::string label;  // title or "teacher<id>"
-    std::string source; // train | checkpoint | torchscript
+    std::string source; // train | checkpoint | torchscript | hf
     std::string path;
+    std::string precision = "fp32"; // fp32 | bf16 | fp16: the frozen teacher's weights
     ModelShape shape;
     std::int64_t trainSteps = 0;
     double trainLr = 0;

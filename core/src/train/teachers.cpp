@@ -16,7 +16,12 @@ Error badTeacher(const TeacherPlan &t, const std::string &code, const std::strin
 
 } // namespace
 
-Result<std::vector<Teacher>> loadTeachers(const Plan &plan, const data::Dataset &data)
+torch::ScalarType teacherDtype(const TeacherPlan &plan)
+{
+    return plan.precision == "bf16" ? torch::kBFloat16 : plan.precision == "fp16" ? torch::kHalf : torch::kFloat;
+}
+
+Result<std::vector<Teacher>> loadTeachers(const Plan &plan, const data::Dataset &data, const LoadProgress &progress)
 {
     std::vector<Teacher> teachers;
     for (const auto &tp : plan.teachers) {
@@ -33,10 +38,17 @@ Result<std::vector<Teacher>> loadTeachers(const Plan &plan, const data::Dataset 
                                   "a hidden-state loss needs hidden states, but forward returns "
                                   "only logits (return a tuple (logits, hidden...))");
         } else if (tp.source == "checkpoint" || tp.source == "hf") {
-            auto m = tp.source == "hf" ? models::loadHfModel(tp.path) : models::loadCheckpoint(tp.path);
+            models::LoadOptions options;
+            options.dtype = teacherDtype(tp);
+            if (progress)
+                options.progress = [&](std::int64_t done, std::int64_t total) { return progress(tp, done, total); };
+            auto m = tp.source == "hf" ? models::loadHfModel(tp.path, options) : models::loadCheckpoint(tp.path);
             if (!m.ok())
                 return teacherError(tp, m.error());
             t.model = std::move(m.value());
+            if (tp.source == "checkpoint")
+                if (auto st = t.model->setPrecision(options.dtype); !st.ok())
+                    return teacherError(tp, st.error());
             const ModelInfo &info = t.model->info();
             if (info.vocab != data.vocab())
                 return badTeacher(tp, "vocab-mismatch",

@@ -20,9 +20,16 @@ struct Teacher
     std::unique_ptr<models::CausalLm> model; // empty until trained for source = train
 };
 
-// Checkpoint and TorchScript teachers, each checked against the dataset (vocabulary, length,
-// hidden states when a hidden-state term reads them). Errors name the teacher and the file.
-Result<std::vector<Teacher>> loadTeachers(const Plan &plan, const data::Dataset &data);
+// Checkpoint, TorchScript and Hugging Face teachers, each checked against the dataset
+// (vocabulary, length, hidden states when a hidden-state term reads them) and held in its
+// precision. `progress` hears (teacher, tensors read, of how many) while a Hugging Face folder
+// loads; false stops it (errc::kRunCancelled). Errors name the teacher and the file.
+using LoadProgress = std::function<bool(const TeacherPlan &, std::int64_t done, std::int64_t total)>;
+Result<std::vector<Teacher>> loadTeachers(const Plan &plan, const data::Dataset &data,
+                                          const LoadProgress &progress = {});
+
+// The weights' dtype a TeacherPlan's precision names.
+torch::ScalarType teacherDtype(const TeacherPlan &plan);
 
 // Source = train: next-token cross-entropy on the training split with AdamW, warm-up and
 // cosine decay, then frozen and saved with the run (teachertraining.cpp). A resumed run reuses

@@ -103,6 +103,12 @@ Status Trainer::prepare()
         m_device = torch::Device(torch::kCUDA, 0);
         m_deviceName = "cuda:0";
     }
+    for (const auto &t : m_plan.teachers)
+        if (t.precision == "fp16" && !m_device.is_cuda())
+            return Status::failure(errc::kBadOption,
+                                   "teacher '" + t.label + "': precision fp16 needs CUDA (LibTorch's CPU "
+                                   "kernels have no float16 matrix products); on the CPU use bf16, which "
+                                   "halves the memory as well");
     // More threads than cores only makes every thread wait for the others (1024 threads ran
     // 400 times slower than 2): the request is capped at the machine's cores, with a warning.
     const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
@@ -123,7 +129,18 @@ Status Trainer::prepare()
     if (!dataset.ok())
         return dataset.error();
     m_data = dataset.value();
-    auto teachers = loadTeachers(m_plan, *m_data);
+    // A large folder takes a while: its tensors are the progress, and a cancel stops the load.
+    const auto loadStart = Clock::now();
+    auto teachers = loadTeachers(m_plan, *m_data, [&](const TeacherPlan &tp, std::int64_t done, std::int64_t total) {
+        Progress p;
+        p.phase = "loading teacher '" + tp.label + "'";
+        p.step = done;
+        p.totalSteps = total;
+        const double seconds = secondsSince(loadStart);
+        p.etaSeconds = done > 0 ? seconds / double(done) * double(total - done) : 0;
+        m_progress.report(p);
+        return !(m_control && m_control->cancelRequested());
+    });
     if (!teachers.ok())
         return teachers.error();
     m_teachers = std::move(teachers.value());
@@ -252,9 +269,14 @@ void Trainer::train(RunResult &result)
     const std::string resumePath = m_resumeFrom;
 
     for (auto &t : m_teachers) {
-        if (t.plan.source == "train" && !trainTeacher(ctx, t, &result.error)) {
-            result.status = RunStatus::Cancelled;
-            return;
+        if (t.plan.source == "train") {
+            if (!trainTeacher(ctx, t, &result.error)) {
+                result.status = RunStatus::Cancelled;
+                return;
+            }
+            // Trained in float32; distilled from in its precision.
+            if (auto st = t.model->setPrecision(teacherDtype(t.plan)); !st.ok())
+                throw std::runtime_error(st.error().message);
         }
         t.model->to(m_device);
         t.model->freeze();

@@ -53,6 +53,7 @@ inline constexpr const char *kUnknownLoss = "loss.unknown_kind";
 inline constexpr const char *kLossFailed = "loss.failed";
 inline constexpr const char *kNoCuda = "run.no_cuda";
 inline constexpr const char *kRunFailed = "run.failed";
+inline constexpr const char *kRunCancelled = "run.cancelled"; // before the run existed (loading a teacher)
 inline constexpr const char *kIoWrite = "io.write";
 inline constexpr const char *kExportNoCheckpoint = "export.no_checkpoint";
 inline constexpr const char *kExportOutExists = "export.out_exists";
