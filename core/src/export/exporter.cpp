@@ -244,10 +244,6 @@ Result<ExportResult> exportStudent(const ExportRequest &request, const ExportPro
     if (!plan.ok())
         return plan.error();
     facts.plan = std::move(plan.value());
-    if (request.format == "onnx" && facts.plan.student.family == ModelFamily::Llama)
-        return Error{errc::kBadOption, "run " + std::to_string(request.run)
-                                           + " trained a llama student; ONNX is written for gpt students only: "
-                                             "export it as hf (Hugging Face) or torchscript"};
     facts.tokens = facts.plan.dataset.source == "oracle-hmm" ? "words"
                    : facts.plan.dataset.tokenizer                ? "bpe"
                                                                  : "bytes";

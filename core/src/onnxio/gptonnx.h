@@ -36,4 +36,24 @@ Status writeGptOnnx(const std::string &path, const ModelShape &shape,
                     const std::map<std::string, WeightView> &weights, const std::string &docString,
                     std::uint64_t externalDataAbove = kExternalDataAbove);
 
+// The Llama-family decoder (models/llama.h) as ONNX, under the same input and output:
+// Gather for the embeddings, RMSNorm spelled with ReduceMean/Sqrt/Div, q/k/v as MatMul (with
+// Add where the model has biases), rotary positions from cos/sin tables of max_len rows
+// sliced to the sequence with the rotate-half written as Slice/Neg/Concat, key/value heads
+// repeated for grouped-query attention with Tile, a causal (and windowed) mask, Softmax, and
+// SwiGLU as Sigmoid/Mul. Weight names as the module's parameters: embed, layer<i>.{attn_norm,
+// q_proj,k_proj,v_proj,o_proj,mlp_norm,gate_proj,up_proj,down_proj} ([in, out]), optional
+// layer<i>.{q,k,v,o,gate,up,down}_bias, norm, head ([in, out]; the embedding's transpose when
+// tied).
+struct LlamaOnnxShape
+{
+    std::int64_t vocab = 0, layers = 0, hidden = 0, heads = 0, kvHeads = 0, headDim = 0, ffn = 0, maxLen = 0;
+    double ropeTheta = 10000.0, rmsEps = 1e-5;
+    std::int64_t slidingWindow = 0;
+};
+
+Status writeLlamaOnnx(const std::string &path, const LlamaOnnxShape &shape,
+                      const std::map<std::string, WeightView> &weights, const std::string &docString,
+                      std::uint64_t externalDataAbove = kExternalDataAbove);
+
 } // namespace distillery::core::onnxio
