@@ -15,6 +15,10 @@
 #include "hf/safetensors.h"
 #include "models/causallm.h"
 #include "models/llama.h"
+#include "train/plan.h"
+#include "train/studentinit.h"
+#include "train/teachers.h"
+#include "data/data.h"
 
 #include "core/clirunner.h"
 #include "core/testgraphs.h"
@@ -745,6 +749,136 @@ private Q_SLOTS:
         QVERIFY2(r2.ok() && r2.value().status == RunStatus::Finished, r2.ok() ? r2.value().error.c_str() : "");
         QVERIFY(std::abs(r2.value().finalMetrics.at("eval/teacher_nll") - r.value().finalMetrics.at("eval/student_nll"))
                 < 1e-4);
+    }
+
+    // Student.init = teacher-layers: the teacher's embeddings, head and every k-th layer, so
+    // that with k = 1 the student starts as the teacher; with k = 2 it keeps layers 0, 2, ...
+    void studentFromTheTeachersLayers()
+    {
+        if (!m_haveModels)
+            QSKIP("no python3 with PyTorch");
+        QCOMPARE(train::keptLayers(5, 2), (std::vector<std::int64_t>{0, 2, 4}));
+        QCOMPARE(train::keptLayers(4, 1), (std::vector<std::int64_t>{0, 1, 2, 3}));
+        Graph g = tiny("classic-kd", 4);
+        setAll(g, "Teacher", {{"source", std::string("hf")}, {"path", folder("llama-gqa").toStdString()}});
+        setAll(g, "Dataset", {{"vocab", std::int64_t(50)}});
+        setAll(g, "Student", {{"init", std::string("teacher-layers")}, {"init_stride", std::int64_t(1)}});
+        QVERIFY(validateGraph(g).empty());
+        auto plan = train::compilePlan(g);
+        QVERIFY2(plan.ok(), plan.ok() ? "" : plan.error().message.c_str());
+        QCOMPARE(plan.value().student.family, ModelFamily::Llama);
+        QCOMPARE(plan.value().student.layers, std::int64_t(2));
+        auto data = data::makeDataset(plan.value().dataset);
+        QVERIFY(data.ok());
+        auto teachers = train::loadTeachers(plan.value(), *data.value());
+        QVERIFY(teachers.ok());
+        auto student = train::makeStudent(plan.value(), &teachers.value());
+        QVERIFY2(student.ok(), student.ok() ? "" : student.error().message.c_str());
+        QVERIFY(student.value()->trainable());
+        const auto tokens = fromJson(QJsonDocument::fromJson(readFile(folder("llama-gqa") + "/tokens.json")).array()).to(torch::kLong);
+        {
+            torch::NoGradGuard noGrad;
+            QVERIFY(torch::equal(student.value()->forward(tokens).logits,
+                                 teachers.value().front().model->forward(tokens).logits));
+        }
+        // A copy: training the student leaves the teacher as it was.
+        for (auto &p : student.value()->parameters())
+            QVERIFY(p.requires_grad());
+        QVERIFY(student.value()->parameters().front().data_ptr() != teachers.value().front().model->parameters().front().data_ptr());
+        // k = 2 of 2 layers: one layer, the teacher's first; the architecture (biases, head_dim 6) kept.
+        setAll(g, "Student", {{"init_stride", std::int64_t(2)}});
+        plan = train::compilePlan(g);
+        QCOMPARE(plan.value().student.layers, std::int64_t(1));
+        auto half = train::makeStudent(plan.value(), &teachers.value());
+        QVERIFY(half.ok());
+        auto small = models::llamaModule(*half.value());
+        auto big = models::llamaModule(*teachers.value().front().model);
+        QVERIFY(small && big);
+        QCOMPARE(small->spec().layers, std::int64_t(1));
+        QCOMPARE(small->spec().headDim, std::int64_t(6));
+        const auto sp = small->named_parameters(), tp = big->named_parameters();
+        QCOMPARE(int(sp.size()), int(tp.size()) - (int(tp.size()) - 2) / 2); // one layer of two gone
+        QVERIFY(torch::equal(sp["layer0.q_bias"], tp["layer0.q_bias"]));
+        QVERIFY(torch::equal(sp["embed"], tp["embed"]));
+        QVERIFY(torch::equal(sp["norm"], tp["norm"]));
+        // Without ready teachers (export, resume) the same architecture is built from the folder.
+        auto skeleton = train::makeStudent(plan.value(), nullptr);
+        QVERIFY(skeleton.ok());
+        QCOMPARE(skeleton.value()->parameterCount(), half.value()->parameterCount());
+
+        // What the editor says about init choices that cannot work.
+        auto issues = [](const Graph &graph) {
+            std::string all;
+            for (const auto &i : validateGraph(graph))
+                all += i.message + "\n";
+            return all;
+        };
+        Graph gpt = g;
+        setAll(gpt, "Teacher", {{"path", folder("tied").toStdString()}});
+        QVERIFY2(issues(gpt).find("copies a teacher trained in the graph or a Llama-family Hugging Face folder")
+                     != std::string::npos, issues(gpt).c_str());
+        Graph two = g;
+        two.addNode("Teacher");
+        QVERIFY2(issues(two).find("init 'teacher-layers' needs exactly one Teacher, the graph has 2") != std::string::npos,
+                 issues(two).c_str());
+        Graph hfInit = g;
+        setAll(hfInit, "Student", {{"init", std::string("hf")}});
+        QVERIFY2(issues(hfInit).find("init 'hf' needs a Hugging Face folder in parameter 'init_path'") != std::string::npos,
+                 issues(hfInit).c_str());
+        setAll(hfInit, "Student", {{"init_path", folder("untied").toStdString()}});
+        QVERIFY2(issues(hfInit).find("init 'hf' trains llama, mistral and qwen2 folders") != std::string::npos,
+                 issues(hfInit).c_str());
+        setAll(hfInit, "Student", {{"init_path", folder("nowhere").toStdString()}});
+        QVERIFY2(issues(hfInit).find("not a folder") != std::string::npos, issues(hfInit).c_str());
+    }
+
+    // Student.init = hf: a Llama-family folder trained as the student, checkpointed with its
+    // whole architecture (biases, head_dim) and exported back as the same kind of folder.
+    void studentFromAHuggingFaceFolder()
+    {
+        if (!m_haveModels)
+            QSKIP("no python3 with PyTorch");
+        Graph g = tiny("classic-kd", 8);
+        setAll(g, "Dataset", {{"vocab", std::int64_t(50)}});
+        setAll(g, "Student", {{"init", std::string("hf")}, {"init_path", folder("llama-gqa").toStdString()}});
+        QVERIFY(validateGraph(g).empty());
+        RunOptions o;
+        o.storePath = folder("init-hf.sqlite").toStdString();
+        auto r = runExperiment(g, o);
+        QVERIFY2(r.ok(), r.ok() ? "" : r.error().message.c_str());
+        QVERIFY2(r.value().status == RunStatus::Finished, r.value().error.c_str());
+        // It started from the folder: before training it scored the data as the folder does.
+        auto reader = StoreReader::open(o.storePath).value();
+        std::string modelPath;
+        for (const auto &c : reader->checkpoints(r.value().runId).value())
+            if (c.kind == "model")
+                modelPath = c.path;
+        auto trained = models::loadCheckpoint(modelPath);
+        QVERIFY2(trained.ok(), trained.ok() ? "" : trained.error().message.c_str());
+        QCOMPARE(models::llamaModule(*trained.value())->spec().headDim, std::int64_t(6));
+        QVERIFY(models::llamaModule(*trained.value())->spec().qkvBias);
+        for (const std::string step : {"", "4"}) {
+            ExportRequest req;
+            req.storePath = o.storePath;
+            req.run = r.value().runId;
+            req.out = folder(QString::fromStdString("init-hf-export" + step)).toStdString();
+            if (!step.empty())
+                req.step = std::stoll(step); // a training state, read into the folder's architecture
+            auto exported = exportStudent(req);
+            QVERIFY2(exported.ok(), exported.ok() ? "" : exported.error().message.c_str());
+            const auto config = QJsonDocument::fromJson(readFile(QString::fromStdString(req.out) + "/config.json")).object();
+            QCOMPARE(config["head_dim"].toInt(), 6);
+            QCOMPARE(config["attention_bias"].toBool(), true);
+            QCOMPARE(config["mlp_bias"].toBool(), true);
+        }
+        auto back = models::loadHfModel(folder("init-hf-export").toStdString());
+        QVERIFY2(back.ok(), back.ok() ? "" : back.error().message.c_str());
+        const auto tokens = fromJson(QJsonDocument::fromJson(readFile(folder("llama-gqa") + "/tokens.json")).array()).to(torch::kLong);
+        torch::NoGradGuard noGrad;
+        const double diff = (back.value()->forward(tokens).logits - trained.value()->forward(tokens).logits).abs().max().item<double>();
+        QVERIFY2(diff < 1e-5, qPrintable(QString::number(diff)));
+        auto original = models::loadHfModel(folder("llama-gqa").toStdString());
+        QVERIFY(!torch::allclose(original.value()->forward(tokens).logits, trained.value()->forward(tokens).logits));
     }
 
     void realTokenizerFromTheCommandLine()

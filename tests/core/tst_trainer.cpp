@@ -3,6 +3,7 @@
 
 #include "ensure.h"
 #include "distillery/core/graph.h"
+#include "distillery/core/modeltools.h"
 #include "distillery/core/store.h"
 #include "distillery/core/trainer.h"
 
@@ -109,6 +110,33 @@ private:
     std::string store(const char *name) { return m_dir.filePath(name).toStdString(); }
 
 private Q_SLOTS:
+    // Student.init = teacher-layers with a teacher trained in the graph: the student takes the
+    // teacher's architecture with every second layer, whatever its own parameters say.
+    void studentStartsFromTheTeachersLayers()
+    {
+        Graph g = tiny("classic-kd", 4);
+        using distillery::core::testing::setAll;
+        setAll(g, "Teacher", {{"layers", std::int64_t(3)}, {"architecture", std::string("llama")},
+                              {"kv_heads", std::int64_t(1)}});
+        setAll(g, "Student", {{"init", std::string("teacher-layers")}, {"layers", std::int64_t(7)}});
+        QVERIFY(validateGraph(g).empty());
+        RunOptions o;
+        o.storePath = store("teacher-layers.sqlite");
+        auto r = runExperiment(g, o);
+        QVERIFY2(r.ok(), r.ok() ? "" : r.error().message.c_str());
+        QVERIFY2(r.value().status == RunStatus::Finished, r.value().error.c_str());
+        std::string model;
+        for (const auto &c : StoreReader::open(o.storePath).value()->checkpoints(r.value().runId).value())
+            if (c.kind == "model")
+                model = c.path;
+        auto facts = inspectModel(model);
+        QVERIFY2(facts.ok(), facts.ok() ? "" : facts.error().message.c_str());
+        QCOMPARE(facts.value().architecture, std::string("llama"));
+        QCOMPARE(facts.value().layers, std::int64_t(2)); // layers 0 and 2 of 3
+        QCOMPARE(facts.value().hidden, std::int64_t(16)); // the teacher's width, not the student's 8
+        QCOMPARE(facts.value().kvHeads, std::int64_t(1));
+    }
+
     void everyTemplateRuns_data()
     {
         QTest::addColumn<QString>("name");

@@ -8,6 +8,7 @@
 #include "distillery/core/files.h"
 #include "distillery/core/graph.h"
 #include "export/writers.h"
+#include "train/studentinit.h"
 #include "onnxio/gptonnx.h"
 #include "torchio.h"
 
@@ -81,8 +82,11 @@ Result<std::unique_ptr<models::CausalLm>> loadStudent(const CheckpointInfo &cp, 
 {
     if (cp.kind == "model")
         return models::loadCheckpoint(cp.path);
-    // A training state: the student's weights are its "student" archive, of the plan's shape.
-    auto model = models::makeTransformer(plan.student);
+    // A training state: the student's weights are its "student" archive, of the plan's architecture.
+    auto made = train::makeStudent(plan, nullptr);
+    if (!made.ok())
+        return made.error();
+    auto model = std::move(made.value());
     try {
         torch::serialize::InputArchive archive, student;
         archive.load_from(cp.path, torch::kCPU);

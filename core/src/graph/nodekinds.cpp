@@ -188,6 +188,17 @@ std::vector<NodeKindSpec> buildKinds()
         k.outputs = {port("logits", PortType::Logits, "Next-token logits [B,T,V]"),
                      port("hidden", PortType::Hidden, "Hidden states of every layer [B,T,D]")};
         k.params = architectureParams(2, 64, 4, 256);
+        k.params.insert(
+            k.params.begin(),
+            {enumParam("init", "scratch", {"scratch", "teacher-layers", "hf"},
+                       "scratch: fresh weights of the architecture below; teacher-layers: the "
+                       "teacher's embeddings, head and every init_stride-th layer (as DistilBERT), "
+                       "its architecture taken from the teacher; hf: the weights of a Llama-family "
+                       "Hugging Face folder (init_path)."),
+             stringParam("init_path", "", "init = hf: a Hugging Face llama, mistral or qwen2 folder.",
+                         ParamType::Path),
+             intParam("init_stride", 2, 1, 64, "layers",
+                      "init = teacher-layers: keep the teacher's layers 0, k, 2k, ... (k = this).")});
         kinds.push_back(k);
     }
     {

@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <filesystem>
+#include <optional>
 
 #include <algorithm>
 #include <map>
@@ -252,6 +253,8 @@ private:
                        "; set it to 0 to follow the dataset",
                    {}, "vocab");
 
+        if (node.kind == "Student")
+            checkStudentInit(node);
         if (node.kind != "Teacher")
             return;
         const std::string source = m_graph.paramString(node.id, "source");
@@ -269,15 +272,58 @@ private:
             checkFile(node, source == "checkpoint" ? "checkpoint" : "TorchScript file");
     }
 
-    // A Hugging Face folder: its config.json (no weights are read) must describe a supported
-    // model whose vocabulary is the dataset's and whose positions cover seq_len.
-    void checkHfFolder(const Node &node)
+    // Student.init: hf needs a Llama-family folder that fits the data; teacher-layers needs one
+    // teacher whose layers can be copied.
+    void checkStudentInit(const Node &node)
     {
-        const std::string given = m_graph.paramString(node.id, "path");
+        const std::string init = m_graph.paramString(node.id, "init");
+        if (init == "hf") {
+            if (m_graph.paramString(node.id, "init_path").empty()) {
+                report(IssueCode::Invalid, node.id, "init 'hf' needs a Hugging Face folder in parameter 'init_path'",
+                       {}, "init_path");
+                return;
+            }
+            auto config = checkHfFolder(node, "init_path");
+            if (config && !config->llamaFamily())
+                report(IssueCode::Invalid, node.id,
+                       "init 'hf' trains llama, mistral and qwen2 folders; '"
+                           + excerpt(m_graph.paramString(node.id, "init_path")) + "' is " + config->modelType
+                           + " (distil into a gpt or llama student from scratch, or use init teacher-layers)",
+                       {}, "init_path");
+        } else if (init == "teacher-layers") {
+            const auto &teachers = ofKind("Teacher");
+            if (teachers.size() != 1) {
+                report(IssueCode::Invalid, node.id,
+                       "init 'teacher-layers' needs exactly one Teacher, the graph has " + std::to_string(teachers.size()),
+                       {}, "init");
+                return;
+            }
+            const Node &t = *teachers.front();
+            const std::string source = m_graph.paramString(t.id, "source");
+            bool fits = source == "train";
+            if (source == "hf") {
+                auto config = hf::readHfConfig(m_graph.resolvePath(m_graph.paramString(t.id, "path")));
+                fits = !config.ok() || config.value().llamaFamily(); // an unreadable folder is the Teacher's issue
+            }
+            if (!fits)
+                report(IssueCode::Invalid, node.id,
+                       "init 'teacher-layers' copies a teacher trained in the graph or a Llama-family Hugging Face "
+                       "folder; " + m_graph.describeNode(t.id) + " is source '" + source + "'"
+                           + (source == "hf" ? " with a gpt2 folder" : ""),
+                       {}, "init");
+        }
+    }
+
+    // A Hugging Face folder in the path parameter `param`: its config.json (no weights are
+    // read) must describe a supported model whose vocabulary is the dataset's and whose
+    // positions cover seq_len. The config, when it could be read.
+    std::optional<hf::HfConfig> checkHfFolder(const Node &node, const std::string &param = "path")
+    {
+        const std::string given = m_graph.paramString(node.id, param);
         auto config = hf::readHfConfig(m_graph.resolvePath(given));
         if (!config.ok()) {
-            report(IssueCode::Invalid, node.id, config.error().message, {}, "path");
-            return;
+            report(IssueCode::Invalid, node.id, config.error().message, {}, param);
+            return std::nullopt;
         }
         const ModelInfo &info = config.value().info;
         const std::int64_t vocab = datasetVocab();
@@ -288,15 +334,16 @@ private:
                        (vocab == 256 ? " (bytes; a text corpus can use the teacher's tokenizer: set the "
                                        "Dataset's tokenizer to teacher)"
                                      : ""),
-                   {}, "path");
+                   {}, param);
         for (const Node *settings : ofKind("Settings")) {
             const std::int64_t seqLen = m_graph.paramInt(settings->id, "seq_len");
             if (info.maxLength > 0 && seqLen > info.maxLength)
                 report(IssueCode::Invalid, node.id,
                        "the model in '" + excerpt(given) + "' reads at most " + std::to_string(info.maxLength) +
                            " positions, the run's seq_len is " + std::to_string(seqLen),
-                       {}, "path");
+                       {}, param);
         }
+        return config.value();
     }
 
     // A file the run would open: reported here, while editing, rather than when a run starts.

@@ -75,6 +75,11 @@ public:
     [[nodiscard]] virtual Status setPrecision(torch::ScalarType dtype);
 };
 
+// A trainable float32 copy of a built-in or Llama-family model keeping only `layers` (indices
+// into the model's layers, in order) with its embeddings, final norm and head: the
+// teacher-layers initialisation (DistilBERT's every other layer). nullptr for other models.
+std::unique_ptr<CausalLm> withLayers(const CausalLm &model, const std::vector<std::int64_t> &layers);
+
 // Outputs of a reduced-precision forward widened to float32 (unchanged when they are).
 LmOutput widened(LmOutput out);
 

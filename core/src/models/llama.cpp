@@ -341,6 +341,11 @@ std::unique_ptr<CausalLm> makeLlama(const LlamaSpec &spec)
     return std::make_unique<LlamaLm>(LlamaLM(spec, true), "Llama");
 }
 
+std::unique_ptr<CausalLm> wrapLlama(LlamaLM module, const std::string &origin)
+{
+    return std::make_unique<LlamaLm>(std::move(module), origin);
+}
+
 LlamaLM llamaModule(const CausalLm &model)
 {
     if (const auto *l = dynamic_cast<const LlamaLm *>(&model))

@@ -67,6 +67,8 @@ private:
 TORCH_MODULE(LlamaLM);
 
 std::unique_ptr<CausalLm> makeLlama(const LlamaSpec &spec);
+// `module` behind CausalLm; `origin` starts its describe() line.
+std::unique_ptr<CausalLm> wrapLlama(LlamaLM module, const std::string &origin);
 
 // The module behind CausalLm, or nullptr when `model` is not a Llama-family model.
 LlamaLM llamaModule(const CausalLm &model);

@@ -232,6 +232,44 @@ std::unique_ptr<CausalLm> makeTransformer(const ModelShape &shape)
     return std::make_unique<BuiltinLm>(TransformerLM(shape));
 }
 
+void copyRenumbered(torch::nn::Module &dst, const torch::nn::Module &src, const std::string &prefix,
+                    const std::vector<std::int64_t> &layers)
+{
+    torch::NoGradGuard noGrad;
+    const auto from = src.named_parameters();
+    const auto fromBuffers = src.named_buffers();
+    auto source = [&](const std::string &name) {
+        if (name.rfind(prefix, 0) != 0)
+            return name;
+        const auto dot = name.find('.');
+        const std::size_t i = std::stoul(name.substr(prefix.size(), dot - prefix.size()));
+        return prefix + std::to_string(layers.at(i)) + name.substr(dot);
+    };
+    for (auto &item : dst.named_parameters())
+        item.value().copy_(from[source(item.key())]);
+    for (auto &item : dst.named_buffers())
+        item.value().copy_(fromBuffers[source(item.key())]);
+}
+
+std::unique_ptr<CausalLm> withLayers(const CausalLm &model, const std::vector<std::int64_t> &layers)
+{
+    if (auto module = builtinModule(model)) {
+        ModelShape shape = module->shape();
+        shape.layers = std::int64_t(layers.size());
+        TransformerLM copy(shape);
+        copyRenumbered(*copy, *module, "block", layers);
+        return std::make_unique<BuiltinLm>(copy);
+    }
+    if (auto module = llamaModule(model)) {
+        LlamaSpec spec = module->spec();
+        spec.layers = std::int64_t(layers.size());
+        LlamaLM copy(spec, false);
+        copyRenumbered(*copy, *module, "layer", layers);
+        return wrapLlama(copy, "Llama (from the teacher's layers)");
+    }
+    return nullptr;
+}
+
 TransformerLM builtinModule(const CausalLm &model)
 {
     if (const auto *b = dynamic_cast<const BuiltinLm *>(&model))

@@ -51,6 +51,11 @@ TORCH_MODULE(TransformerLM);
 std::string checkArchiveAgainst(torch::nn::Module &module, torch::serialize::InputArchive &archive,
                                 const std::string &prefix);
 
+// Copies every parameter and buffer of `src` into `dst` by name, where `dst`'s submodule
+// `<prefix><i>` takes `src`'s `<prefix><layers[i]>`.
+void copyRenumbered(torch::nn::Module &dst, const torch::nn::Module &src, const std::string &prefix,
+                    const std::vector<std::int64_t> &layers);
+
 // The module behind CausalLm, or nullptr when `model` is not the built-in Transformer.
 TransformerLM builtinModule(const CausalLm &model);
 

@@ -1,5 +1,6 @@
 #include "train/plan.h"
 #include "distillery/core/errors.h"
+#include "hf/hfconfig.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -248,6 +249,43 @@ Result<Plan> compilePlan(const Graph &g)
         tp.trainSteps = g.paramInt(t->id, "train_steps");
         tp.trainLr = g.paramFloat(t->id, "train_lr");
         p.teachers.push_back(tp);
+    }
+
+    // An initialised student takes its sizes from what it starts from.
+    StudentInit &init = p.studentInit;
+    init.kind = g.paramString(studentId, "init");
+    init.path = g.paramString(studentId, "init_path");
+    init.stride = g.paramInt(studentId, "init_stride");
+    auto hfShape = [&](const std::string &dir) -> Result<ModelShape> {
+        auto config = hf::readHfConfig(dir);
+        if (!config.ok())
+            return config.error();
+        const ModelInfo &i = config.value().info;
+        ModelShape s{i.vocab, i.layers, i.hidden, i.heads, i.ffn, p.seqLen, i.tiedHead};
+        s.family = config.value().llamaFamily() ? ModelFamily::Llama : ModelFamily::Gpt;
+        s.kvHeads = i.kvHeads;
+        s.ropeTheta = config.value().ropeTheta;
+        return s;
+    };
+    if (init.kind == "hf") {
+        auto shape = hfShape(init.path);
+        if (!shape.ok())
+            return Result<Plan>::failure(shape.error().code, g.describeNode(studentId) + ": " + shape.error().message);
+        p.student = shape.value();
+    } else if (init.kind == "teacher-layers") {
+        if (p.teachers.size() != 1)
+            return Result<Plan>::failure(errc::kInvalidInput, g.describeNode(studentId)
+                                                                  + ": init 'teacher-layers' needs exactly one Teacher");
+        const TeacherPlan &t = p.teachers.front();
+        ModelShape from = t.shape;
+        if (t.source == "hf") {
+            auto shape = hfShape(t.path);
+            if (!shape.ok())
+                return Result<Plan>::failure(shape.error().code, "teacher '" + t.label + "': " + shape.error().message);
+            from = shape.value();
+        }
+        from.layers = (from.layers + init.stride - 1) / init.stride;
+        p.student = from;
     }
 
     const NodeId optId = g.nodesOfKind("Optimizer").front()->id;

@@ -28,6 +28,15 @@ struct TeacherPlan
     double trainLr = 0;
 };
 
+// Where the student's first weights come from (Student.init).
+struct StudentInit
+{
+    std::string kind = "scratch"; // scratch | teacher-layers | hf
+    std::string path;             // hf: the folder
+    std::int64_t stride = 2;      // teacher-layers: the teacher's layers 0, k, 2k, ...
+    std::size_t teacher = 0;      // teacher-layers: the index in Plan::teachers
+};
+
 // A value that is constant or ramps linearly from `start` to `end` over `steps` steps.
 struct Schedule
 {
@@ -98,7 +107,10 @@ struct Plan
     DiagnosticsPlan diagnostics;
     data::DatasetConfig dataset;
     std::vector<TeacherPlan> teachers;
+    // The student's sizes (for an initialised student: those of what it starts from; exact for
+    // counts, the weights decide the rest, see train/studentinit.h).
     ModelShape student;
+    StudentInit studentInit;
     std::vector<TermPlan> terms;
     double combineScale = 1.0;
     OptimizerPlan optimizer;

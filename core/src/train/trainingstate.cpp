@@ -1,4 +1,5 @@
 #include "train/trainingstate.h"
+#include "train/studentinit.h"
 
 #include "train/runcontext.h"
 #include "torchio.h"
@@ -43,7 +44,10 @@ TrainingState::TrainingState(const Plan &plan, const std::vector<Teacher> &teach
                              const torch::Device &device)
 {
     torch::manual_seed(std::uint64_t(plan.seed));
-    m_student = models::makeTransformer(plan.student);
+    auto student = makeStudent(plan, &teachers);
+    if (!student.ok())
+        throw std::runtime_error(student.error().message);
+    m_student = std::move(student.value());
     m_student->to(device);
     m_parameters = m_student->parameters();
     for (const auto &term : plan.terms) {
