@@ -115,17 +115,19 @@ std::optional<ModelFactsCache::Entry> fileFacts(const Graph &graph, const Node &
     return ModelFactsCache::instance().lookup(qs(graph.resolvePath(path)));
 }
 
-// "llama · 2 layers · d 64 · 4 heads (2 kv)": the family when it is not the built-in GPT,
-// key/value heads when fewer than the query heads.
-QString shapeText(const std::string &family, std::int64_t layers, std::int64_t hidden, std::int64_t heads,
-                  std::int64_t kvHeads)
+// "2 layers · d 64 · 4 heads"
+QString shapeText(std::int64_t layers, std::int64_t hidden, std::int64_t heads)
 {
-    QString text = layers == 1 ? QObject::tr("1 layer") : QObject::tr("%1 layers").arg(layers);
-    if (!family.empty() && family != "gpt")
-        text = qs(family) + QStringLiteral(" \u00b7 ") + text;
-    text += QStringLiteral(" \u00b7 d %1 \u00b7 %2 heads").arg(hidden).arg(heads);
+    return (layers == 1 ? QObject::tr("1 layer") : QObject::tr("%1 layers").arg(layers))
+           + QStringLiteral(" \u00b7 d %1 \u00b7 %2 heads").arg(hidden).arg(heads);
+}
+
+// "llama, 2 kv heads": key/value heads when fewer than the query heads (0 = as many).
+QString architectureText(const std::string &family, std::int64_t heads, std::int64_t kvHeads)
+{
+    QString text = qs(family);
     if (kvHeads > 0 && kvHeads != heads)
-        text += QObject::tr(" (%1 kv)").arg(kvHeads);
+        text += kvHeads == 1 ? QObject::tr(", 1 kv head") : QObject::tr(", %1 kv heads").arg(kvHeads);
     return text;
 }
 
@@ -164,9 +166,14 @@ QList<QPair<QString, QString>> keyParamsFor(const Graph &graph, const Node &node
     auto integer = [&](const char *name) { return QString::number(graph.paramInt(id, name)); };
     auto str = [&](const char *name) { return qs(graph.paramString(id, name)); };
     auto shape = [&]() {
-        const bool llama = graph.paramString(id, "architecture") == "llama";
-        return shapeText(llama ? "llama" : "", graph.paramInt(id, "layers"), graph.paramInt(id, "d_model"),
-                         graph.paramInt(id, "heads"), llama ? graph.paramInt(id, "kv_heads") : 0);
+        return shapeText(graph.paramInt(id, "layers"), graph.paramInt(id, "d_model"), graph.paramInt(id, "heads"));
+    };
+    // "llama, 2 kv heads" for a built-in Llama-style model.
+    auto architectureRow = [&]() {
+        if (graph.paramString(id, "architecture") != "llama")
+            return;
+        rows.append({QStringLiteral("arch"), architectureText("llama", graph.paramInt(id, "heads"),
+                                                              graph.paramInt(id, "kv_heads"))});
     };
 
     const std::string &kind = node.kind;
@@ -193,12 +200,26 @@ QList<QPair<QString, QString>> keyParamsFor(const Graph &graph, const Node &node
             // A file-backed teacher shows the file's real shape once it has been read.
             rows.append({QStringLiteral("path"), fileName(graph.paramString(id, "path"))});
             const auto entry = fileFacts(graph, node);
-            if (entry && entry->state == ModelFactsCache::State::Ready && entry->facts.layers > 0)
+            if (entry && entry->state == ModelFactsCache::State::Ready && entry->facts.layers > 0) {
                 rows.append({QStringLiteral("shape"),
-                             shapeText(entry->facts.architecture, entry->facts.layers, entry->facts.hidden,
-                                       entry->facts.heads, entry->facts.kvHeads)});
+                             shapeText(entry->facts.layers, entry->facts.hidden, entry->facts.heads)});
+                rows.append({QStringLiteral("arch"), architectureText(entry->facts.architecture, entry->facts.heads,
+                                                                      entry->facts.kvHeads)});
+            }
         }
     } else if (kind == "Student") {
+        const std::string init = graph.paramString(id, "init");
+        if (init == "hf") {
+            rows.append({QStringLiteral("init"), QObject::tr("from %1").arg(fileName(graph.paramString(id, "init_path")))});
+            return rows;
+        }
+        if (init == "teacher-layers") {
+            const auto k = graph.paramInt(id, "init_stride");
+            rows.append({QStringLiteral("init"), k == 1 ? QObject::tr("all teacher layers")
+                                                        : QObject::tr("teacher layers 0, %1, %2\u2026").arg(k).arg(2 * k)});
+            return rows;
+        }
+        architectureRow();
         rows.append({QStringLiteral("shape"), shape()});
         rows.append({QStringLiteral("ffn"), integer("ffn")});
         const auto vocab = graph.paramInt(id, "vocab");
@@ -275,6 +296,9 @@ QString NodeItem::summaryFor(const Graph &graph, const Node &node)
                          compactCount(core::forwardFlopsPerToken(core::shapeOf(f), sequenceLength(graph))));
             return QObject::tr("%1 params \u00b7 vocab %2").arg(compactCount(double(f.parameters))).arg(f.vocab);
         }
+        if (kind == "Student" && graph.paramString(id, "init") != "scratch")
+            return graph.paramString(id, "init") == "hf" ? QObject::tr("size of the folder's model")
+                                                         : QObject::tr("the teacher's architecture");
         const auto shape = modelShape(graph, node);
         if (shape.vocab <= 0)
             return QObject::tr("size once the tokenizer is read");
