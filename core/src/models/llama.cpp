@@ -2,6 +2,7 @@
 
 #include "distillery/core/errors.h"
 #include "models/hfweights.h"
+#include "models/modulelm.h"
 #include "models/transformer.h"
 #include "torchio.h"
 
@@ -244,11 +245,11 @@ std::string human(double v)
     return buf;
 }
 
-class LlamaLm : public CausalLm
+class LlamaLm : public ModuleLm<LlamaLM>
 {
 public:
     LlamaLm(LlamaLM model, std::string origin)
-        : m_model(std::move(model))
+        : ModuleLm(std::move(model))
         , m_origin(std::move(origin))
     {
         const LlamaSpec &s = m_model->spec();
@@ -265,16 +266,6 @@ public:
         m_info.activation = "swiglu";
         m_info.tiedHead = s.tiedHead;
     }
-    LmOutput forward(const torch::Tensor &tokens, const ForwardOptions &options) override
-    {
-        return widened(m_model->forward(tokens, options));
-    }
-    Status setPrecision(torch::ScalarType dtype) override
-    {
-        m_model->to(dtype);
-        return okStatus();
-    }
-    const ModelInfo &info() const override { return m_info; }
     std::string describe() const override
     {
         const LlamaSpec &s = m_model->spec();
@@ -285,26 +276,14 @@ public:
                + human(double(parameterCount())) + " params, " + human(llamaFlops(s, s.maxLen)) + "FLOP/token)";
     }
     double forwardFlopsPerToken(std::int64_t seqLen) const override { return llamaFlops(m_model->spec(), seqLen); }
-    void to(const torch::Device &device) override { m_model->to(device); }
-    void setTraining(bool on) override { m_model->train(on); }
-    bool isTraining() const override { return m_model->is_training(); }
-    std::vector<torch::Tensor> parameters() const override { return m_model->parameters(); }
+    using ModuleLm::parameters;
     std::vector<torch::Tensor> parameters(ParameterScope scope) const override
     {
-        const std::string lastLayer = "layer" + std::to_string(m_model->spec().layers - 1) + ".";
-        std::vector<torch::Tensor> out;
-        for (const auto &item : m_model->named_parameters()) {
-            const std::string &name = item.key();
-            const bool head = name == "head" || name == "norm" || (m_model->spec().tiedHead && name == "embed");
-            if (scope == ParameterScope::All || head
-                || (scope == ParameterScope::LastBlock && name.rfind(lastLayer, 0) == 0))
-                out.push_back(item.value());
-        }
-        return out;
+        const bool tied = m_model->spec().tiedHead;
+        return scoped(
+            scope, [tied](const std::string &name) { return name == "head" || name == "norm" || (tied && name == "embed"); },
+            "layer" + std::to_string(m_model->spec().layers - 1) + ".");
     }
-    bool trainable() const override { return true; }
-    void saveState(torch::serialize::OutputArchive &archive) const override { m_model->save(archive); }
-    void loadState(torch::serialize::InputArchive &archive) override { m_model->load(archive); }
     Status save(const std::string &path) const override
     {
         try {
@@ -326,12 +305,8 @@ public:
             return Status::failure(errc::kIoWrite, path + ": cannot save the model: " + torchErrorText(e));
         }
     }
-    LlamaLM module() const { return m_model; }
-
 private:
-    LlamaLM m_model;
     std::string m_origin;
-    ModelInfo m_info;
 };
 
 } // namespace

@@ -1,5 +1,6 @@
 #include "models/transformer.h"
 #include "models/llama.h"
+#include "models/modulelm.h"
 #include "distillery/core/errors.h"
 #include "torchio.h"
 
@@ -104,11 +105,11 @@ namespace {
 
 constexpr const char *kShapeKey = "distillery_shape";
 
-class BuiltinLm : public CausalLm
+class BuiltinLm : public ModuleLm<TransformerLM>
 {
 public:
     explicit BuiltinLm(TransformerLM model)
-        : m_model(std::move(model))
+        : ModuleLm(std::move(model))
     {
         const ModelShape &s = m_model->shape();
         m_info.architecture = "gpt";
@@ -123,16 +124,6 @@ public:
         m_info.activation = "gelu";
         m_info.tiedHead = s.tiedHead;
     }
-    LmOutput forward(const torch::Tensor &tokens, const ForwardOptions &options) override
-    {
-        return widened(m_model->forward(tokens, options));
-    }
-    Status setPrecision(torch::ScalarType dtype) override
-    {
-        m_model->to(dtype);
-        return okStatus();
-    }
-    const ModelInfo &info() const override { return m_info; }
     std::string describe() const override
     {
         const auto &s = m_model->shape();
@@ -144,31 +135,18 @@ public:
     {
         return core::forwardFlopsPerToken(m_model->shape(), seqLen);
     }
-    void to(const torch::Device &device) override { m_model->to(device); }
-    void setTraining(bool on) override { m_model->train(on); }
-    bool isTraining() const override { return m_model->is_training(); }
-    std::vector<torch::Tensor> parameters() const override { return m_model->parameters(); }
+    using ModuleLm::parameters;
     std::vector<torch::Tensor> parameters(ParameterScope scope) const override
     {
-        const std::string lastBlock = "block" + std::to_string(m_model->shape().layers - 1) + ".";
-        std::vector<torch::Tensor> out;
-        for (const auto &item : m_model->named_parameters()) {
-            const std::string &name = item.key();
-            // A tied head is the token embedding.
-            const bool head = name.rfind("head.", 0) == 0 || name.rfind("lnf.", 0) == 0
-                              || (m_model->shape().tiedHead && name.rfind("tok.", 0) == 0);
-            if (scope == ParameterScope::All || head
-                || (scope == ParameterScope::LastBlock && name.rfind(lastBlock, 0) == 0))
-                out.push_back(item.value());
-        }
-        return out;
+        // A tied head is the token embedding.
+        const bool tied = m_model->shape().tiedHead;
+        return scoped(
+            scope,
+            [tied](const std::string &name) {
+                return name.rfind("head.", 0) == 0 || name.rfind("lnf.", 0) == 0 || (tied && name.rfind("tok.", 0) == 0);
+            },
+            "block" + std::to_string(m_model->shape().layers - 1) + ".");
     }
-    bool trainable() const override { return true; }
-    void saveState(torch::serialize::OutputArchive &archive) const override
-    {
-        m_model->save(archive);
-    }
-    void loadState(torch::serialize::InputArchive &archive) override { m_model->load(archive); }
     Status save(const std::string &path) const override
     {
         try {
@@ -185,11 +163,6 @@ public:
             return Status::failure(errc::kIoWrite, path + ": cannot save the model: " + torchErrorText(e));
         }
     }
-    TransformerLM module() const { return m_model; }
-
-private:
-    TransformerLM m_model;
-    ModelInfo m_info;
 };
 
 } // namespace
