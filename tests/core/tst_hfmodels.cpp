@@ -813,10 +813,27 @@ private Q_SLOTS:
                 all += i.message + "\n";
             return all;
         };
+        Graph scripted = g;
+        setAll(scripted, "Teacher", {{"source", std::string("torchscript")}, {"path", folder("t.pt").toStdString()}});
+        QVERIFY2(issues(scripted).find("copies a teacher trained in the graph or a Hugging Face folder; node 2")
+                     != std::string::npos, issues(scripted).c_str());
+        // A GPT-2 teacher's layers: with k = 1 the student is the teacher.
         Graph gpt = g;
-        setAll(gpt, "Teacher", {{"path", folder("tied").toStdString()}});
-        QVERIFY2(issues(gpt).find("copies a teacher trained in the graph or a Llama-family Hugging Face folder")
-                     != std::string::npos, issues(gpt).c_str());
+        setAll(gpt, "Teacher", {{"path", folder("untied").toStdString()}});
+        setAll(gpt, "Student", {{"init_stride", std::int64_t(1)}});
+        QVERIFY2(issues(gpt).empty(), issues(gpt).c_str());
+        {
+            auto gptPlan = train::compilePlan(gpt);
+            QVERIFY(gptPlan.ok());
+            auto gptTeachers = train::loadTeachers(gptPlan.value(), *data.value());
+            QVERIFY(gptTeachers.ok());
+            auto gptStudent = train::makeStudent(gptPlan.value(), &gptTeachers.value());
+            QVERIFY2(gptStudent.ok(), gptStudent.ok() ? "" : gptStudent.error().message.c_str());
+            QCOMPARE(gptStudent.value()->info().architecture, std::string("gpt2"));
+            torch::NoGradGuard noGrad;
+            QVERIFY(torch::equal(gptStudent.value()->forward(tokens).logits,
+                                 gptTeachers.value().front().model->forward(tokens).logits));
+        }
         Graph two = g;
         two.addNode("Teacher");
         QVERIFY2(issues(two).find("init 'teacher-layers' needs exactly one Teacher, the graph has 2") != std::string::npos,
@@ -825,25 +842,37 @@ private Q_SLOTS:
         setAll(hfInit, "Student", {{"init", std::string("hf")}});
         QVERIFY2(issues(hfInit).find("init 'hf' needs a Hugging Face folder in parameter 'init_path'") != std::string::npos,
                  issues(hfInit).c_str());
-        setAll(hfInit, "Student", {{"init_path", folder("untied").toStdString()}});
-        QVERIFY2(issues(hfInit).find("init 'hf' trains llama, mistral and qwen2 folders") != std::string::npos,
+        setAll(hfInit, "Student", {{"init_path", folder("untied").toStdString()}, {"vocab", std::int64_t(0)}});
+        QVERIFY2(issues(hfInit).empty(), issues(hfInit).c_str());
+        setAll(hfInit, "Settings", {{"seq_len", std::int64_t(32)}});
+        QVERIFY2(issues(hfInit).find("reads at most 16 positions, the run's seq_len is 32") != std::string::npos,
                  issues(hfInit).c_str());
         setAll(hfInit, "Student", {{"init_path", folder("nowhere").toStdString()}});
         QVERIFY2(issues(hfInit).find("not a folder") != std::string::npos, issues(hfInit).c_str());
     }
 
-    // Student.init = hf: a Llama-family folder trained as the student, checkpointed with its
-    // whole architecture (biases, head_dim) and exported back as the same kind of folder.
+    // Student.init = hf: a folder trained as the student, checkpointed with its whole
+    // architecture (biases, head_dim; GPT-2's activation) and exported back as the same kind of
+    // folder.
+    void studentFromAHuggingFaceFolder_data()
+    {
+        QTest::addColumn<QString>("name");
+        QTest::newRow("llama with biases and head_dim 6") << "llama-gqa";
+        QTest::newRow("gpt2 with gelu, untied") << "untied";
+        QTest::newRow("gpt2 with gelu_new, tied, no prefix") << "tied";
+    }
     void studentFromAHuggingFaceFolder()
     {
         if (!m_haveModels)
             QSKIP("no python3 with PyTorch");
+        QFETCH(QString, name);
+        const bool llama = name.startsWith("llama");
         Graph g = tiny("classic-kd", 8);
         setAll(g, "Dataset", {{"vocab", std::int64_t(50)}});
-        setAll(g, "Student", {{"init", std::string("hf")}, {"init_path", folder("llama-gqa").toStdString()}});
+        setAll(g, "Student", {{"init", std::string("hf")}, {"init_path", folder(name).toStdString()}});
         QVERIFY(validateGraph(g).empty());
         RunOptions o;
-        o.storePath = folder("init-hf.sqlite").toStdString();
+        o.storePath = folder("init-hf-" + name + ".sqlite").toStdString();
         auto r = runExperiment(g, o);
         QVERIFY2(r.ok(), r.ok() ? "" : r.error().message.c_str());
         QVERIFY2(r.value().status == RunStatus::Finished, r.value().error.c_str());
@@ -855,29 +884,34 @@ private Q_SLOTS:
                 modelPath = c.path;
         auto trained = models::loadCheckpoint(modelPath);
         QVERIFY2(trained.ok(), trained.ok() ? "" : trained.error().message.c_str());
-        QCOMPARE(models::llamaModule(*trained.value())->spec().headDim, std::int64_t(6));
-        QVERIFY(models::llamaModule(*trained.value())->spec().qkvBias);
+        QCOMPARE(QString::fromStdString(trained.value()->info().architecture), llama ? QString("llama") : QString("gpt2"));
+        if (llama) {
+            QCOMPARE(models::llamaModule(*trained.value())->spec().headDim, std::int64_t(6));
+            QVERIFY(models::llamaModule(*trained.value())->spec().qkvBias);
+        }
+        const auto source = QJsonDocument::fromJson(readFile(folder(name) + "/config.json")).object();
         for (const std::string step : {"", "4"}) {
             ExportRequest req;
             req.storePath = o.storePath;
             req.run = r.value().runId;
-            req.out = folder(QString::fromStdString("init-hf-export" + step)).toStdString();
+            req.out = folder(name + QString::fromStdString("-init-hf-export" + step)).toStdString();
             if (!step.empty())
                 req.step = std::stoll(step); // a training state, read into the folder's architecture
             auto exported = exportStudent(req);
             QVERIFY2(exported.ok(), exported.ok() ? "" : exported.error().message.c_str());
             const auto config = QJsonDocument::fromJson(readFile(QString::fromStdString(req.out) + "/config.json")).object();
-            QCOMPARE(config["head_dim"].toInt(), 6);
-            QCOMPARE(config["attention_bias"].toBool(), true);
-            QCOMPARE(config["mlp_bias"].toBool(), true);
+            for (const char *key : {"model_type", "head_dim", "attention_bias", "mlp_bias", "num_key_value_heads",
+                                    "activation_function", "layer_norm_epsilon", "n_inner", "tie_word_embeddings"})
+                if (source.contains(key) && !source[key].isNull())
+                    QVERIFY2(config[key] == source[key], key);
         }
-        auto back = models::loadHfModel(folder("init-hf-export").toStdString());
+        auto back = models::loadHfModel(folder(name + "-init-hf-export").toStdString());
         QVERIFY2(back.ok(), back.ok() ? "" : back.error().message.c_str());
-        const auto tokens = fromJson(QJsonDocument::fromJson(readFile(folder("llama-gqa") + "/tokens.json")).array()).to(torch::kLong);
+        const auto tokens = fromJson(QJsonDocument::fromJson(readFile(folder(name) + "/tokens.json")).array()).to(torch::kLong);
         torch::NoGradGuard noGrad;
         const double diff = (back.value()->forward(tokens).logits - trained.value()->forward(tokens).logits).abs().max().item<double>();
         QVERIFY2(diff < 1e-5, qPrintable(QString::number(diff)));
-        auto original = models::loadHfModel(folder("llama-gqa").toStdString());
+        auto original = models::loadHfModel(folder(name).toStdString());
         QVERIFY(!torch::allclose(original.value()->forward(tokens).logits, trained.value()->forward(tokens).logits));
     }
 

@@ -12,6 +12,7 @@
 #include "training/runpanel.h"
 #include "training/trainingcontroller.h"
 
+#include "distillery/core/export.h"
 #include "distillery/core/store.h"
 #include "distillery/core/trainer.h"
 
@@ -392,6 +393,37 @@ private Q_SLOTS:
         panel.show();
         QVERIFY(panel.grab().save(QStringLiteral("/tmp/runpanel-rejected.png")));
         QCOMPARE(c.jobCount(), 0);
+    }
+
+    // A Hugging Face teacher is loaded before the run exists, and reports its progress without
+    // a run id: the run is still announced once, with its id, when it starts.
+    void teacherLoadIsReportedBeforeTheRun()
+    {
+        // A teacher folder: a short run's student exported as Hugging Face files.
+        core::RunOptions first = options(store("hf-source.sqlite"));
+        auto trained = core::runExperiment(tiny("classic-kd", 4), first);
+        QVERIFY(trained.ok() && trained.value().status == core::RunStatus::Finished);
+        core::ExportRequest req;
+        req.storePath = first.storePath;
+        req.run = trained.value().runId;
+        req.out = m_dir.filePath("hf-teacher").toStdString();
+        QVERIFY(core::exportStudent(req).ok());
+
+        TrainingController c;
+        Recorder rec(c);
+        core::Graph g = tiny("classic-kd", 4);
+        const auto teacher = g.nodesOfKind("Teacher").front()->id;
+        QVERIFY(g.setParam(teacher, "source", std::string("hf")).ok());
+        QVERIFY(g.setParam(teacher, "path", req.out).ok());
+        c.enqueue(g, options(store("hf-teacher.sqlite"), "from hf"));
+        QTRY_COMPARE_WITH_TIMEOUT(rec.count("finished"), 1, 120000);
+        QCOMPARE(rec.count("started"), 1);
+        const auto started = rec.of("started").first();
+        QVERIFY(started.runId > 0);
+        QCOMPARE(started.runId, rec.of("finished").first().runId);
+        QCOMPARE(started.text, QStringLiteral("from hf"));
+        // (The load's own reports are coalesced with the next ones at this size; that the
+        // trainer sends them is tst_HfModels' check.)
     }
 
     void clearQueueDropsWaitingRuns()

@@ -210,7 +210,8 @@ void TrainingController::runJob(Job job, const std::shared_ptr<core::RunControl>
     };
 
     auto onProgress = [&](const core::Progress &p) {
-        if (!started)
+        // Reports before the run exists (loading a teacher) have no run id: shown, not announced.
+        if (!started && p.runId > 0)
             announce(p.runId, runName(storePath, p.runId, name.isEmpty() ? tr("run") : name));
         TrainingProgress t;
         t.phase = qs(p.phase);

@@ -11,6 +11,7 @@
 
 #include "distillery/core/errors.h"
 #include "distillery/core/files.h"
+#include "models/hfgpt2.h"
 #include "models/llama.h"
 #include "models/transformer.h"
 #include "torchio.h"
@@ -153,35 +154,63 @@ Status writeHfLlama(const std::string &dir, const models::LlamaLM &module, const
     return writeGeneration(dir, s.maxLen);
 }
 
+
+// config.json of a GPT2LMHeadModel folder.
+Status writeGpt2Config(const std::string &dir, const ModelShape &s, const std::string &activation, double eps,
+                       const ExportFacts &facts);
+
+Status writeGpt2(const std::string &dir, const std::vector<models::Gpt2LMImpl::Named> &table, const ModelShape &shape,
+                 const std::string &activation, double eps, const ExportFacts &facts)
+{
+    std::vector<torch::Tensor> keep; // the converted tensors, alive until written
+    std::vector<SafetensorsTensor> tensors;
+    try {
+        torch::NoGradGuard noGrad;
+        for (const auto &n : table)
+            tensors.push_back(converted(n.name, n.conv1d ? n.tensor.t() : n.tensor, facts, keep));
+    } catch (const std::exception &e) {
+        return Status::failure(errc::kInternal, "cannot convert the student's weights: " + torchErrorText(e));
+    }
+    if (auto st = writeSafetensors(dir + "/model.safetensors", tensors, {{"format", "pt"}}); !st.ok())
+        return st;
+    return writeGpt2Config(dir, shape, activation, eps, facts);
+}
+
 } // namespace
 
 Status writeHfModel(const std::string &dir, const models::CausalLm &model, const ExportFacts &facts)
 {
     if (auto llama = models::llamaModule(model))
         return writeHfLlama(dir, llama, facts);
+    if (auto gpt2 = models::gpt2Module(model)) {
+        const models::Gpt2Spec &g = gpt2->spec();
+        return writeGpt2(dir, gpt2->hfTensors(),
+                         ModelShape{g.vocab, g.layers, g.hidden, g.heads, g.ffn, g.maxLen, g.tiedHead},
+                         g.activationName, g.eps, facts);
+    }
     auto module = models::builtinModule(model);
     if (!module)
         return Status::failure(errc::kExportUnsupported,
-                               "only the built-in Transformer can be written as a Hugging Face "
-                               "model; this student is " + model.describe());
-    const ModelShape &s = module->shape();
-    std::vector<torch::Tensor> keep; // the converted tensors, alive until written
-    std::vector<SafetensorsTensor> tensors;
-    try {
-        torch::NoGradGuard noGrad;
-        for (const auto &item : module->named_parameters()) {
-            const auto [name, transpose] = gpt2Name(item.key());
-            if (name.empty())
-                return Status::failure(errc::kExportUnsupported,
-                                       "parameter '" + item.key() + "' has no place in GPT2LMHeadModel");
-            tensors.push_back(converted(name, transpose ? item.value().t() : item.value(), facts, keep));
-        }
-    } catch (const std::exception &e) {
-        return Status::failure(errc::kInternal, "cannot convert the student's weights: " + torchErrorText(e));
+                               "only the built-in Transformers and GPT-2 folders' models can be written as a "
+                               "Hugging Face model; this student is " + model.describe());
+    std::vector<models::Gpt2LMImpl::Named> table;
+    for (const auto &item : module->named_parameters()) {
+        const auto [name, transpose] = gpt2Name(item.key());
+        if (name.empty())
+            return Status::failure(errc::kExportUnsupported,
+                                   "parameter '" + item.key() + "' has no place in GPT2LMHeadModel");
+        table.push_back({name, item.value(), transpose});
     }
-    if (auto st = writeSafetensors(dir + "/model.safetensors", tensors, {{"format", "pt"}}); !st.ok())
-        return st;
+    // torch.nn.functional.gelu's exact (erf) form, which the built-in model uses; GPT-2's own
+    // checkpoints use gelu_new, the tanh approximation.
+    return writeGpt2(dir, table, module->shape(), "gelu", 1e-5, facts);
+}
 
+namespace {
+
+Status writeGpt2Config(const std::string &dir, const ModelShape &s, const std::string &activation, double eps,
+                       const ExportFacts &facts)
+{
     nlohmann::ordered_json config = {
         {"architectures", {"GPT2LMHeadModel"}},
         {"model_type", "gpt2"},
@@ -192,10 +221,8 @@ Status writeHfModel(const std::string &dir, const models::CausalLm &model, const
         {"n_layer", s.layers},
         {"n_head", s.heads},
         {"n_inner", s.ffn},
-        // torch.nn.functional.gelu's exact (erf) form, which the built-in model uses; GPT-2's
-        // own checkpoints use gelu_new, the tanh approximation.
-        {"activation_function", "gelu"},
-        {"layer_norm_epsilon", 1e-5},
+        {"activation_function", activation},
+        {"layer_norm_epsilon", eps},
         {"resid_pdrop", 0.0},
         {"embd_pdrop", 0.0},
         {"attn_pdrop", 0.0},
@@ -217,5 +244,7 @@ Status writeHfModel(const std::string &dir, const models::CausalLm &model, const
         return st;
     return writeGeneration(dir, s.maxLen);
 }
+
+} // namespace
 
 } // namespace distillery::core::exports

@@ -181,7 +181,14 @@ void training(std::ostringstream &out, const ExportFacts &f)
     }
     out << "\n\nData: " << (f.meta.count("dataset") ? f.meta.at("dataset") : datasetName(f)) << ".\n\n"
         << "| setting | value |\n| --- | --- |\n"
-        << "| student | built-in " << (p.student.family == ModelFamily::Llama ? "Llama-style" : "GPT-style")
+        << "| student | "
+        << (p.studentInit.kind == "hf"               ? "initialised from the Hugging Face folder `" + p.studentInit.path + "`, "
+            : p.studentInit.kind == "teacher-layers" ? "initialised from the teacher's layers 0, "
+                                                           + std::to_string(p.studentInit.stride) + ", "
+                                                           + std::to_string(2 * p.studentInit.stride) + ", …; "
+                                                     : std::string())
+        << (p.studentInit.kind == "scratch" ? "built-in " : "")
+        << (p.student.family == ModelFamily::Llama ? "Llama-style" : "GPT-style")
         << " Transformer, " << p.student.layers
         << (p.student.layers == 1 ? " layer" : " layers") << ", d_model " << p.student.dModel
         << ", " << p.student.heads << " heads"
@@ -315,7 +322,9 @@ std::string modelCard(const ExportFacts &f)
         << "A student language model distilled with Distillery (run " << f.run.id
         << (f.run.templateName.empty() ? std::string() : ", template `" + f.run.templateName + "`")
         << "), after " << f.step << " of " << f.plan.steps << " training steps. "
-        << (f.format == "hf"   ? (f.plan.student.family == ModelFamily::Llama
+        << (f.format == "hf" && f.plan.studentInit.kind != "scratch"
+                ? std::string("Hugging Face layout of the model it started from (`config.json` says which).")
+            : f.format == "hf" ? (f.plan.student.family == ModelFamily::Llama
                                       ? std::string("Hugging Face `LlamaForCausalLM` layout: RMSNorm, rotary positions "
                                                     "(`rope_theta` in config.json), grouped-query attention, SwiGLU, no "
                                                     "biases, ")

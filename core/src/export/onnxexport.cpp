@@ -76,7 +76,7 @@ Status writeOnnx(const std::string &path, const models::CausalLm &model, const E
     if (!module)
         return Status::failure(errc::kExportUnsupported,
                                "only the built-in Transformers can be written as ONNX; this student is "
-                                   + model.describe());
+                                   + model.describe() + ": export it as hf");
     if (auto st = matmulWeights(*module, {"tok.weight", "pos.weight"}, module->shape().tiedHead ? "tok.weight" : "",
                                 "head.weight", keep, weights);
         !st.ok())

@@ -153,7 +153,7 @@ Status writeTorchScript(const std::string &path, const models::CausalLm &model, 
     if (!module && !llama)
         return Status::failure(errc::kExportUnsupported,
                                "only the built-in Transformers can be written as TorchScript; this "
-                               "student is " + model.describe());
+                               "student is " + model.describe() + ": export it as hf");
     std::ostringstream bytes;
     try {
         torch::NoGradGuard noGrad;

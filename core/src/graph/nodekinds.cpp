@@ -193,9 +193,9 @@ std::vector<NodeKindSpec> buildKinds()
             {enumParam("init", "scratch", {"scratch", "teacher-layers", "hf"},
                        "scratch: fresh weights of the architecture below; teacher-layers: the "
                        "teacher's embeddings, head and every init_stride-th layer (as DistilBERT), "
-                       "its architecture taken from the teacher; hf: the weights of a Llama-family "
-                       "Hugging Face folder (init_path)."),
-             stringParam("init_path", "", "init = hf: a Hugging Face llama, mistral or qwen2 folder.",
+                       "its architecture taken from the teacher (trained in the graph or a Hugging Face "
+                       "folder); hf: the weights of a Hugging Face folder (init_path)."),
+             stringParam("init_path", "", "init = hf: a Hugging Face gpt2, llama, mistral or qwen2 folder.",
                          ParamType::Path),
              intParam("init_stride", 2, 1, 64, "layers",
                       "init = teacher-layers: keep the teacher's layers 0, k, 2k, ... (k = this).")});

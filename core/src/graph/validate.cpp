@@ -272,8 +272,8 @@ private:
             checkFile(node, source == "checkpoint" ? "checkpoint" : "TorchScript file");
     }
 
-    // Student.init: hf needs a Llama-family folder that fits the data; teacher-layers needs one
-    // teacher whose layers can be copied.
+    // Student.init: hf needs a folder that fits the data; teacher-layers needs one teacher
+    // whose layers can be copied.
     void checkStudentInit(const Node &node)
     {
         const std::string init = m_graph.paramString(node.id, "init");
@@ -283,13 +283,7 @@ private:
                        {}, "init_path");
                 return;
             }
-            auto config = checkHfFolder(node, "init_path");
-            if (config && !config->llamaFamily())
-                report(IssueCode::Invalid, node.id,
-                       "init 'hf' trains llama, mistral and qwen2 folders; '"
-                           + excerpt(m_graph.paramString(node.id, "init_path")) + "' is " + config->modelType
-                           + " (distil into a gpt or llama student from scratch, or use init teacher-layers)",
-                       {}, "init_path");
+            checkHfFolder(node, "init_path");
         } else if (init == "teacher-layers") {
             const auto &teachers = ofKind("Teacher");
             if (teachers.size() != 1) {
@@ -300,16 +294,10 @@ private:
             }
             const Node &t = *teachers.front();
             const std::string source = m_graph.paramString(t.id, "source");
-            bool fits = source == "train";
-            if (source == "hf") {
-                auto config = hf::readHfConfig(m_graph.resolvePath(m_graph.paramString(t.id, "path")));
-                fits = !config.ok() || config.value().llamaFamily(); // an unreadable folder is the Teacher's issue
-            }
-            if (!fits)
+            if (source != "train" && source != "hf")
                 report(IssueCode::Invalid, node.id,
-                       "init 'teacher-layers' copies a teacher trained in the graph or a Llama-family Hugging Face "
-                       "folder; " + m_graph.describeNode(t.id) + " is source '" + source + "'"
-                           + (source == "hf" ? " with a gpt2 folder" : ""),
+                       "init 'teacher-layers' copies a teacher trained in the graph or a Hugging Face folder; "
+                           + m_graph.describeNode(t.id) + " is source '" + source + "'",
                        {}, "init");
         }
     }

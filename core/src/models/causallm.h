@@ -75,7 +75,7 @@ public:
     [[nodiscard]] virtual Status setPrecision(torch::ScalarType dtype);
 };
 
-// A trainable float32 copy of a built-in or Llama-family model keeping only `layers` (indices
+// A trainable copy of a built-in, Llama-family or GPT-2 folder's model keeping only `layers` (indices
 // into the model's layers, in order) with its embeddings, final norm and head: the
 // teacher-layers initialisation (DistilBERT's every other layer). nullptr for other models.
 std::unique_ptr<CausalLm> withLayers(const CausalLm &model, const std::vector<std::int64_t> &layers);

@@ -1,241 +1,310 @@
-// Hugging Face GPT2LMHeadModel folders behind CausalLm: config.json (hf/hfconfig.h) and the
-// weights in safetensors (hf/safetensors.h), memory-mapped and converted to float32.
-//
-// GPT-2's semantics: h = wte[x] + wpe[t]; per block h += c_proj(attn(ln_1(h))),
-// h += mlp.c_proj(act(mlp.c_fc(ln_2(h)))); logits = ln_f(h) wte^T, or lm_head when the head is
-// untied. Conv1D keeps its weight as [in, out]; it is transposed once at load to LibTorch's
-// [out, in] so that every projection is one torch::linear. Tensor names may carry the
-// "transformer." prefix (GPT2LMHeadModel) or not (GPT2Model, as many hub files have them).
+// Hugging Face GPT2LMHeadModel folders (hfgpt2.h): config.json (hf/hfconfig.h) and the weights
+// in safetensors (hfweights.h), memory-mapped and converted to the load's dtype. Tensor names
+// may carry the "transformer." prefix (GPT2LMHeadModel) or not (GPT2Model, as many hub files
+// have them).
 
-#include "models/hfweights.h"
+#include "models/hfgpt2.h"
 
 #include "distillery/core/errors.h"
-#include "hf/hfconfig.h"
-#include "hf/safetensors.h"
+#include "models/hfweights.h"
+#include "models/modulelm.h"
+#include "models/transformer.h"
 #include "torchio.h"
 
+#include <algorithm>
 #include <cmath>
-#include <cstring>
+#include <filesystem>
 #include <limits>
-#include <map>
 
 namespace distillery::core::models {
 
+const char *const kGpt2SpecKey = "distillery_gpt2";
+
 namespace {
 
-struct Gpt2Block
+const std::vector<std::string> &activationCodes()
 {
-    torch::Tensor ln1w, ln1b, attnW, attnB, projW, projB, ln2w, ln2b, fcW, fcB, fcProjW, fcProjB;
-};
+    static const std::vector<std::string> codes = {"gelu", "gelu_tanh", "quick_gelu", "relu"};
+    return codes;
+}
 
-class HfGpt2Lm : public CausalLm
+} // namespace
+
+Gpt2BlockImpl::Gpt2BlockImpl(const Gpt2Spec &s)
 {
-public:
-    HfGpt2Lm(hf::HfConfig config, torch::Tensor wte, torch::Tensor wpe, std::vector<Gpt2Block> blocks,
-             torch::Tensor lnfW, torch::Tensor lnfB, torch::Tensor head)
-        : m_config(std::move(config))
-        , m_wte(std::move(wte))
-        , m_wpe(std::move(wpe))
-        , m_blocks(std::move(blocks))
-        , m_lnfW(std::move(lnfW))
-        , m_lnfB(std::move(lnfB))
-        , m_head(std::move(head))
-    {
-        m_info = m_config.info;
-    }
+    const std::int64_t D = s.hidden, F = s.ffn;
+    auto p = [this](const char *name, std::vector<std::int64_t> shape) {
+        return register_parameter(name, torch::empty(shape));
+    };
+    ln1w = p("ln_1_weight", {D});
+    ln1b = p("ln_1_bias", {D});
+    attnW = p("c_attn_weight", {3 * D, D});
+    attnB = p("c_attn_bias", {3 * D});
+    projW = p("c_proj_weight", {D, D});
+    projB = p("c_proj_bias", {D});
+    ln2w = p("ln_2_weight", {D});
+    ln2b = p("ln_2_bias", {D});
+    fcW = p("c_fc_weight", {F, D});
+    fcB = p("c_fc_bias", {F});
+    fcProjW = p("mlp_c_proj_weight", {D, F});
+    fcProjB = p("mlp_c_proj_bias", {D});
+}
 
-    LmOutput forward(const torch::Tensor &tokens, const ForwardOptions &options) override
-    {
-        return widened(forwardAsStored(tokens, options));
-    }
-    Status setPrecision(torch::ScalarType dtype) override
-    {
-        for (auto *t : tensors())
-            *t = t->to(dtype);
-        if (m_info.tiedHead)
-            m_head = m_wte;
-        return okStatus();
-    }
+Gpt2LMImpl::Gpt2LMImpl(const Gpt2Spec &s)
+    : m_spec(s)
+{
+    m_wte = register_parameter("wte", torch::empty({s.vocab, s.hidden}));
+    m_wpe = register_parameter("wpe", torch::empty({s.maxLen, s.hidden}));
+    for (std::int64_t i = 0; i < s.layers; ++i)
+        m_blocks.push_back(register_module("h" + std::to_string(i), Gpt2Block(s)));
+    m_lnfW = register_parameter("ln_f_weight", torch::empty({s.hidden}));
+    m_lnfB = register_parameter("ln_f_bias", torch::empty({s.hidden}));
+    if (!s.tiedHead)
+        m_head = register_parameter("lm_head", torch::empty({s.vocab, s.hidden}));
+}
 
-    LmOutput forwardAsStored(const torch::Tensor &tokens, const ForwardOptions &options)
-    {
-        const auto B = tokens.size(0), T = tokens.size(1), D = m_info.hidden, H = m_info.heads;
-        const auto hd = D / H;
-        const double eps = m_config.layerNormEps;
-        auto positions = torch::arange(T, tokens.options().dtype(torch::kLong));
-        auto x = torch::embedding(m_wte, tokens) + torch::embedding(m_wpe, positions).unsqueeze(0);
-        auto mask = torch::full({T, T}, -std::numeric_limits<float>::infinity(), x.options()).triu(1);
-        LmOutput out;
+torch::Tensor Gpt2LMImpl::activate(const torch::Tensor &x) const
+{
+    const std::string &a = m_spec.activation;
+    if (a == "gelu")
+        return torch::gelu(x);
+    if (a == "gelu_tanh")
+        return torch::gelu(x, "tanh");
+    if (a == "quick_gelu")
+        return x * torch::sigmoid(1.702 * x);
+    return torch::relu(x);
+}
+
+LmOutput Gpt2LMImpl::forward(const torch::Tensor &tokens, const ForwardOptions &options)
+{
+    const auto B = tokens.size(0), T = tokens.size(1), D = m_spec.hidden, H = m_spec.heads;
+    const auto hd = D / H;
+    const double eps = m_spec.eps;
+    auto positions = torch::arange(T, tokens.options().dtype(torch::kLong));
+    auto x = torch::embedding(m_wte, tokens) + torch::embedding(m_wpe, positions).unsqueeze(0);
+    auto mask = torch::full({T, T}, -std::numeric_limits<float>::infinity(), x.options()).triu(1);
+    LmOutput out;
+    if (options.hidden)
+        out.hidden.push_back(x);
+    for (const auto &block : m_blocks) {
+        const auto &b = *block;
+        auto a = torch::layer_norm(x, {D}, b.ln1w, b.ln1b, eps);
+        auto qkv = torch::linear(a, b.attnW, b.attnB).view({B, T, 3, H, hd}).permute({2, 0, 3, 1, 4});
+        auto q = qkv[0].reshape({B * H, T, hd}), k = qkv[1].reshape({B * H, T, hd}), v = qkv[2].reshape({B * H, T, hd});
+        auto attn = torch::softmax(
+            torch::baddbmm(mask.unsqueeze(0), q, k.transpose(1, 2), 1.0, 1.0 / std::sqrt(double(hd))), -1);
+        if (options.attention)
+            out.attention.push_back(attn.view({B, H, T, T}));
+        auto ctx = torch::bmm(attn, v).view({B, H, T, hd}).transpose(1, 2).reshape({B, T, D});
+        x = x + torch::linear(ctx, b.projW, b.projB);
+        auto m = torch::linear(torch::layer_norm(x, {D}, b.ln2w, b.ln2b, eps), b.fcW, b.fcB);
+        x = x + torch::linear(activate(m), b.fcProjW, b.fcProjB);
         if (options.hidden)
             out.hidden.push_back(x);
-        for (const auto &b : m_blocks) {
-            auto a = torch::layer_norm(x, {D}, b.ln1w, b.ln1b, eps);
-            auto qkv = torch::linear(a, b.attnW, b.attnB).view({B, T, 3, H, hd}).permute({2, 0, 3, 1, 4});
-            auto q = qkv[0].reshape({B * H, T, hd}), k = qkv[1].reshape({B * H, T, hd}),
-                 v = qkv[2].reshape({B * H, T, hd});
-            auto attn = torch::softmax(
-                torch::baddbmm(mask.unsqueeze(0), q, k.transpose(1, 2), 1.0, 1.0 / std::sqrt(double(hd))), -1);
-            if (options.attention)
-                out.attention.push_back(attn.view({B, H, T, T}));
-            auto ctx = torch::bmm(attn, v).view({B, H, T, hd}).transpose(1, 2).reshape({B, T, D});
-            x = x + torch::linear(ctx, b.projW, b.projB);
-            auto m = torch::linear(torch::layer_norm(x, {D}, b.ln2w, b.ln2b, eps), b.fcW, b.fcB);
-            x = x + torch::linear(activate(m), b.fcProjW, b.fcProjB);
-            if (options.hidden)
-                out.hidden.push_back(x);
-        }
-        out.logits = torch::linear(torch::layer_norm(x, {D}, m_lnfW, m_lnfB, eps), m_head);
-        return out;
     }
+    out.logits = torch::linear(torch::layer_norm(x, {D}, m_lnfW, m_lnfB, eps), m_spec.tiedHead ? m_wte : m_head);
+    return out;
+}
 
-    const ModelInfo &info() const override { return m_info; }
+std::vector<Gpt2LMImpl::Named> Gpt2LMImpl::hfTensors() const
+{
+    std::vector<Named> out{{"transformer.wte.weight", m_wte, false}, {"transformer.wpe.weight", m_wpe, false}};
+    for (std::size_t i = 0; i < m_blocks.size(); ++i) {
+        const auto &b = *m_blocks[i];
+        const std::string h = "transformer.h." + std::to_string(i) + ".";
+        for (const Named &n : std::vector<Named>{
+                 {"ln_1.weight", b.ln1w, false}, {"ln_1.bias", b.ln1b, false}, {"attn.c_attn.weight", b.attnW, true},
+                 {"attn.c_attn.bias", b.attnB, false}, {"attn.c_proj.weight", b.projW, true},
+                 {"attn.c_proj.bias", b.projB, false}, {"ln_2.weight", b.ln2w, false}, {"ln_2.bias", b.ln2b, false},
+                 {"mlp.c_fc.weight", b.fcW, true}, {"mlp.c_fc.bias", b.fcB, false},
+                 {"mlp.c_proj.weight", b.fcProjW, true}, {"mlp.c_proj.bias", b.fcProjB, false}})
+            out.push_back({h + n.name, n.tensor, n.conv1d});
+    }
+    out.push_back({"transformer.ln_f.weight", m_lnfW, false});
+    out.push_back({"transformer.ln_f.bias", m_lnfB, false});
+    if (!m_spec.tiedHead)
+        out.push_back({"lm_head.weight", m_head, false});
+    return out;
+}
+
+namespace {
+
+class HfGpt2Lm : public ModuleLm<Gpt2LM>
+{
+public:
+    HfGpt2Lm(Gpt2LM model, std::string origin)
+        : ModuleLm(std::move(model))
+        , m_origin(std::move(origin))
+    {
+        const Gpt2Spec &s = m_model->spec();
+        m_info.architecture = "gpt2";
+        m_info.vocab = s.vocab;
+        m_info.layers = s.layers;
+        m_info.hidden = s.hidden;
+        m_info.heads = m_info.kvHeads = s.heads;
+        m_info.ffn = s.ffn;
+        m_info.maxLength = s.maxLen;
+        m_info.norm = "layernorm";
+        m_info.positions = "learned";
+        m_info.activation = s.activation;
+        m_info.tiedHead = s.tiedHead;
+    }
     std::string describe() const override
     {
-        return "Hugging Face GPT-2 " + (m_config.name.empty() ? m_config.dir : m_config.name) + " L"
-               + std::to_string(m_info.layers) + " d" + std::to_string(m_info.hidden) + " h"
-               + std::to_string(m_info.heads) + " ffn" + std::to_string(m_info.ffn) + " V"
-               + std::to_string(m_info.vocab) + ", " + m_config.activationFunction
-               + (m_info.tiedHead ? ", tied head" : "") + ", " + m_config.storedDtype + " weights";
+        const Gpt2Spec &s = m_model->spec();
+        return m_origin + " L" + std::to_string(s.layers) + " d" + std::to_string(s.hidden) + " h"
+               + std::to_string(s.heads) + " ffn" + std::to_string(s.ffn) + " V" + std::to_string(s.vocab) + ", "
+               + s.activationName + (s.tiedHead ? ", tied head" : "");
     }
     double forwardFlopsPerToken(std::int64_t seqLen) const override
     {
-        const ModelShape s{m_info.vocab, m_info.layers, m_info.hidden, m_info.heads, m_info.ffn, m_info.maxLength};
-        return core::forwardFlopsPerToken(s, seqLen);
+        const Gpt2Spec &s = m_model->spec();
+        return core::forwardFlopsPerToken(ModelShape{s.vocab, s.layers, s.hidden, s.heads, s.ffn, s.maxLen}, seqLen);
     }
-    void to(const torch::Device &device) override
-    {
-        for (auto *t : tensors())
-            *t = t->to(device);
-        if (m_info.tiedHead)
-            m_head = m_wte;
-    }
-    void setTraining(bool on) override { m_training = on; }
-    bool isTraining() const override { return m_training; }
-    std::vector<torch::Tensor> parameters() const override
-    {
-        std::vector<torch::Tensor> out;
-        for (auto *t : const_cast<HfGpt2Lm *>(this)->tensors())
-            if (!(m_info.tiedHead && t == &m_head))
-                out.push_back(*t);
-        return out;
-    }
+    using ModuleLm::parameters;
     std::vector<torch::Tensor> parameters(ParameterScope scope) const override
     {
-        if (scope == ParameterScope::All)
-            return parameters();
-        std::vector<torch::Tensor> out{m_lnfW, m_lnfB};
-        if (!m_info.tiedHead)
-            out.push_back(m_head);
-        if (scope == ParameterScope::LastBlock && !m_blocks.empty()) {
-            const auto &b = m_blocks.back();
-            for (const auto &t : {b.ln1w, b.ln1b, b.attnW, b.attnB, b.projW, b.projB, b.ln2w, b.ln2b, b.fcW,
-                                  b.fcB, b.fcProjW, b.fcProjB})
-                out.push_back(t);
-        }
-        return out;
+        const bool tied = m_model->spec().tiedHead;
+        return scoped(
+            scope,
+            [tied](const std::string &name) {
+                return name == "lm_head" || name.rfind("ln_f_", 0) == 0 || (tied && name == "wte");
+            },
+            "h" + std::to_string(m_model->spec().layers - 1) + ".");
     }
     Status save(const std::string &path) const override
     {
-        return Status::failure(errc::kExportUnsupported,
-                               path + ": a Hugging Face model is read from its folder, not saved as a file");
+        try {
+            const Gpt2Spec &s = m_model->spec();
+            torch::serialize::OutputArchive archive;
+            archive.write("distillery_shape",
+                          torch::tensor(std::vector<std::int64_t>{s.vocab, s.layers, s.hidden, s.heads, s.ffn, s.maxLen,
+                                                                  s.tiedHead ? 1 : 0},
+                                        torch::kLong));
+            const auto code = std::find(activationCodes().begin(), activationCodes().end(), s.activation)
+                              - activationCodes().begin();
+            archive.write(kGpt2SpecKey, torch::tensor(std::vector<double>{s.eps, double(code)}, torch::kDouble));
+            archive.write("distillery_gpt2_activation_name",
+                          torch::tensor(std::vector<std::int64_t>(s.activationName.begin(), s.activationName.end()),
+                                        torch::kLong));
+            m_model->save(archive);
+            return saveArchiveAtomically(archive, path);
+        } catch (const std::exception &e) {
+            return Status::failure(errc::kIoWrite, path + ": cannot save the model: " + torchErrorText(e));
+        }
     }
 
 private:
-    torch::Tensor activate(const torch::Tensor &x) const
-    {
-        const std::string &a = m_info.activation;
-        if (a == "gelu")
-            return torch::gelu(x);
-        if (a == "gelu_tanh")
-            return torch::gelu(x, "tanh");
-        if (a == "quick_gelu")
-            return x * torch::sigmoid(1.702 * x);
-        return torch::relu(x);
-    }
-
-    // Every tensor once; with a tied head m_head is m_wte.
-    std::vector<torch::Tensor *> tensors()
-    {
-        std::vector<torch::Tensor *> out{&m_wte, &m_wpe, &m_lnfW, &m_lnfB};
-        for (auto &b : m_blocks)
-            for (auto *t : {&b.ln1w, &b.ln1b, &b.attnW, &b.attnB, &b.projW, &b.projB, &b.ln2w, &b.ln2b, &b.fcW,
-                            &b.fcB, &b.fcProjW, &b.fcProjB})
-                out.push_back(t);
-        if (!m_info.tiedHead)
-            out.push_back(&m_head);
-        return out;
-    }
-
-    hf::HfConfig m_config;
-    ModelInfo m_info;
-    torch::Tensor m_wte, m_wpe;
-    std::vector<Gpt2Block> m_blocks;
-    torch::Tensor m_lnfW, m_lnfB, m_head;
-    bool m_training = false;
+    std::string m_origin;
 };
 
 } // namespace
+
+Gpt2LM gpt2Module(const CausalLm &model)
+{
+    if (const auto *g = dynamic_cast<const HfGpt2Lm *>(&model))
+        return g->module();
+    return nullptr;
+}
+
+std::unique_ptr<CausalLm> gpt2WithLayers(const CausalLm &model, const std::vector<std::int64_t> &layers)
+{
+    auto module = gpt2Module(model);
+    if (!module)
+        return nullptr;
+    Gpt2Spec spec = module->spec();
+    spec.layers = std::int64_t(layers.size());
+    Gpt2LM copy(spec);
+    copyRenumbered(*copy, *module, "h", layers);
+    return std::make_unique<HfGpt2Lm>(copy, "GPT-2 (from the teacher's layers)");
+}
+
+Result<std::unique_ptr<CausalLm>> loadGpt2Checkpoint(const std::string &path, torch::serialize::InputArchive &archive,
+                                                     const ModelShape &shape, const torch::Tensor &specTensor)
+{
+    using R = Result<std::unique_ptr<CausalLm>>;
+    if (specTensor.dim() != 1 || specTensor.numel() != 2)
+        return R::failure(errc::kBadCheckpoint, path + ": the GPT-2 header holds " + std::to_string(specTensor.numel())
+                                                    + " numbers, expected 2");
+    auto v = specTensor.to(torch::kDouble).contiguous();
+    const double eps = v[0].item<double>(), code = v[1].item<double>();
+    if (!(eps > 0 && eps <= 1) || !(code >= 0 && code < double(activationCodes().size())) || code != std::floor(code))
+        return R::failure(errc::kBadCheckpoint, path + ": the GPT-2 header's epsilon or activation is out of range");
+    std::error_code ec;
+    const auto bytes = std::filesystem::file_size(path, ec);
+    if (auto problem = modelShapeProblem(shape, ec ? 0 : std::uint64_t(bytes)); !problem.empty())
+        return R::failure(errc::kBadCheckpoint, path + ": " + problem);
+    Gpt2Spec s;
+    s.vocab = shape.vocab;
+    s.layers = shape.layers;
+    s.hidden = shape.dModel;
+    s.heads = shape.heads;
+    s.ffn = shape.ffn;
+    s.maxLen = shape.maxLen;
+    s.tiedHead = shape.tiedHead;
+    s.eps = eps;
+    s.activation = activationCodes()[std::size_t(code)];
+    torch::Tensor name;
+    s.activationName = s.activation;
+    if (archive.try_read("distillery_gpt2_activation_name", name) && name.dim() == 1 && name.numel() < 64) {
+        std::string text;
+        for (std::int64_t i = 0; i < name.numel(); ++i)
+            text += char(name[i].item<std::int64_t>() & 0x7f);
+        s.activationName = text;
+    }
+    Gpt2LM model(s);
+    if (auto problem = checkArchiveAgainst(*model, archive, ""); !problem.empty())
+        return R::failure(errc::kBadCheckpoint, path + ": " + problem);
+    model->load(archive);
+    return R(std::unique_ptr<CausalLm>(std::make_unique<HfGpt2Lm>(model, "GPT-2")));
+}
 
 Result<std::unique_ptr<CausalLm>> loadHfGpt2(const hf::HfConfig &config, const hf::HfWeightFiles &files,
                                              const WeightReader &w, const LoadOptions &options)
 {
     using R = Result<std::unique_ptr<CausalLm>>;
     const ModelInfo &info = config.info;
-    const std::int64_t V = info.vocab, P = info.maxLength, D = info.hidden, F = info.ffn;
+    Gpt2Spec s;
+    s.vocab = info.vocab;
+    s.layers = info.layers;
+    s.hidden = info.hidden;
+    s.heads = info.heads;
+    s.ffn = info.ffn;
+    s.maxLen = info.maxLength;
+    s.eps = config.layerNormEps;
+    s.activation = info.activation;
+    s.activationName = config.activationFunction;
+    // A stored lm_head unties the head whatever config.json says.
+    s.tiedHead = !w.has("lm_head.weight");
+    if (!info.tiedHead && s.tiedHead)
+        return Error{errc::kBadCheckpoint, files.files.front()
+                                               + ": config.json has tie_word_embeddings = false, but there is no "
+                                                 "tensor 'lm_head.weight'"};
     // GPT2LMHeadModel names its body "transformer."; a bare GPT2Model does not.
     const std::string prefix = w.has("transformer.wte.weight") ? "transformer." : "";
     try {
-        std::map<std::string, torch::Tensor> t;
+        Gpt2LM model(s);
+        model->to(options.dtype); // before any weight is written: no float32 copy at full size
+        torch::NoGradGuard noGrad;
         std::string stored;
-        std::vector<std::pair<std::string, std::vector<std::int64_t>>> wanted = {
-            {"wte.weight", {V, D}}, {"wpe.weight", {P, D}}, {"ln_f.weight", {D}}, {"ln_f.bias", {D}}};
-        for (std::int64_t i = 0; i < info.layers; ++i) {
-            const std::string h = "h." + std::to_string(i) + ".";
-            for (const auto &[name, shape] : std::vector<std::pair<std::string, std::vector<std::int64_t>>>{
-                     {"ln_1.weight", {D}}, {"ln_1.bias", {D}}, {"attn.c_attn.weight", {D, 3 * D}},
-                     {"attn.c_attn.bias", {3 * D}}, {"attn.c_proj.weight", {D, D}}, {"attn.c_proj.bias", {D}},
-                     {"ln_2.weight", {D}}, {"ln_2.bias", {D}}, {"mlp.c_fc.weight", {D, F}},
-                     {"mlp.c_fc.bias", {F}}, {"mlp.c_proj.weight", {F, D}}, {"mlp.c_proj.bias", {D}}})
-                wanted.push_back({h + name, shape});
-        }
-        for (const auto &[name, shape] : wanted) {
-            auto tensor = w.read(name, prefix, shape, name == "wte.weight" ? &stored : nullptr);
-            if (!tensor.ok())
-                return tensor.error();
-            // Conv1D [in, out] -> Linear [out, in], before the next tensor is read.
-            const bool conv = name.size() > 7 && name.compare(name.size() - 7, 7, ".weight") == 0
-                              && (name.find(".c_") != std::string::npos);
-            t[name] = (conv ? tensor.value().t().contiguous() : tensor.value()).to(options.dtype);
-            if (!w.tick(options, std::int64_t(wanted.size())))
+        const auto table = model->hfTensors();
+        for (const auto &n : table) {
+            const bool body = n.name.rfind("transformer.", 0) == 0;
+            const std::string bare = body ? n.name.substr(12) : n.name;
+            std::vector<std::int64_t> shape(n.tensor.sizes().begin(), n.tensor.sizes().end());
+            if (n.conv1d)
+                std::swap(shape[0], shape[1]);
+            auto t = w.read(bare, body ? prefix : "", shape, stored.empty() ? &stored : nullptr);
+            if (!t.ok())
+                return t.error();
+            // Conv1D [in, out] -> Linear [out, in].
+            n.tensor.copy_(n.conv1d ? t.value().t() : t.value());
+            if (!w.tick(options, std::int64_t(table.size())))
                 return WeightReader::cancelled(config.dir);
         }
-        torch::Tensor head = t["wte.weight"];
-        hf::HfConfig cfg = config;
-        cfg.storedDtype = stored;
-        if (w.has("lm_head.weight")) {
-            auto h = w.read("lm_head.weight", "", {V, D});
-            if (!h.ok())
-                return h.error();
-            head = h.value().to(options.dtype);
-            cfg.info.tiedHead = false;
-        } else if (!cfg.info.tiedHead) {
-            return Error{errc::kBadCheckpoint, files.files.front()
-                                                   + ": config.json has tie_word_embeddings = false, but "
-                                                     "there is no tensor 'lm_head.weight'"};
-        }
-        std::vector<Gpt2Block> blocks;
-        for (std::int64_t i = 0; i < info.layers; ++i) {
-            const std::string h = "h." + std::to_string(i) + ".";
-            auto conv = [&](const std::string &name) { return t[h + name]; };
-            blocks.push_back(Gpt2Block{t[h + "ln_1.weight"], t[h + "ln_1.bias"], conv("attn.c_attn.weight"),
-                                       t[h + "attn.c_attn.bias"], conv("attn.c_proj.weight"),
-                                       t[h + "attn.c_proj.bias"], t[h + "ln_2.weight"], t[h + "ln_2.bias"],
-                                       conv("mlp.c_fc.weight"), t[h + "mlp.c_fc.bias"],
-                                       conv("mlp.c_proj.weight"), t[h + "mlp.c_proj.bias"]});
-        }
-        auto model = std::make_unique<HfGpt2Lm>(std::move(cfg), t["wte.weight"], t["wpe.weight"],
-                                                std::move(blocks), t["ln_f.weight"], t["ln_f.bias"], head);
-        return R(std::unique_ptr<CausalLm>(std::move(model)));
+        const std::string origin = "Hugging Face GPT-2 " + (config.name.empty() ? config.dir : config.name) + ", "
+                                   + stored + " weights,";
+        return R(std::unique_ptr<CausalLm>(std::make_unique<HfGpt2Lm>(model, origin)));
     } catch (const std::exception &e) {
         return Error{errc::kBadCheckpoint, config.dir + ": cannot load the model: " + torchErrorText(e)};
     }

@@ -1,4 +1,5 @@
 #include "models/transformer.h"
+#include "models/hfgpt2.h"
 #include "models/llama.h"
 #include "models/modulelm.h"
 #include "distillery/core/errors.h"
@@ -240,7 +241,7 @@ std::unique_ptr<CausalLm> withLayers(const CausalLm &model, const std::vector<st
         copyRenumbered(*copy, *module, "layer", layers);
         return wrapLlama(copy, "Llama (from the teacher's layers)");
     }
-    return nullptr;
+    return gpt2WithLayers(model, layers);
 }
 
 TransformerLM builtinModule(const CausalLm &model)
@@ -273,7 +274,12 @@ Result<std::unique_ptr<CausalLm>> loadCheckpoint(const std::string &path)
                                                             + ", expected 0 or 1");
             s.tiedHead = v[6].item<std::int64_t>() == 1;
         }
-        torch::Tensor llama;
+        torch::Tensor llama, gpt2;
+        if (archive.try_read(kGpt2SpecKey, gpt2)) {
+            if (v.numel() != 7)
+                return R::failure(errc::kBadCheckpoint, path + ": a GPT-2 checkpoint's shape header holds 7 numbers");
+            return loadGpt2Checkpoint(path, archive, s, gpt2);
+        }
         if (archive.try_read(kLlamaSpecKey, llama)) {
             if (v.numel() != 7)
                 return R::failure(errc::kBadCheckpoint, path + ": a Llama checkpoint's shape header holds 7 numbers");

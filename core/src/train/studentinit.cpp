@@ -20,10 +20,6 @@ Result<std::unique_ptr<models::CausalLm>> makeStudent(const Plan &plan, const st
         auto loaded = models::loadHfModel(init.path);
         if (!loaded.ok())
             return Error{loaded.error().code, "Student init_path: " + loaded.error().message};
-        if (!loaded.value()->trainable())
-            return Error{errc::kBadTeacher, "Student init_path: " + init.path + " is "
-                                                + loaded.value()->info().architecture
-                                                + "; init 'hf' trains llama, mistral and qwen2 folders"};
         return R(std::move(loaded.value()));
     }
     if (init.kind != "teacher-layers")
@@ -46,8 +42,8 @@ Result<std::unique_ptr<models::CausalLm>> makeStudent(const Plan &plan, const st
         return Error{errc::kInternal, "teacher '" + tp.label + "' is not ready for init 'teacher-layers'"};
     auto copy = models::withLayers(*from, keptLayers(from->info().layers, init.stride));
     if (!copy)
-        return Error{errc::kBadTeacher, "teacher '" + tp.label + "': init 'teacher-layers' copies built-in and "
-                                        "Llama-family models; this teacher is " + from->describe()};
+        return Error{errc::kBadTeacher, "teacher '" + tp.label + "': init 'teacher-layers' copies built-in models "
+                                        "and Hugging Face folders' models; this teacher is " + from->describe()};
     return R(std::move(copy));
 }
 

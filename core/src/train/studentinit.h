@@ -1,8 +1,8 @@
 #pragma once
 
 // The student with its first weights (Student.init): fresh (scratch), every k-th layer of the
-// one teacher with its embeddings and head (teacher-layers, as DistilBERT), or a Llama-family
-// Hugging Face folder (hf). The trainer builds it once the teachers are ready; the exporter and
+// one teacher with its embeddings and head (teacher-layers, as DistilBERT), or a Hugging Face
+// folder (hf). The trainer builds it once the teachers are ready; the exporter and
 // resume build the same architecture and then read the saved weights into it.
 
 #include "models/causallm.h"
