@@ -174,24 +174,14 @@ public:
     }
     Status save(const std::string &path) const override
     {
-        try {
-            const Gpt2Spec &s = m_model->spec();
-            torch::serialize::OutputArchive archive;
-            archive.write("distillery_shape",
-                          torch::tensor(std::vector<std::int64_t>{s.vocab, s.layers, s.hidden, s.heads, s.ffn, s.maxLen,
-                                                                  s.tiedHead ? 1 : 0},
-                                        torch::kLong));
-            const auto code = std::find(activationCodes().begin(), activationCodes().end(), s.activation)
-                              - activationCodes().begin();
-            archive.write(kGpt2SpecKey, torch::tensor(std::vector<double>{s.eps, double(code)}, torch::kDouble));
-            archive.write("distillery_gpt2_activation_name",
-                          torch::tensor(std::vector<std::int64_t>(s.activationName.begin(), s.activationName.end()),
-                                        torch::kLong));
-            m_model->save(archive);
-            return saveArchiveAtomically(archive, path);
-        } catch (const std::exception &e) {
-            return Status::failure(errc::kIoWrite, path + ": cannot save the model: " + torchErrorText(e));
-        }
+        const Gpt2Spec &s = m_model->spec();
+        const auto code = std::find(activationCodes().begin(), activationCodes().end(), s.activation)
+                          - activationCodes().begin();
+        return saveWithHeader(
+            path, {s.vocab, s.layers, s.hidden, s.heads, s.ffn, s.maxLen, s.tiedHead ? 1 : 0},
+            {{kGpt2SpecKey, torch::tensor(std::vector<double>{s.eps, double(code)}, torch::kDouble)},
+             {"distillery_gpt2_activation_name",
+              torch::tensor(std::vector<std::int64_t>(s.activationName.begin(), s.activationName.end()), torch::kLong)}});
     }
 
 private:

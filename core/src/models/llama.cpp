@@ -286,25 +286,16 @@ public:
     }
     Status save(const std::string &path) const override
     {
-        try {
-            const LlamaSpec &s = m_model->spec();
-            torch::serialize::OutputArchive archive;
-            archive.write("distillery_shape",
-                          torch::tensor(std::vector<std::int64_t>{s.vocab, s.layers, s.hidden, s.heads, s.ffn,
-                                                                  s.maxLen, s.tiedHead ? 1 : 0},
-                                        torch::kLong));
-            const double type = s.modelType == "mistral" ? 1 : s.modelType == "qwen2" ? 2 : 0;
-            archive.write(kLlamaSpecKey,
-                          torch::tensor(std::vector<double>{double(s.kvHeads), double(s.headDim), s.ropeTheta,
-                                                            s.rmsEps, double(s.qkvBias), double(s.outputBias),
-                                                            double(s.mlpBias), double(s.slidingWindow), type},
-                                        torch::kDouble));
-            m_model->save(archive);
-            return saveArchiveAtomically(archive, path);
-        } catch (const std::exception &e) {
-            return Status::failure(errc::kIoWrite, path + ": cannot save the model: " + torchErrorText(e));
-        }
+        const LlamaSpec &s = m_model->spec();
+        const double type = s.modelType == "mistral" ? 1 : s.modelType == "qwen2" ? 2 : 0;
+        return saveWithHeader(path, {s.vocab, s.layers, s.hidden, s.heads, s.ffn, s.maxLen, s.tiedHead ? 1 : 0},
+                              {{kLlamaSpecKey,
+                                torch::tensor(std::vector<double>{double(s.kvHeads), double(s.headDim), s.ropeTheta,
+                                                                  s.rmsEps, double(s.qkvBias), double(s.outputBias),
+                                                                  double(s.mlpBias), double(s.slidingWindow), type},
+                                              torch::kDouble)}});
     }
+
 private:
     std::string m_origin;
 };

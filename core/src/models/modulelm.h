@@ -7,6 +7,7 @@
 #include "models/causallm.h"
 
 #include "distillery/core/errors.h"
+#include "torchio.h"
 
 #include <functional>
 
@@ -52,6 +53,23 @@ protected:
                 out.push_back(item.value());
         }
         return out;
+    }
+
+    // A model file: the shape header (`shapeKey`: vocab, layers, width, heads, FFN, max length
+    // and, where given, the tied flag), `extra` header tensors of the architecture, the weights.
+    Status saveWithHeader(const std::string &path, const std::vector<std::int64_t> &shape,
+                          const std::vector<std::pair<std::string, torch::Tensor>> &extra) const
+    {
+        try {
+            torch::serialize::OutputArchive archive;
+            archive.write("distillery_shape", torch::tensor(shape, torch::kLong));
+            for (const auto &[key, tensor] : extra)
+                archive.write(key, tensor);
+            m_model->save(archive);
+            return saveArchiveAtomically(archive, path);
+        } catch (const std::exception &e) {
+            return Status::failure(errc::kIoWrite, path + ": cannot save the model: " + torchErrorText(e));
+        }
     }
 
     Holder m_model;

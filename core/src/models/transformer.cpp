@@ -150,19 +150,12 @@ public:
     }
     Status save(const std::string &path) const override
     {
-        try {
-            torch::serialize::OutputArchive archive;
-            const auto &s = m_model->shape();
-            // Six numbers for an untied head (the format's first version), a seventh 1 if tied.
-            std::vector<std::int64_t> header{s.vocab, s.layers, s.dModel, s.heads, s.ffn, s.maxLen};
-            if (s.tiedHead)
-                header.push_back(1);
-            archive.write(kShapeKey, torch::tensor(header, torch::kLong));
-            m_model->save(archive);
-            return saveArchiveAtomically(archive, path);
-        } catch (const std::exception &e) {
-            return Status::failure(errc::kIoWrite, path + ": cannot save the model: " + torchErrorText(e));
-        }
+        const auto &s = m_model->shape();
+        // Six numbers for an untied head (the format's first version), a seventh 1 if tied.
+        std::vector<std::int64_t> header{s.vocab, s.layers, s.dModel, s.heads, s.ffn, s.maxLen};
+        if (s.tiedHead)
+            header.push_back(1);
+        return saveWithHeader(path, header, {});
     }
 };
 
