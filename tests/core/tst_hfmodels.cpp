@@ -889,6 +889,35 @@ private Q_SLOTS:
             QCOMPARE(models::llamaModule(*trained.value())->spec().headDim, std::int64_t(6));
             QVERIFY(models::llamaModule(*trained.value())->spec().qkvBias);
         }
+        {
+            // A header that claims fewer layers than the file holds is refused, not cut short.
+            torch::serialize::InputArchive in;
+            in.load_from(modelPath);
+            torch::serialize::OutputArchive out;
+            for (const auto &key : in.keys()) {
+                torch::Tensor t;
+                torch::serialize::InputArchive sub;
+                if (in.try_read(key, t)) {
+                    if (key == "distillery_shape")
+                        t = t.clone(), t[1] = 1;
+                    out.write(key, t);
+                } else if (in.try_read(key, sub)) {
+                    torch::serialize::OutputArchive copy;
+                    for (const auto &k : sub.keys()) {
+                        torch::Tensor v;
+                        if (sub.try_read(k, v))
+                            copy.write(k, v);
+                    }
+                    out.write(key, copy);
+                }
+            }
+            const std::string cut = folder(name + "-cut.pt").toStdString();
+            out.save_to(cut);
+            auto refused = models::loadCheckpoint(cut);
+            QVERIFY(!refused.ok());
+            QVERIFY2(refused.error().message.find("holds more blocks than the shape's layers = 1") != std::string::npos,
+                     refused.error().message.c_str());
+        }
         const auto source = QJsonDocument::fromJson(readFile(folder(name) + "/config.json")).object();
         for (const std::string step : {"", "4"}) {
             ExportRequest req;

@@ -92,10 +92,14 @@ std::string humanCount(double v, const char *unit)
 }
 } // namespace
 
+std::string describeSize(double parameters, double flopsPerToken)
+{
+    return humanCount(parameters, " params") + ", " + humanCount(flopsPerToken, "FLOP/token");
+}
+
 std::string describeModel(const ModelShape &shape, std::int64_t seqLen)
 {
-    return humanCount(double(parameterCount(shape)), " params") + ", "
-           + humanCount(forwardFlopsPerToken(shape, seqLen), "FLOP/token");
+    return describeSize(double(parameterCount(shape)), forwardFlopsPerToken(shape, seqLen));
 }
 
 } // namespace distillery::core

@@ -88,6 +88,21 @@ nlohmann::ordered_json distilleryFacts(const ExportFacts &facts)
             {"template", facts.run.templateName}, {"tokens", facts.tokens}};
 }
 
+// model.safetensors from a model's table of Hugging Face names, in the export's dtype.
+Status writeWeights(const std::string &dir, const std::vector<models::HfTensor> &table, const ExportFacts &facts)
+{
+    std::vector<torch::Tensor> keep; // the converted tensors, alive until written
+    std::vector<SafetensorsTensor> tensors;
+    try {
+        torch::NoGradGuard noGrad;
+        for (const auto &t : table)
+            tensors.push_back(converted(t.name, t.transposed ? t.tensor.t() : t.tensor, facts, keep));
+    } catch (const std::exception &e) {
+        return Status::failure(errc::kInternal, "cannot convert the student's weights: " + torchErrorText(e));
+    }
+    return writeSafetensors(dir + "/model.safetensors", tensors, {{"format", "pt"}});
+}
+
 Status writeGeneration(const std::string &dir, std::int64_t maxLength)
 {
     const nlohmann::ordered_json generation = {
@@ -104,16 +119,7 @@ Status writeHfLlama(const std::string &dir, const models::LlamaLM &module, const
     if (s.modelType == "llama" && s.qkvBias != s.outputBias)
         return Status::failure(errc::kExportUnsupported, "a llama model with q/k/v biases but none on o_proj "
                                                          "(or the reverse) has no LlamaConfig");
-    std::vector<torch::Tensor> keep;
-    std::vector<SafetensorsTensor> tensors;
-    try {
-        torch::NoGradGuard noGrad;
-        for (const auto &[name, t] : module->hfTensors())
-            tensors.push_back(converted(name, t, facts, keep));
-    } catch (const std::exception &e) {
-        return Status::failure(errc::kInternal, "cannot convert the student's weights: " + torchErrorText(e));
-    }
-    if (auto st = writeSafetensors(dir + "/model.safetensors", tensors, {{"format", "pt"}}); !st.ok())
+    if (auto st = writeWeights(dir, module->hfTensors(), facts); !st.ok())
         return st;
     const char *arch = s.modelType == "mistral" ? "MistralForCausalLM"
                        : s.modelType == "qwen2" ? "Qwen2ForCausalLM"
@@ -155,62 +161,12 @@ Status writeHfLlama(const std::string &dir, const models::LlamaLM &module, const
 }
 
 
-// config.json of a GPT2LMHeadModel folder.
-Status writeGpt2Config(const std::string &dir, const ModelShape &s, const std::string &activation, double eps,
-                       const ExportFacts &facts);
-
-Status writeGpt2(const std::string &dir, const std::vector<models::Gpt2LMImpl::Named> &table, const ModelShape &shape,
+// A GPT2LMHeadModel folder: the weights and config.json.
+Status writeGpt2(const std::string &dir, const std::vector<models::HfTensor> &table, const ModelShape &s,
                  const std::string &activation, double eps, const ExportFacts &facts)
 {
-    std::vector<torch::Tensor> keep; // the converted tensors, alive until written
-    std::vector<SafetensorsTensor> tensors;
-    try {
-        torch::NoGradGuard noGrad;
-        for (const auto &n : table)
-            tensors.push_back(converted(n.name, n.conv1d ? n.tensor.t() : n.tensor, facts, keep));
-    } catch (const std::exception &e) {
-        return Status::failure(errc::kInternal, "cannot convert the student's weights: " + torchErrorText(e));
-    }
-    if (auto st = writeSafetensors(dir + "/model.safetensors", tensors, {{"format", "pt"}}); !st.ok())
+    if (auto st = writeWeights(dir, table, facts); !st.ok())
         return st;
-    return writeGpt2Config(dir, shape, activation, eps, facts);
-}
-
-} // namespace
-
-Status writeHfModel(const std::string &dir, const models::CausalLm &model, const ExportFacts &facts)
-{
-    if (auto llama = models::llamaModule(model))
-        return writeHfLlama(dir, llama, facts);
-    if (auto gpt2 = models::gpt2Module(model)) {
-        const models::Gpt2Spec &g = gpt2->spec();
-        return writeGpt2(dir, gpt2->hfTensors(),
-                         ModelShape{g.vocab, g.layers, g.hidden, g.heads, g.ffn, g.maxLen, g.tiedHead},
-                         g.activationName, g.eps, facts);
-    }
-    auto module = models::builtinModule(model);
-    if (!module)
-        return Status::failure(errc::kExportUnsupported,
-                               "only the built-in Transformers and GPT-2 folders' models can be written as a "
-                               "Hugging Face model; this student is " + model.describe());
-    std::vector<models::Gpt2LMImpl::Named> table;
-    for (const auto &item : module->named_parameters()) {
-        const auto [name, transpose] = gpt2Name(item.key());
-        if (name.empty())
-            return Status::failure(errc::kExportUnsupported,
-                                   "parameter '" + item.key() + "' has no place in GPT2LMHeadModel");
-        table.push_back({name, item.value(), transpose});
-    }
-    // torch.nn.functional.gelu's exact (erf) form, which the built-in model uses; GPT-2's own
-    // checkpoints use gelu_new, the tanh approximation.
-    return writeGpt2(dir, table, module->shape(), "gelu", 1e-5, facts);
-}
-
-namespace {
-
-Status writeGpt2Config(const std::string &dir, const ModelShape &s, const std::string &activation, double eps,
-                       const ExportFacts &facts)
-{
     nlohmann::ordered_json config = {
         {"architectures", {"GPT2LMHeadModel"}},
         {"model_type", "gpt2"},
@@ -246,5 +202,33 @@ Status writeGpt2Config(const std::string &dir, const ModelShape &s, const std::s
 }
 
 } // namespace
+
+Status writeHfModel(const std::string &dir, const models::CausalLm &model, const ExportFacts &facts)
+{
+    if (auto llama = models::llamaModule(model))
+        return writeHfLlama(dir, llama, facts);
+    if (auto gpt2 = models::gpt2Module(model)) {
+        const models::Gpt2Spec &g = gpt2->spec();
+        return writeGpt2(dir, gpt2->hfTensors(),
+                         ModelShape{g.vocab, g.layers, g.hidden, g.heads, g.ffn, g.maxLen, g.tiedHead},
+                         models::hfActivationName(g.activation), g.eps, facts);
+    }
+    auto module = models::builtinModule(model);
+    if (!module)
+        return Status::failure(errc::kExportUnsupported,
+                               "only the built-in Transformers and GPT-2 folders' models can be written as a "
+                               "Hugging Face model; this student is " + model.describe());
+    std::vector<models::HfTensor> table;
+    for (const auto &item : module->named_parameters()) {
+        const auto [name, transpose] = gpt2Name(item.key());
+        if (name.empty())
+            return Status::failure(errc::kExportUnsupported,
+                                   "parameter '" + item.key() + "' has no place in GPT2LMHeadModel");
+        table.push_back({name, item.value(), transpose});
+    }
+    // torch.nn.functional.gelu's exact (erf) form, which the built-in model uses; GPT-2's own
+    // checkpoints use gelu_new, the tanh approximation.
+    return writeGpt2(dir, table, module->shape(), "gelu", 1e-5, facts);
+}
 
 } // namespace distillery::core::exports

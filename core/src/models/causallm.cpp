@@ -39,6 +39,11 @@ Status CausalLm::setPrecision(torch::ScalarType dtype)
     return Status::failure(errc::kBadOption, describe() + ": this model runs in float32 only");
 }
 
+std::unique_ptr<CausalLm> CausalLm::withLayers(const std::vector<std::int64_t> &) const
+{
+    return nullptr;
+}
+
 LmOutput widened(LmOutput out)
 {
     if (out.logits.defined() && out.logits.scalar_type() != torch::kFloat) {

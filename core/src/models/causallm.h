@@ -73,12 +73,22 @@ public:
     // teacher's memory; forward still returns float32 logits and hidden states. Models that
     // cannot say no.
     [[nodiscard]] virtual Status setPrecision(torch::ScalarType dtype);
+
+    // A trainable float32 copy keeping only `layers` (indices into the model's layers, in
+    // order) with its embeddings, final norm and head: the teacher-layers initialisation
+    // (DistilBERT's every other layer). nullptr for models that cannot (TorchScript).
+    virtual std::unique_ptr<CausalLm> withLayers(const std::vector<std::int64_t> &layers) const;
 };
 
-// A trainable copy of a built-in, Llama-family or GPT-2 folder's model keeping only `layers` (indices
-// into the model's layers, in order) with its embeddings, final norm and head: the
-// teacher-layers initialisation (DistilBERT's every other layer). nullptr for other models.
-std::unique_ptr<CausalLm> withLayers(const CausalLm &model, const std::vector<std::int64_t> &layers);
+// A weight under its Hugging Face name ("model.layers.0.self_attn.q_proj.weight"): the table a
+// model's loader fills and the hf exporter writes. `transposed`: the file holds it as [in, out]
+// (GPT-2's Conv1D), the module as [out, in].
+struct HfTensor
+{
+    std::string name;
+    torch::Tensor tensor;
+    bool transposed = false;
+};
 
 // Outputs of a reduced-precision forward widened to float32 (unchanged when they are).
 LmOutput widened(LmOutput out);

@@ -30,6 +30,11 @@ const std::vector<std::string> &activationCodes()
 
 } // namespace
 
+std::string hfActivationName(const std::string &activation)
+{
+    return activation == "gelu_tanh" ? "gelu_new" : activation;
+}
+
 Gpt2BlockImpl::Gpt2BlockImpl(const Gpt2Spec &s)
 {
     const std::int64_t D = s.hidden, F = s.ffn;
@@ -106,19 +111,19 @@ LmOutput Gpt2LMImpl::forward(const torch::Tensor &tokens, const ForwardOptions &
     return out;
 }
 
-std::vector<Gpt2LMImpl::Named> Gpt2LMImpl::hfTensors() const
+std::vector<HfTensor> Gpt2LMImpl::hfTensors() const
 {
-    std::vector<Named> out{{"transformer.wte.weight", m_wte, false}, {"transformer.wpe.weight", m_wpe, false}};
+    std::vector<HfTensor> out{{"transformer.wte.weight", m_wte, false}, {"transformer.wpe.weight", m_wpe, false}};
     for (std::size_t i = 0; i < m_blocks.size(); ++i) {
         const auto &b = *m_blocks[i];
         const std::string h = "transformer.h." + std::to_string(i) + ".";
-        for (const Named &n : std::vector<Named>{
+        for (const HfTensor &n : std::vector<HfTensor>{
                  {"ln_1.weight", b.ln1w, false}, {"ln_1.bias", b.ln1b, false}, {"attn.c_attn.weight", b.attnW, true},
                  {"attn.c_attn.bias", b.attnB, false}, {"attn.c_proj.weight", b.projW, true},
                  {"attn.c_proj.bias", b.projB, false}, {"ln_2.weight", b.ln2w, false}, {"ln_2.bias", b.ln2b, false},
                  {"mlp.c_fc.weight", b.fcW, true}, {"mlp.c_fc.bias", b.fcB, false},
                  {"mlp.c_proj.weight", b.fcProjW, true}, {"mlp.c_proj.bias", b.fcProjB, false}})
-            out.push_back({h + n.name, n.tensor, n.conv1d});
+            out.push_back({h + n.name, n.tensor, n.transposed});
     }
     out.push_back({"transformer.ln_f.weight", m_lnfW, false});
     out.push_back({"transformer.ln_f.bias", m_lnfB, false});
@@ -154,7 +159,7 @@ public:
         const Gpt2Spec &s = m_model->spec();
         return m_origin + " L" + std::to_string(s.layers) + " d" + std::to_string(s.hidden) + " h"
                + std::to_string(s.heads) + " ffn" + std::to_string(s.ffn) + " V" + std::to_string(s.vocab) + ", "
-               + s.activationName + (s.tiedHead ? ", tied head" : "");
+               + hfActivationName(s.activation) + (s.tiedHead ? ", tied head" : "");
     }
     double forwardFlopsPerToken(std::int64_t seqLen) const override
     {
@@ -179,9 +184,15 @@ public:
                           - activationCodes().begin();
         return saveWithHeader(
             path, {s.vocab, s.layers, s.hidden, s.heads, s.ffn, s.maxLen, s.tiedHead ? 1 : 0},
-            {{kGpt2SpecKey, torch::tensor(std::vector<double>{s.eps, double(code)}, torch::kDouble)},
-             {"distillery_gpt2_activation_name",
-              torch::tensor(std::vector<std::int64_t>(s.activationName.begin(), s.activationName.end()), torch::kLong)}});
+            {{kGpt2SpecKey, torch::tensor(std::vector<double>{s.eps, double(code)}, torch::kDouble)}});
+    }
+    std::unique_ptr<CausalLm> withLayers(const std::vector<std::int64_t> &layers) const override
+    {
+        Gpt2Spec spec = m_model->spec();
+        spec.layers = std::int64_t(layers.size());
+        Gpt2LM copy(spec);
+        copyRenumbered(*copy, *m_model, "h", layers);
+        return std::make_unique<HfGpt2Lm>(copy, "GPT-2 (from the teacher's layers)");
     }
 
 private:
@@ -195,18 +206,6 @@ Gpt2LM gpt2Module(const CausalLm &model)
     if (const auto *g = dynamic_cast<const HfGpt2Lm *>(&model))
         return g->module();
     return nullptr;
-}
-
-std::unique_ptr<CausalLm> gpt2WithLayers(const CausalLm &model, const std::vector<std::int64_t> &layers)
-{
-    auto module = gpt2Module(model);
-    if (!module)
-        return nullptr;
-    Gpt2Spec spec = module->spec();
-    spec.layers = std::int64_t(layers.size());
-    Gpt2LM copy(spec);
-    copyRenumbered(*copy, *module, "h", layers);
-    return std::make_unique<HfGpt2Lm>(copy, "GPT-2 (from the teacher's layers)");
 }
 
 Result<std::unique_ptr<CausalLm>> loadGpt2Checkpoint(const std::string &path, torch::serialize::InputArchive &archive,
@@ -234,18 +233,9 @@ Result<std::unique_ptr<CausalLm>> loadGpt2Checkpoint(const std::string &path, to
     s.tiedHead = shape.tiedHead;
     s.eps = eps;
     s.activation = activationCodes()[std::size_t(code)];
-    torch::Tensor name;
-    s.activationName = s.activation;
-    if (archive.try_read("distillery_gpt2_activation_name", name) && name.dim() == 1 && name.numel() < 64) {
-        std::string text;
-        for (std::int64_t i = 0; i < name.numel(); ++i)
-            text += char(name[i].item<std::int64_t>() & 0x7f);
-        s.activationName = text;
-    }
     Gpt2LM model(s);
-    if (auto problem = checkArchiveAgainst(*model, archive, ""); !problem.empty())
+    if (auto problem = readModule(*model, archive, "h", s.layers); !problem.empty())
         return R::failure(errc::kBadCheckpoint, path + ": " + problem);
-    model->load(archive);
     return R(std::unique_ptr<CausalLm>(std::make_unique<HfGpt2Lm>(model, "GPT-2")));
 }
 
@@ -263,35 +253,18 @@ Result<std::unique_ptr<CausalLm>> loadHfGpt2(const hf::HfConfig &config, const h
     s.maxLen = info.maxLength;
     s.eps = config.layerNormEps;
     s.activation = info.activation;
-    s.activationName = config.activationFunction;
     // A stored lm_head unties the head whatever config.json says.
     s.tiedHead = !w.has("lm_head.weight");
     if (!info.tiedHead && s.tiedHead)
         return Error{errc::kBadCheckpoint, files.files.front()
                                                + ": config.json has tie_word_embeddings = false, but there is no "
                                                  "tensor 'lm_head.weight'"};
-    // GPT2LMHeadModel names its body "transformer."; a bare GPT2Model does not.
-    const std::string prefix = w.has("transformer.wte.weight") ? "transformer." : "";
     try {
         Gpt2LM model(s);
         model->to(options.dtype); // before any weight is written: no float32 copy at full size
-        torch::NoGradGuard noGrad;
         std::string stored;
-        const auto table = model->hfTensors();
-        for (const auto &n : table) {
-            const bool body = n.name.rfind("transformer.", 0) == 0;
-            const std::string bare = body ? n.name.substr(12) : n.name;
-            std::vector<std::int64_t> shape(n.tensor.sizes().begin(), n.tensor.sizes().end());
-            if (n.conv1d)
-                std::swap(shape[0], shape[1]);
-            auto t = w.read(bare, body ? prefix : "", shape, stored.empty() ? &stored : nullptr);
-            if (!t.ok())
-                return t.error();
-            // Conv1D [in, out] -> Linear [out, in].
-            n.tensor.copy_(n.conv1d ? t.value().t() : t.value());
-            if (!w.tick(options, std::int64_t(table.size())))
-                return WeightReader::cancelled(config.dir);
-        }
+        if (auto st = w.fill(model->hfTensors(), "transformer.", options, config.dir, &stored); !st.ok())
+            return st.error();
         const std::string origin = "Hugging Face GPT-2 " + (config.name.empty() ? config.dir : config.name) + ", "
                                    + stored + " weights,";
         return R(std::unique_ptr<CausalLm>(std::make_unique<HfGpt2Lm>(model, origin)));

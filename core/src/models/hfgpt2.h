@@ -19,7 +19,6 @@ struct Gpt2Spec
     std::int64_t vocab = 0, layers = 0, hidden = 0, heads = 0, ffn = 0, maxLen = 0;
     double eps = 1e-5;
     std::string activation = "gelu_tanh"; // ours: gelu | gelu_tanh | quick_gelu | relu
-    std::string activationName = "gelu_new"; // config.json's
     bool tiedHead = true;
 };
 
@@ -38,14 +37,9 @@ public:
     LmOutput forward(const torch::Tensor &tokens, const ForwardOptions &options = {});
     const Gpt2Spec &spec() const { return m_spec; }
 
-    struct Named
-    {
-        std::string name;     // "transformer.h.0.attn.c_attn.weight"
-        torch::Tensor tensor; // the module's, [out, in] for Conv1D weights
-        bool conv1d = false;  // stored transposed in Hugging Face files
-    };
-    // Every weight under its GPT2LMHeadModel name, lm_head.weight unless tied.
-    std::vector<Named> hfTensors() const;
+    // Every weight under its GPT2LMHeadModel name ("transformer.h.0.attn.c_attn.weight",
+    // lm_head.weight unless tied), Conv1D weights marked as transposed in the files.
+    std::vector<HfTensor> hfTensors() const;
 
 private:
     torch::Tensor activate(const torch::Tensor &x) const;
@@ -57,8 +51,10 @@ TORCH_MODULE(Gpt2LM);
 
 // The module behind CausalLm, or nullptr when `model` is not a GPT-2 folder's model.
 Gpt2LM gpt2Module(const CausalLm &model);
-// A copy keeping `layers` (see withLayers), or nullptr when `model` is not one.
-std::unique_ptr<CausalLm> gpt2WithLayers(const CausalLm &model, const std::vector<std::int64_t> &layers);
+
+// config.json's activation_function for ours: gelu_tanh is written as gelu_new, its original
+// name (gelu_pytorch_tanh and gelu_fast compute the same function).
+std::string hfActivationName(const std::string &activation);
 
 // The GPT-2 part of a checkpoint header (tensor "distillery_gpt2": eps and the activation), and
 // the model read from `archive` whose shape header said `shape`. Used by loadCheckpoint().

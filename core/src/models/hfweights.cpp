@@ -85,15 +85,28 @@ bool WeightReader::has(const std::string &name) const
     return false;
 }
 
-bool WeightReader::tick(const LoadOptions &options, std::int64_t total) const
+Status WeightReader::fill(const std::vector<HfTensor> &table, const std::string &body, const LoadOptions &options,
+                          const std::string &dir, std::string *stored) const
 {
-    ++m_done;
-    return !options.progress || options.progress(std::min(m_done, total), total);
-}
-
-Error WeightReader::cancelled(const std::string &dir)
-{
-    return Error{errc::kRunCancelled, dir + ": loading cancelled"};
+    // The body's prefix as the files spell it: with it (the ...ForCausalLM names) or without.
+    const std::string prefix = !table.empty() && has(table.front().name) ? body : "";
+    torch::NoGradGuard noGrad;
+    std::int64_t done = 0;
+    for (const HfTensor &t : table) {
+        const bool inBody = t.name.rfind(body, 0) == 0;
+        std::vector<std::int64_t> shape(t.tensor.sizes().begin(), t.tensor.sizes().end());
+        if (t.transposed)
+            std::swap(shape[0], shape[1]);
+        auto read = this->read(inBody ? t.name.substr(body.size()) : t.name, inBody ? prefix : "", shape,
+                               stored && stored->empty() ? stored : nullptr);
+        if (!read.ok())
+            return read.error();
+        t.tensor.copy_(t.transposed ? read.value().t() : read.value());
+        ++done;
+        if (options.progress && !options.progress(done, std::int64_t(table.size())))
+            return Status::failure(errc::kRunCancelled, dir + ": loading cancelled");
+    }
+    return okStatus();
 }
 
 Result<std::unique_ptr<CausalLm>> loadHfModel(const std::string &dir, const LoadOptions &options)

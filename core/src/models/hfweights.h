@@ -22,10 +22,14 @@ public:
 
     bool has(const std::string &name) const;
 
-    // Counts read() calls against `total` and asks options.progress after each; false once it
-    // said stop.
-    bool tick(const LoadOptions &options, std::int64_t total) const;
-    static Error cancelled(const std::string &dir);
+    // Reads every entry of `table` into its tensor (converting to the tensor's dtype, and
+    // transposing where the file holds [in, out]), reporting each to options.progress. The
+    // table's names carry `body` ("model.", "transformer."); the files' may not. `stored`
+    // receives the files' dtype. Errors name the file and the tensor; a stop is
+    // errc::kRunCancelled.
+    Status fill(const std::vector<HfTensor> &table, const std::string &body, const LoadOptions &options,
+                const std::string &dir, std::string *stored) const;
+
 
 private:
     struct File
@@ -34,7 +38,6 @@ private:
         hf::SafetensorsLayout layout;
     };
     std::vector<File> m_files;
-    mutable std::int64_t m_done = 0;
 };
 
 // The loaders behind loadHfModel(), for a checked config.json and its weight files.

@@ -193,9 +193,9 @@ LmOutput LlamaLMImpl::forward(const torch::Tensor &tokens, const ForwardOptions 
     return out;
 }
 
-std::vector<std::pair<std::string, torch::Tensor>> LlamaLMImpl::hfTensors() const
+std::vector<HfTensor> LlamaLMImpl::hfTensors() const
 {
-    std::vector<std::pair<std::string, torch::Tensor>> out{{"model.embed_tokens.weight", m_embed}};
+    std::vector<HfTensor> out{{"model.embed_tokens.weight", m_embed}};
     for (std::size_t i = 0; i < m_layers.size(); ++i) {
         const auto &l = *m_layers[i];
         const std::string p = "model.layers." + std::to_string(i) + ".";
@@ -233,18 +233,6 @@ double llamaFlops(const LlamaSpec &s, std::int64_t seqLen)
     return 2.0 * matmul + double(s.layers) * 4.0 * double(seqLen) * Q;
 }
 
-std::string human(double v)
-{
-    char buf[32];
-    if (v >= 1e9)
-        std::snprintf(buf, sizeof buf, "%.2fG", v / 1e9);
-    else if (v >= 1e6)
-        std::snprintf(buf, sizeof buf, "%.2fM", v / 1e6);
-    else
-        std::snprintf(buf, sizeof buf, "%.1fk", v / 1e3);
-    return buf;
-}
-
 class LlamaLm : public ModuleLm<LlamaLM>
 {
 public:
@@ -273,7 +261,7 @@ public:
                + std::to_string(s.heads) + " kv" + std::to_string(s.kvHeads) + " ffn" + std::to_string(s.ffn)
                + " V" + std::to_string(s.vocab) + (s.tiedHead ? " tied" : "")
                + (s.slidingWindow > 0 ? " window" + std::to_string(s.slidingWindow) : "") + " ("
-               + human(double(parameterCount())) + " params, " + human(llamaFlops(s, s.maxLen)) + "FLOP/token)";
+               + describeSize(double(parameterCount()), llamaFlops(s, s.maxLen)) + ")";
     }
     double forwardFlopsPerToken(std::int64_t seqLen) const override { return llamaFlops(m_model->spec(), seqLen); }
     using ModuleLm::parameters;
@@ -283,6 +271,14 @@ public:
         return scoped(
             scope, [tied](const std::string &name) { return name == "head" || name == "norm" || (tied && name == "embed"); },
             "layer" + std::to_string(m_model->spec().layers - 1) + ".");
+    }
+    std::unique_ptr<CausalLm> withLayers(const std::vector<std::int64_t> &layers) const override
+    {
+        LlamaSpec spec = m_model->spec();
+        spec.layers = std::int64_t(layers.size());
+        LlamaLM copy(spec, false);
+        copyRenumbered(*copy, *m_model, "layer", layers);
+        return std::make_unique<LlamaLm>(copy, "Llama (from the teacher's layers)");
     }
     Status save(const std::string &path) const override
     {
@@ -305,11 +301,6 @@ private:
 std::unique_ptr<CausalLm> makeLlama(const LlamaSpec &spec)
 {
     return std::make_unique<LlamaLm>(LlamaLM(spec, true), "Llama");
-}
-
-std::unique_ptr<CausalLm> wrapLlama(LlamaLM module, const std::string &origin)
-{
-    return std::make_unique<LlamaLm>(std::move(module), origin);
 }
 
 LlamaLM llamaModule(const CausalLm &model)
@@ -354,13 +345,8 @@ Result<std::unique_ptr<CausalLm>> loadLlamaCheckpoint(const std::string &path, t
     if (auto problem = llamaSpecProblem(s, ec ? 0 : std::uint64_t(bytes)); !problem.empty())
         return R::failure(errc::kBadCheckpoint, path + ": " + problem);
     LlamaLM model(s, false);
-    if (auto problem = checkArchiveAgainst(*model, archive, ""); !problem.empty())
+    if (auto problem = readModule(*model, archive, "layer", s.layers); !problem.empty())
         return R::failure(errc::kBadCheckpoint, path + ": " + problem);
-    torch::serialize::InputArchive extra;
-    if (archive.try_read("layer" + std::to_string(s.layers), extra))
-        return R::failure(errc::kBadCheckpoint, path + ": holds more layers than the shape's layers = "
-                                                + std::to_string(s.layers));
-    model->load(archive);
     return R(std::unique_ptr<CausalLm>(std::make_unique<LlamaLm>(model, "Llama")));
 }
 
@@ -386,31 +372,17 @@ Result<std::unique_ptr<CausalLm>> loadHfLlama(const hf::HfConfig &config, const 
     s.outputBias = config.outputBias;
     s.mlpBias = config.mlpBias;
     s.slidingWindow = config.slidingWindow;
-    // LlamaForCausalLM names its body "model."; a bare LlamaModel does not.
-    const std::string prefix = w.has("model.embed_tokens.weight") ? "model." : "";
+    if (!s.tiedHead && !w.has("lm_head.weight"))
+        return Error{errc::kBadCheckpoint, files.files.front() + ": config.json has tie_word_embeddings = false, but "
+                                                                 "there is no tensor 'lm_head.weight'"};
     try {
         LlamaLM model(s, false);
         // Converted before any weight is written, so that only the untouched float32 buffers
         // (no memory yet) ever exist at full size.
         model->to(options.dtype);
-        torch::NoGradGuard noGrad;
         std::string stored;
-        const auto table = model->hfTensors();
-        for (auto &[name, tensor] : table) {
-            // The table's names carry the prefix; the file's may not.
-            const bool body = name.rfind("model.", 0) == 0;
-            const std::string bare = body ? name.substr(6) : name;
-            if (name == "lm_head.weight" && !w.has("lm_head.weight"))
-                return Error{errc::kBadCheckpoint, files.files.front() + ": config.json has tie_word_embeddings = "
-                                                                         "false, but there is no tensor 'lm_head.weight'"};
-            auto t = w.read(bare, body ? prefix : "", std::vector<std::int64_t>(tensor.sizes().begin(), tensor.sizes().end()),
-                            stored.empty() ? &stored : nullptr);
-            if (!t.ok())
-                return t.error();
-            tensor.copy_(t.value());
-            if (!w.tick(options, std::int64_t(table.size())))
-                return WeightReader::cancelled(config.dir);
-        }
+        if (auto st = w.fill(model->hfTensors(), "model.", options, config.dir, &stored); !st.ok())
+            return st.error();
         std::string origin = "Hugging Face " + config.modelType + " " + (config.name.empty() ? config.dir : config.name)
                              + ", " + stored + " weights,";
         return R(std::unique_ptr<CausalLm>(std::make_unique<LlamaLm>(model, std::move(origin))));

@@ -56,7 +56,7 @@ public:
     // Every weight under its Hugging Face LlamaForCausalLM name ("model.layers.0.self_attn.q_proj.weight",
     // "lm_head.weight" unless tied), in the module's order: the loader fills these and the
     // exporter writes them.
-    std::vector<std::pair<std::string, torch::Tensor>> hfTensors() const;
+    std::vector<HfTensor> hfTensors() const;
 
 private:
     LlamaSpec m_spec;
@@ -67,8 +67,6 @@ private:
 TORCH_MODULE(LlamaLM);
 
 std::unique_ptr<CausalLm> makeLlama(const LlamaSpec &spec);
-// `module` behind CausalLm; `origin` starts its describe() line.
-std::unique_ptr<CausalLm> wrapLlama(LlamaLM module, const std::string &origin);
 
 // The module behind CausalLm, or nullptr when `model` is not a Llama-family model.
 LlamaLM llamaModule(const CausalLm &model);

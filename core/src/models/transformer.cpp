@@ -157,6 +157,14 @@ public:
             header.push_back(1);
         return saveWithHeader(path, header, {});
     }
+    std::unique_ptr<CausalLm> withLayers(const std::vector<std::int64_t> &layers) const override
+    {
+        ModelShape shape = m_model->shape();
+        shape.layers = std::int64_t(layers.size());
+        TransformerLM copy(shape);
+        copyRenumbered(*copy, *m_model, "block", layers);
+        return std::make_unique<BuiltinLm>(copy);
+    }
 };
 
 } // namespace
@@ -218,23 +226,16 @@ void copyRenumbered(torch::nn::Module &dst, const torch::nn::Module &src, const 
         item.value().copy_(fromBuffers[source(item.key())]);
 }
 
-std::unique_ptr<CausalLm> withLayers(const CausalLm &model, const std::vector<std::int64_t> &layers)
+std::string readModule(torch::nn::Module &module, torch::serialize::InputArchive &archive,
+                       const std::string &layerPrefix, std::int64_t layers)
 {
-    if (auto module = builtinModule(model)) {
-        ModelShape shape = module->shape();
-        shape.layers = std::int64_t(layers.size());
-        TransformerLM copy(shape);
-        copyRenumbered(*copy, *module, "block", layers);
-        return std::make_unique<BuiltinLm>(copy);
-    }
-    if (auto module = llamaModule(model)) {
-        LlamaSpec spec = module->spec();
-        spec.layers = std::int64_t(layers.size());
-        LlamaLM copy(spec, false);
-        copyRenumbered(*copy, *module, "layer", layers);
-        return wrapLlama(copy, "Llama (from the teacher's layers)");
-    }
-    return gpt2WithLayers(model, layers);
+    if (auto problem = checkArchiveAgainst(module, archive, ""); !problem.empty())
+        return problem;
+    torch::serialize::InputArchive extra;
+    if (archive.try_read(layerPrefix + std::to_string(layers), extra))
+        return "holds more blocks than the shape's layers = " + std::to_string(layers);
+    module.load(archive);
+    return {};
 }
 
 TransformerLM builtinModule(const CausalLm &model)
@@ -284,13 +285,8 @@ Result<std::unique_ptr<CausalLm>> loadCheckpoint(const std::string &path)
         if (auto problem = modelShapeProblem(s, ec ? 0 : std::uint64_t(bytes)); !problem.empty())
             return R::failure(errc::kBadCheckpoint, path + ": " + problem);
         TransformerLM model(s);
-        if (auto problem = checkArchiveAgainst(*model, archive, ""); !problem.empty())
+        if (auto problem = readModule(*model, archive, "block", s.layers); !problem.empty())
             return R::failure(errc::kBadCheckpoint, path + ": " + problem);
-        torch::serialize::InputArchive extra;
-        if (archive.try_read("block" + std::to_string(s.layers), extra))
-            return R::failure(errc::kBadCheckpoint, path + ": holds more blocks than the shape's layers = "
-                                                    + std::to_string(s.layers));
-        model->load(archive);
         return R(std::unique_ptr<CausalLm>(std::make_unique<BuiltinLm>(model)));
     } catch (const std::exception &e) {
         return R::failure(errc::kBadCheckpoint, path + ": cannot load the checkpoint: " + torchErrorText(e));

@@ -51,6 +51,12 @@ TORCH_MODULE(TransformerLM);
 std::string checkArchiveAgainst(torch::nn::Module &module, torch::serialize::InputArchive &archive,
                                 const std::string &prefix);
 
+// Reads `module`'s weights from a model file's `archive` once every tensor is there with its
+// shape (checkArchiveAgainst) and no layer `<layerPrefix><layers>` is left over; the problem,
+// or an empty string.
+std::string readModule(torch::nn::Module &module, torch::serialize::InputArchive &archive,
+                       const std::string &layerPrefix, std::int64_t layers);
+
 // Copies every parameter and buffer of `src` into `dst` by name, where `dst`'s submodule
 // `<prefix><i>` takes `src`'s `<prefix><layers[i]>`.
 void copyRenumbered(torch::nn::Module &dst, const torch::nn::Module &src, const std::string &prefix,

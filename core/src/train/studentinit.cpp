@@ -40,7 +40,7 @@ Result<std::unique_ptr<models::CausalLm>> makeStudent(const Plan &plan, const st
     }
     if (!from)
         return Error{errc::kInternal, "teacher '" + tp.label + "' is not ready for init 'teacher-layers'"};
-    auto copy = models::withLayers(*from, keptLayers(from->info().layers, init.stride));
+    auto copy = from->withLayers(keptLayers(from->info().layers, init.stride));
     if (!copy)
         return Error{errc::kBadTeacher, "teacher '" + tp.label + "': init 'teacher-layers' copies built-in models "
                                         "and Hugging Face folders' models; this teacher is " + from->describe()};

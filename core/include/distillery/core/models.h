@@ -52,6 +52,7 @@ double forwardFlopsPerToken(const ModelShape &shape, std::int64_t seqLen);
 
 // "1.2M params, 3.4 MFLOP/token"
 std::string describeModel(const ModelShape &shape, std::int64_t seqLen);
+std::string describeSize(double parameters, double flopsPerToken);
 
 // What any model the engine runs says about itself (models/causallm.h). Fields a model cannot
 // tell (a TorchScript module's insides) are -1 or empty.
