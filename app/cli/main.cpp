@@ -149,11 +149,13 @@ int main(int argc, char **argv)
     auto modelPath = [&](CLI::App *cmd) {
         cmd->add_option("PATH", modelCommand.path, "A built-in checkpoint (student.pt), a TorchScript "
                                                    "file, an export folder with model.pt, or a Hugging "
-                                                   "Face GPT-2 folder (config.json, safetensors)")
+                                                   "Face folder (config.json, safetensors: gpt2, llama, "
+                                                   "mistral, qwen2)")
             ->required();
         cmd->add_option("--tokenizer", modelCommand.tokenizer,
-                        "bytes, words, or a GPT-2 BPE: a tokenizer.json or a folder with one or with "
-                        "vocab.json and merges.txt (default: the tokenizer files beside the model)");
+                        "bytes, words, or a subword tokenizer: a tokenizer.json, a tokenizer.model, or "
+                        "a folder with one or with vocab.json and merges.txt (default: the "
+                        "tokenizer files beside the model)");
     };
     auto *modelInspect = model->add_subcommand("inspect", "Architecture, sizes, dtype and tokenizer");
     modelPath(modelInspect);

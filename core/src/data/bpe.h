@@ -1,23 +1,36 @@
 #pragma once
 
-// GPT-2's byte-level BPE, read from Hugging Face's files: vocab.json + merges.txt, or a
-// tokenizer.json whose model is BPE with the ByteLevel pre-tokenizer. LibTorch-free.
+// The BPE tokenizers of Hugging Face's files: vocab.json + merges.txt (GPT-2), or a
+// tokenizer.json whose model is BPE (the `tokenizers` library's format). Two kinds of symbol:
 //
-// Encoding: the special (added) tokens are matched literally first; the text between them is
-// split with GPT-2's pattern
-//   's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
-// (letters, numbers and white space as Unicode defines them, through ICU); each piece's UTF-8
-// bytes become GPT-2's printable byte characters, and merges apply lowest rank first. Bytes
-// that are not valid UTF-8 are pieces of the punctuation class, so any byte string encodes,
-// and decoding gives back the exact bytes.
+// - byte-level (GPT-2, Llama 3, Qwen2, ...): the text is split by a pre-tokenizer pattern, each
+//   piece's UTF-8 bytes become GPT-2's printable byte characters, and merges apply lowest rank
+//   first. The patterns, with letters, numbers and white space as Unicode defines them (ICU):
+//     GPT-2   's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
+//     Llama 3 (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}
+//             | ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
+//     Qwen2   Llama 3's with \p{N} for \p{N}{1,3}
+//   Bytes that are not valid UTF-8 are pieces of the punctuation class, so any byte string
+//   encodes and decodes exactly. `ignore_merges` (Llama 3) takes a piece that is itself a token
+//   as that token.
+// - SentencePiece-style (Llama 2, Mistral, TinyLlama): spaces become "▁" (U+2581), a "▁" is put
+//   before the text (a Prepend normalizer, or Metaspace's prepend scheme), the symbols are
+//   characters, and a character outside the vocabulary becomes its UTF-8 bytes as <0xXX>
+//   tokens (byte_fallback) or the unknown token. Bytes that are not valid UTF-8 become <0xXX>
+//   tokens too. Decoding maps "▁" back to a space and drops the one put before the text.
+//
+// Special (added) tokens are matched literally first; the text between them is encoded on its
+// own. Normalizers other than NFC, Prepend and Replace, other split patterns and other models
+// are refused by name.
 
-#include "distillery/core/result.h"
+#include "data/tokenizer.h"
 
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace distillery::core::data {
@@ -27,46 +40,77 @@ namespace distillery::core::data {
 // U+0100 onwards in byte order).
 std::string gpt2ByteCharacter(unsigned char b);
 
-class BpeTokenizer
+enum class SplitPattern { Gpt2, Llama3, Qwen2 };
+
+// How a tokenizer.json's normalizer, pre-tokenizer, model and decoder are set.
+struct BpeOptions
+{
+    bool byteLevel = true;
+    SplitPattern split = SplitPattern::Gpt2; // byte-level
+    bool nfc = false;                        // an NFC normalizer (Qwen2)
+    bool ignoreMerges = false;
+    // SentencePiece-style: where a "▁" goes before the text between special tokens.
+    enum class Prefix { Never, Always, IfMissing, FirstIfMissing };
+    Prefix prefix = Prefix::Never;
+    bool spaces = false;         // spaces are written "▁" (a Replace normalizer, or Metaspace)
+    bool metaspaceSplit = false; // Metaspace's split: a piece begins at every "▁"
+    bool byteFallback = false;
+    bool fuseUnk = false;
+    std::string unkToken;
+    bool stripDecodedSpace = false; // the decoder drops one leading space
+};
+
+class BpeTokenizer : public Tokenizer
 {
 public:
     // vocab.json ({"token": id}) and merges.txt ("a b" per line after an optional "#version"
     // line). Errors name the file and the line or token.
     static Result<std::shared_ptr<BpeTokenizer>> fromVocabAndMerges(const std::string &vocabJson,
                                                                      const std::string &mergesTxt);
-    // A tokenizer.json (the `tokenizers` library's format) with a BPE model over bytes.
+    // A tokenizer.json with a BPE model (byte-level or SentencePiece-style).
     static Result<std::shared_ptr<BpeTokenizer>> fromTokenizerJson(const std::string &path);
     // The tokenizer of a model folder: tokenizer.json, or vocab.json + merges.txt.
     static Result<std::shared_ptr<BpeTokenizer>> fromFolder(const std::string &dir);
 
-    std::vector<std::int64_t> encode(std::string_view text) const;
-    // Token ids outside the vocabulary are an error naming the id.
-    Result<std::string> decode(const std::vector<std::int64_t> &ids) const;
-    // The piece of one token as text (its bytes, or the special token's content).
-    std::string piece(std::int64_t id) const;
+    std::vector<std::int64_t> encode(std::string_view text) const override;
+    Result<std::string> decode(const std::vector<std::int64_t> &ids) const override;
+    std::string piece(std::int64_t id) const override;
+    std::int64_t vocabSize() const override { return std::int64_t(m_pieces.size()); }
+    std::int64_t specialId(const std::string &content) const override;
+    std::string kind() const override;
+    std::string identity() const override;
 
-    // One more than the largest id (the model's vocabulary must be at least this).
-    std::int64_t vocabSize() const { return std::int64_t(m_pieces.size()); }
     std::size_t mergeCount() const { return m_mergeCount; }
-    // The id of a special token ("<|endoftext|>"), or -1.
-    std::int64_t specialId(const std::string &content) const;
-    const std::string &source() const { return m_source; }
+    const BpeOptions &options() const { return m_options; }
 
-    // GPT-2's split of `text` into pieces (before byte mapping and merges), for tests.
-    static std::vector<std::string_view> pretokenize(std::string_view text);
+    // A pattern's split of `text` into pieces (before byte mapping and merges), for tests.
+    static std::vector<std::string_view> pretokenize(std::string_view text, SplitPattern pattern = SplitPattern::Gpt2);
+
+    using Vocab = std::vector<std::pair<std::string, std::int64_t>>;
+    using Merges = std::vector<std::pair<std::string, std::string>>;
+    static Result<std::shared_ptr<BpeTokenizer>> make(const Vocab &vocab, const Merges &merges, const Vocab &special,
+                                                      const BpeOptions &options, const std::string &where);
 
 private:
     BpeTokenizer() = default;
-    Status build(const std::vector<std::pair<std::string, std::int64_t>> &vocab,
-                 const std::vector<std::pair<std::string, std::string>> &merges,
-                 const std::vector<std::pair<std::string, std::int64_t>> &special, const std::string &where);
-    void encodePiece(std::string_view piece, std::vector<std::int64_t> &out) const;
+    Status build(const Vocab &vocab, const Merges &merges, const Vocab &special, const std::string &where);
+    Status buildSymbols(const Vocab &vocab, const std::string &where);
+    void mergeSymbols(std::vector<std::int64_t> &ids) const;
+    void encodeBytePiece(std::string_view piece, std::vector<std::int64_t> &out) const;
+    void encodeCharacters(std::string_view word, std::vector<std::int64_t> &out) const;
+    void encodeSegment(std::string_view text, bool first, std::vector<std::int64_t> &out) const;
 
-    std::string m_source;
-    std::vector<std::string> m_pieces;         // id -> bytes ("" for unused ids)
-    std::vector<bool> m_special;               // id -> a special token
-    std::int64_t m_byteIds[256] = {};          // byte -> the id of its one-byte token
+    BpeOptions m_options;
+    std::vector<std::string> m_pieces;           // id -> bytes ("" for unused ids)
+    std::vector<bool> m_isSpecial;               // id -> a special token
+    std::unordered_map<std::string, std::int64_t> m_ids; // token as written in the vocabulary -> id
+    std::int64_t m_byteIds[256] = {};            // byte -> its one-byte token (byte-level) or <0xXX> (fallback)
+    std::int64_t m_unkId = -1;
     std::unordered_map<std::uint64_t, std::pair<std::int32_t, std::int64_t>> m_merges; // (a,b) -> rank, id
+    // SentencePiece-style: pairs of adjacent characters that some token holds; between any other
+    // two characters no merge can happen, so the text is encoded in independent chunks.
+    std::unordered_set<std::uint64_t> m_joinable;
+    bool m_byteMerges = false; // a merge takes a <0xXX> token (then no chunks)
     std::vector<std::pair<std::string, std::int64_t>> m_specialTokens; // longest first
     std::size_t m_mergeCount = 0;
     mutable std::unordered_map<std::string, std::vector<std::int64_t>> m_cache; // piece -> ids

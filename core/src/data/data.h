@@ -5,7 +5,7 @@
 // Every dataset is a pair of fixed token matrices (train / validation) of sequences with
 // seqLen + 1 tokens; a batch feeds tokens 0..T-1 and predicts tokens 1..T.
 
-#include "data/bpe.h"
+#include "data/tokenizer.h"
 #include "data/corpus.h"
 #include "distillery/core/result.h"
 
@@ -26,7 +26,7 @@ struct DatasetConfig
     std::string path;                  // corpus file for "text" and "jsonl"
     std::string textField = "text";    // the string field of each JSON line
     // Text and JSONL: a GPT-2 BPE (from tokenizerPath) instead of one token per byte.
-    std::shared_ptr<BpeTokenizer> tokenizer;
+    std::shared_ptr<Tokenizer> tokenizer;
     std::string tokenizerPath;
     int vocab = 64;                    // oracle-hmm only (byte corpora have 256)
     int hiddenStates = 32;             // oracle-hmm only
@@ -150,8 +150,8 @@ public:
     // tokens' pieces; oracle: "t12 t3 ...".
     std::string decode(const std::vector<std::int64_t> &tokens) const;
     // The BPE a corpus was tokenized with (null for bytes and the oracle).
-    void setTokenizer(std::shared_ptr<BpeTokenizer> tokenizer) { m_tokenizer = std::move(tokenizer); }
-    const std::shared_ptr<BpeTokenizer> &tokenizer() const { return m_tokenizer; }
+    void setTokenizer(std::shared_ptr<Tokenizer> tokenizer) { m_tokenizer = std::move(tokenizer); }
+    const std::shared_ptr<Tokenizer> &tokenizer() const { return m_tokenizer; }
 
 private:
     const std::vector<std::int64_t> &permutation(std::uint64_t seed, std::int64_t epoch) const;
@@ -161,7 +161,7 @@ private:
     int m_seqLen;
     torch::Tensor m_train, m_validation;
     std::shared_ptr<const OracleHmm> m_oracle;
-    std::shared_ptr<BpeTokenizer> m_tokenizer; // decode reads its pieces only (no cache)
+    std::shared_ptr<Tokenizer> m_tokenizer; // decode reads its pieces only (no cache)
 
     // The last epoch permutation, kept because consecutive steps almost always share it.
     mutable std::mutex m_permMutex;

@@ -31,7 +31,7 @@ constexpr std::int64_t kMaxTokens = std::int64_t(1) << 28;
 // [0, 1). At least one window is kept for training and, when fraction > 0 and there are two
 // or more windows, at least one for validation.
 // FNV-1a over the text, then the tokenizer's identity: the key of a corpus's token cache.
-std::uint64_t tokenCacheKey(const std::string &text, const BpeTokenizer &tokenizer)
+std::uint64_t tokenCacheKey(const std::string &text, const Tokenizer &tokenizer)
 {
     std::uint64_t h = 1469598103934665603ull;
     auto add = [&h](const char *p, std::size_t n) {
@@ -39,8 +39,7 @@ std::uint64_t tokenCacheKey(const std::string &text, const BpeTokenizer &tokeniz
             h = (h ^ static_cast<unsigned char>(p[i])) * 1099511628211ull;
     };
     add(text.data(), text.size());
-    const std::string id = tokenizer.source() + "|" + std::to_string(tokenizer.vocabSize()) + "|"
-                           + std::to_string(tokenizer.mergeCount()) + "|" + std::to_string(text.size());
+    const std::string id = tokenizer.identity() + "|" + std::to_string(text.size());
     add(id.data(), id.size());
     return h;
 }
@@ -51,7 +50,7 @@ constexpr char kTokenCacheMagic[8] = {'D', 'S', 'T', 'T', 'O', 'K', '1', '\0'};
 // them (8-byte magic, uint64 count, int32 ids), else encoded and written there. A cache that
 // cannot be written (a read-only data folder) only costs the next run the encoding.
 std::vector<std::int64_t> cachedTokens(const std::string &path, const std::string &text,
-                                       const BpeTokenizer &tokenizer, std::string *note)
+                                       const Tokenizer &tokenizer, std::string *note)
 {
     char hex[17];
     std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(tokenCacheKey(text, tokenizer)));
@@ -104,13 +103,17 @@ DatasetResult corpusDataset(const std::string &label, const std::string &path, c
     const std::string unit = bpe ? " tokens" : " bytes";
     const std::int64_t vocab = bpe ? config.tokenizer->vocabSize() : 256;
     const std::int64_t window = config.seqLen + 1;
-    const std::int64_t windows = std::int64_t(ids.size()) / window;
+    // A tokenizer whose model expects its BOS first (Llama's <s>, <|begin_of_text|>): every
+    // sequence is BOS and seq_len tokens of the text.
+    const std::int64_t bos = bpe && config.tokenizer->special().addBos ? config.tokenizer->special().bosId : -1;
+    const std::int64_t stride = bos >= 0 ? config.seqLen : window;
+    const std::int64_t windows = std::int64_t(ids.size()) / stride;
     if (windows < 1)
         return DatasetResult::failure(
             "data.too_small",
             path + ": the corpus has " + std::to_string(ids.size()) + unit +
-                ", but one training sequence needs seq_len + 1 = " + std::to_string(window) +
-                unit + "; use a larger corpus or a shorter sequence length");
+                ", but one training sequence needs " + (bos >= 0 ? "seq_len = " : "seq_len + 1 = ") +
+                std::to_string(stride) + unit + "; use a larger corpus or a shorter sequence length");
     std::vector<double> u(std::size_t(windows), 0.0);
     std::vector<char> toValidation(std::size_t(windows), 0);
     const std::uint64_t splitSeed = mixSeed(config.seed, kSplitSalt);
@@ -133,14 +136,20 @@ DatasetResult corpusDataset(const std::string &label, const std::string &path, c
     for (std::int64_t w = 0; w < windows; ++w) {
         const bool v = toValidation[std::size_t(w)];
         const std::int64_t row = v ? nv++ : nt++;
-        for (std::int64_t k = 0; k < window; ++k)
-            (v ? validationAcc[row][k] : trainAcc[row][k]) = ids[std::size_t(w * window + k)];
+        auto rowOf = v ? validationAcc[row] : trainAcc[row];
+        const std::int64_t first = bos >= 0 ? 1 : 0;
+        if (bos >= 0)
+            rowOf[0] = bos;
+        for (std::int64_t k = first; k < window; ++k)
+            rowOf[k] = ids[std::size_t(w * stride + k - first)];
     }
     const std::string description =
         label + " " + path + ": " + (bpe ? std::to_string(text.size()) + " bytes as " : std::string()) +
-        std::to_string(ids.size()) + unit + (bpe ? " of the BPE " + config.tokenizerPath : std::string()) +
+        std::to_string(ids.size()) + unit +
+        (bpe ? " of the " + config.tokenizer->kind() + " " + config.tokenizerPath : std::string()) +
         ", V=" + std::to_string(vocab) + " (" + std::to_string(train) + " train / " +
-        std::to_string(validation) + " validation sequences of " + std::to_string(window) + " tokens)" +
+        std::to_string(validation) + " validation sequences of " + std::to_string(window) + " tokens" +
+        (bos >= 0 ? ", each starting with " + config.tokenizer->special().bos : std::string()) + ")" +
         (cacheNote.empty() ? std::string() : "; " + cacheNote);
     auto dataset = std::make_shared<Dataset>(description, int(vocab), config.seqLen, trainRows, validationRows);
     dataset->setTokenizer(config.tokenizer);

@@ -249,7 +249,7 @@ Result<ExportResult> exportStudent(const ExportRequest &request, const ExportPro
         return plan.error();
     facts.plan = std::move(plan.value());
     facts.tokens = facts.plan.dataset.source == "oracle-hmm" ? "words"
-                   : facts.plan.dataset.tokenizer                ? "bpe"
+                   : facts.plan.dataset.tokenizer                ? "subword"
                                                                  : "bytes";
     if (auto meta = reader.value()->runMeta(request.run); meta.ok())
         facts.meta = std::move(meta.value());

@@ -144,9 +144,13 @@ void usage(std::ostringstream &out, const ExportFacts &f)
                "logits = model(tokens)  # [1, 3, " << f.plan.student.vocab << "]\n"
                "```\n\n";
     }
-    out << (f.tokens == "bpe"
-                ? "Tokens are GPT-2 byte-level BPE pieces, the tokenizer the run used (`"
-                      + f.plan.dataset.tokenizerPath + "`), copied beside this card.\n\n"
+    out << (f.tokens == "subword"
+                ? "Tokens are " + f.plan.dataset.tokenizer->kind() + " pieces, the tokenizer the run used (`"
+                      + f.plan.dataset.tokenizerPath + "`), copied beside this card"
+                      + (f.plan.dataset.tokenizer->special().addBos
+                             ? "; every sequence starts with `" + f.plan.dataset.tokenizer->special().bos + "`"
+                             : std::string())
+                      + ".\n\n"
             : f.tokens == "bytes"
                 ? "Tokens are bytes: the id of a token is the byte's value (0–255); "
                   "`tokenizer.json` encodes UTF-8 text byte by byte.\n\n"

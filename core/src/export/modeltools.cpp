@@ -4,7 +4,7 @@
 #include "distillery/core/modeltools.h"
 
 #include "distillery/core/errors.h"
-#include "data/bpe.h"
+#include "data/tokenizer.h"
 #include "hf/hfconfig.h"
 #include "models/causallm.h"
 #include "torchio.h"
@@ -27,7 +27,7 @@ struct Loaded
 {
     std::unique_ptr<models::CausalLm> model;
     ModelFacts facts;
-    std::shared_ptr<data::BpeTokenizer> bpe; // when facts.tokenizer is "bpe"
+    std::shared_ptr<data::Tokenizer> subword; // when facts.tokenizer is "subword"
 };
 
 std::string dtypeName(const torch::Tensor &t)
@@ -128,52 +128,45 @@ Result<Loaded> load(const std::string &given, const std::string &tokenizer)
     }
     const fs::path folder = fs::is_directory(path, ec) ? fs::path(path) : fs::path(path).parent_path();
     const fs::path beside = folder / "tokenizer.json";
-    // A GPT-2 BPE from a tokenizer file or folder; its ids must be the model's.
-    auto useBpe = [&](Result<std::shared_ptr<data::BpeTokenizer>> bpe) -> Status {
-        if (!bpe.ok())
-            return bpe.error();
-        if (bpe.value()->vocabSize() > f.vocab)
-            return Error{errc::kVocabMismatch, bpe.value()->source() + ": the tokenizer has "
-                                                   + std::to_string(bpe.value()->vocabSize())
+    // A subword tokenizer from a file or folder; its ids must be the model's.
+    auto useTokenizer = [&](Result<std::shared_ptr<data::Tokenizer>> tok) -> Status {
+        if (!tok.ok())
+            return tok.error();
+        if (tok.value()->vocabSize() > f.vocab)
+            return Error{errc::kVocabMismatch, tok.value()->source() + ": the tokenizer has "
+                                                   + std::to_string(tok.value()->vocabSize())
                                                    + " tokens, the model's vocabulary " + std::to_string(f.vocab)};
-        l.bpe = bpe.value();
-        f.tokenizer = "bpe";
-        f.tokenizerSource = bpe.value()->source();
+        l.subword = tok.value();
+        f.tokenizer = "subword";
+        f.tokenizerSource = tok.value()->kind() + ", " + tok.value()->source();
         return okStatus();
     };
+    // Distillery's own byte and word tokenizers are a tokenizer.json of their own kind.
+    const auto ownKind = fs::exists(beside, ec) ? tokenizerKind(beside.string())
+                                                : Result<std::string>(Error{errc::kDataNotFound, beside.string()});
+    const bool filesBeside = (fs::exists(folder / "vocab.json", ec) && fs::exists(folder / "merges.txt", ec))
+                             || fs::exists(folder / "tokenizer.model", ec);
     if (!tokenizer.empty() && tokenizer != "bytes" && tokenizer != "words") {
         if (!fs::exists(tokenizer, ec))
-            return Error{errc::kBadOption, "--tokenizer must be bytes, words, a tokenizer.json or a folder with "
-                                           "one (or with vocab.json and merges.txt), got '" + tokenizer + "'"};
-        if (auto st = useBpe(fs::is_directory(tokenizer, ec) ? data::BpeTokenizer::fromFolder(tokenizer)
-                                                            : data::BpeTokenizer::fromTokenizerJson(tokenizer));
-            !st.ok())
+            return Error{errc::kBadOption, "--tokenizer must be bytes, words, a tokenizer.json, a tokenizer.model or a "
+                                           "folder with one (or with vocab.json and merges.txt), got '" + tokenizer + "'"};
+        if (auto st = useTokenizer(data::openTokenizer(tokenizer)); !st.ok())
             return st.error();
     } else if (!tokenizer.empty()) {
         f.tokenizer = tokenizer;
         f.tokenizerSource = "given";
-    } else if (fs::exists(beside, ec)) {
-        // Distillery's own byte and word tokenizers, or a BPE.
-        auto kind = tokenizerKind(beside.string());
-        if (kind.ok()) {
-            f.tokenizer = kind.value();
-            f.tokenizerSource = beside.string();
-        } else if (auto st = useBpe(data::BpeTokenizer::fromTokenizerJson(beside.string())); !st.ok()) {
+    } else if (ownKind.ok()) {
+        f.tokenizer = ownKind.value();
+        f.tokenizerSource = beside.string();
+    } else if (fs::exists(beside, ec) || filesBeside) {
+        if (auto st = useTokenizer(data::openTokenizer(folder.string())); !st.ok()) {
             if (f.kind != "Hugging Face folder")
                 return st.error();
             // The model still runs on token ids (--tokens); text needs a tokenizer.
             f.tokenizerSource = st.error().message;
         }
-    } else if (fs::exists(folder / "vocab.json", ec) && fs::exists(folder / "merges.txt", ec)) {
-        if (auto st = useBpe(data::BpeTokenizer::fromFolder(folder.string())); !st.ok()) {
-            if (f.kind != "Hugging Face folder")
-                return st.error();
-            f.tokenizerSource = st.error().message;
-        }
     } else if (f.kind == "Hugging Face folder") {
-        f.tokenizerSource = fs::exists(folder / "tokenizer.model", ec)
-                                ? path + ": SentencePiece tokenizers (tokenizer.model) are not read yet"
-                                : path + ": no tokenizer.json, or vocab.json with merges.txt";
+        f.tokenizerSource = path + ": no tokenizer.json, vocab.json with merges.txt, or tokenizer.model";
     } else {
         f.tokenizer = f.vocab == 256 ? "bytes" : "words";
         f.tokenizerSource = "from the vocabulary of " + std::to_string(f.vocab);
@@ -185,8 +178,8 @@ Result<std::vector<std::int64_t>> encode(const Loaded &l, const std::string &tex
 {
     const ModelFacts &f = l.facts;
     std::vector<std::int64_t> ids;
-    if (f.tokenizer == "bpe")
-        return l.bpe->encode(text);
+    if (f.tokenizer == "subword")
+        return l.subword->encode(text);
     if (f.tokenizer.empty())
         return Error{errc::kDataFormat, "no tokenizer to turn text into tokens (" + f.tokenizerSource
                                             + "); give token ids with --tokens"};
@@ -217,9 +210,9 @@ std::string decode(const Loaded &l, const std::vector<std::int64_t> &ids)
     const ModelFacts &f = l.facts;
     std::string out;
     for (const auto id : ids) {
-        if (f.tokenizer == "bpe")
+        if (f.tokenizer == "subword")
             // An id the tokenizer does not have (a model's padding rows) is shown as its number.
-            out += l.bpe->piece(id).empty() ? "[" + std::to_string(id) + "]" : l.bpe->piece(id);
+            out += l.subword->piece(id).empty() ? "[" + std::to_string(id) + "]" : l.subword->piece(id);
         else if (f.tokenizer == "bytes")
             out += char(id & 0xff);
         else

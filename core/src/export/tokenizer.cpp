@@ -73,45 +73,43 @@ nlohmann::ordered_json wordLevelTokenizer(std::int64_t vocabSize)
 
 } // namespace
 
-// The run's own BPE files, copied as they are: tokenizer.json, or vocab.json and merges.txt.
-Status copyBpeTokenizer(const std::string &dir, const ExportFacts &facts)
+// The run's own tokenizer files, copied as they are (tokenizer.json, vocab.json and merges.txt,
+// or tokenizer.model), and a tokenizer_config.json with its special tokens.
+Status copyTokenizerFiles(const std::string &dir, const ExportFacts &facts)
 {
-    namespace fs = std::filesystem;
-    std::error_code ec;
-    const fs::path from(facts.plan.dataset.tokenizerPath);
-    std::vector<std::pair<fs::path, std::string>> files; // source, name in the export
-    if (!fs::is_directory(from, ec))
-        files.emplace_back(from, "tokenizer.json");
-    else if (fs::exists(from / "tokenizer.json", ec))
-        files.emplace_back(from / "tokenizer.json", "tokenizer.json");
-    else
-        files = {{from / "vocab.json", "vocab.json"}, {from / "merges.txt", "merges.txt"}};
-    for (const auto &[source, name] : files) {
+    const data::Tokenizer &tok = *facts.plan.dataset.tokenizer;
+    for (const auto &[source, name] : tok.files()) {
         std::ifstream in(source, std::ios::binary);
         std::ostringstream bytes;
         bytes << in.rdbuf();
         if (!in.good() && !in.eof())
-            return Status::failure(errc::kIoWrite, source.string() + ": cannot read the run's tokenizer");
+            return Status::failure(errc::kIoWrite, source + ": cannot read the run's tokenizer");
         if (auto st = writeFileAtomically(dir + "/" + name, bytes.str()); !st.ok())
             return st;
     }
-    const bool fast = files.front().second == "tokenizer.json";
+    const std::string first = tok.files().empty() ? std::string() : tok.files().front().second;
+    const data::SpecialTokens &sp = tok.special();
     nlohmann::ordered_json config = {
-        {"tokenizer_class", fast ? "PreTrainedTokenizerFast" : "GPT2Tokenizer"},
+        {"tokenizer_class", first == "tokenizer.json"    ? "PreTrainedTokenizerFast"
+                            : first == "tokenizer.model" ? "LlamaTokenizer"
+                                                         : "GPT2Tokenizer"},
         {"model_max_length", facts.plan.student.maxLen},
         {"clean_up_tokenization_spaces", false},
-        {"add_bos_token", false},
+        {"add_bos_token", sp.addBos},
         {"add_eos_token", false}};
-    if (facts.plan.dataset.tokenizer->specialId("<|endoftext|>") >= 0)
-        for (const char *key : {"bos_token", "eos_token", "unk_token"})
-            config[key] = "<|endoftext|>";
+    for (const auto &[key, name] : {std::pair<const char *, const std::string &>{"bos_token", sp.bos},
+                                    {"eos_token", sp.eos}, {"unk_token", sp.unk}, {"pad_token", sp.pad}})
+        if (!name.empty())
+            config[key] = name;
+    if (first == "tokenizer.model")
+        config["legacy"] = false;
     return writeFileAtomically(dir + "/tokenizer_config.json", config.dump(2) + "\n");
 }
 
 Status writeTokenizer(const std::string &dir, const ExportFacts &facts)
 {
-    if (facts.tokens == "bpe")
-        return copyBpeTokenizer(dir, facts);
+    if (facts.tokens == "subword")
+        return copyTokenizerFiles(dir, facts);
     const bool bytes = facts.tokens == "bytes";
     const auto tokenizer = bytes ? byteLevelTokenizer() : wordLevelTokenizer(facts.plan.student.vocab);
     if (auto st = writeFileAtomically(dir + "/tokenizer.json", tokenizer.dump(2) + "\n"); !st.ok())

@@ -22,7 +22,7 @@ struct ExportFacts
     std::string format;     // hf | torchscript | onnx
     std::string dtype;      // f32 | f16 | bf16
     std::string tokens;     // "bytes" (a byte-level corpus), "words" (oracle symbols t0, t1, ...) or
-                            // "bpe" (the corpus through the run's GPT-2 BPE, plan.dataset.tokenizer)
+                            // "subword" (the corpus through the run's tokenizer, plan.dataset.tokenizer)
     // The curves the card plots, up to the exported step (train/loss, eval/...).
     std::map<std::string, std::vector<ScalarPoint>> series;
     std::vector<std::pair<std::string, std::string>> plots; // PNG file and caption, beside the card
@@ -43,7 +43,8 @@ Status writeHfModel(const std::string &dir, const models::CausalLm &model, const
 
 // tokenizer.json and tokenizer_config.json (tokenizer.cpp): byte-level (one token per byte,
 // GPT-2's byte-to-character table, no merges), word-level over t0 ... t<V-1>, or the run's own
-// GPT-2 BPE files (tokens = "bpe"), copied.
+// tokenizer files (tokens = "subword": tokenizer.json, vocab.json + merges.txt or tokenizer.model),
+// copied, with a tokenizer_config.json naming its special tokens.
 Status writeTokenizer(const std::string &dir, const ExportFacts &facts);
 
 // A TorchScript module whose forward(tokens: int64 [B, T]) returns the logits [B, T, V]

@@ -130,9 +130,11 @@ std::vector<NodeKindSpec> buildKinds()
             enumParam("tokenizer", "bytes", {"bytes", "teacher", "file"},
                       "How text/jsonl corpora become tokens. bytes: one token per byte (V = 256); "
                       "teacher: the tokenizer of the Hugging Face teacher's folder; file: the "
-                      "GPT-2 BPE in tokenizer_path."),
-            stringParam("tokenizer_path", "", "tokenizer.json, or a folder with it or with "
-                        "vocab.json and merges.txt (tokenizer = file).", ParamType::Path),
+                      "tokenizer in tokenizer_path. Subword tokenizers: GPT-2, Llama 3 and Qwen2 "
+                      "byte-level BPE, Llama 2 / Mistral SentencePiece BPE (tokenizer.json), and "
+                      "SentencePiece models (tokenizer.model)."),
+            stringParam("tokenizer_path", "", "tokenizer.json or tokenizer.model, or a folder with "
+                        "one of them or with vocab.json and merges.txt (tokenizer = file).", ParamType::Path),
             intParam("vocab", 64, 4, 65536, "tokens",
                      "Oracle vocabulary size (byte corpora always use 256)."),
             intParam("hidden_states", 32, 2, 4096, "states", "Hidden states of the oracle HMM."),

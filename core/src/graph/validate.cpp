@@ -423,8 +423,8 @@ private:
             const std::string given = m_graph.paramString(node.id, "tokenizer_path");
             std::error_code ec;
             if (given.empty())
-                report(IssueCode::Invalid, node.id, "tokenizer = file needs a tokenizer.json or a folder in "
-                       "parameter 'tokenizer_path'", {}, "tokenizer_path");
+                report(IssueCode::Invalid, node.id, "tokenizer = file needs a tokenizer.json, a tokenizer.model "
+                       "or a folder in parameter 'tokenizer_path'", {}, "tokenizer_path");
             else if (!fs::exists(m_graph.resolvePath(given), ec))
                 report(IssueCode::Invalid, node.id, "the tokenizer '" + excerpt(given) + "' does not exist",
                        {}, "tokenizer_path");

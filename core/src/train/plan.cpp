@@ -224,10 +224,7 @@ Result<Plan> compilePlan(const Graph &g)
                 return Result<Plan>::failure(errc::kInvalidInput, g.describeNode(dataId)
                                                                       + ": tokenizer = file needs tokenizer_path");
         }
-        std::error_code ec;
-        auto bpe = std::filesystem::is_directory(d.tokenizerPath, ec)
-                       ? data::BpeTokenizer::fromFolder(d.tokenizerPath)
-                       : data::BpeTokenizer::fromTokenizerJson(d.tokenizerPath);
+        auto bpe = data::openTokenizer(d.tokenizerPath);
         if (!bpe.ok())
             return Result<Plan>::failure(bpe.error().code, g.describeNode(dataId) + ": " + bpe.error().message);
         d.tokenizer = bpe.value();

@@ -30,7 +30,7 @@ struct ModelFacts
     std::int64_t kvHeads = -1; // key/value heads (fewer than heads with grouped-query attention)
     std::int64_t parameters = 0;
     std::string dtype;     // of the weights: float32, float16, bfloat16
-    std::string tokenizer; // "bytes" | "words" | "bpe" | "" (none: token ids only), and where from
+    std::string tokenizer; // "bytes" | "words" | "subword" | "" (none: token ids only), and where from
     std::string tokenizerSource;
     std::int64_t fileBytes = 0;
 };
