@@ -11,7 +11,7 @@ root="$(dirname "$here")"
 seconds="${1:-60}"
 shift || true
 targets=("$@")
-if [ ${#targets[@]} -eq 0 ]; then targets=(fuzz_graph fuzz_corpus fuzz_checkpoint fuzz_safetensors); fi
+if [ ${#targets[@]} -eq 0 ]; then targets=(fuzz_graph fuzz_corpus fuzz_checkpoint fuzz_safetensors fuzz_tokenizer); fi
 build="${DISTILLERY_FUZZ_BUILD:-$root/build-fuzz}"
 clang="$(command -v clang++-14 || command -v clang++ || true)"
 if [ -z "$clang" ]; then

@@ -25,8 +25,9 @@ attention, SwiGLU):
   qwen2-sharded/ qwen2 (q/k/v biases), tied, BF16 in two shards
   mistral-window/ mistral with a sliding window of 5 positions over inputs of 16, 2 KV heads
   llama-sp/      llama over a SentencePiece tokenizer.model (BPE with byte fallback, trained here
-                 by python3-sentencepiece, when it is installed), with tokenizer_config.json and
-                 hello.json (the library's ids of "Hello world")
+                 by python3-sentencepiece, when it is installed), vocab_size 12 more than its
+                 pieces, with tokenizer_config.json and hello.json (the library's ids of
+                 "Hello world")
 """
 import json
 import math
@@ -325,7 +326,8 @@ if sentencepiece is not None:
         split_digits=True, character_coverage=1.0, hard_vocab_limit=False, minloglevel=2)
     os.remove(os.path.join(folder, "tokenizer.vocab"))
     sp = sentencepiece.SentencePieceProcessor(model_file=os.path.join(folder, "tokenizer.model"))
-    make_llama(out, "llama-sp", dict(LLAMA, vocab_size=sp.get_piece_size(), max_position_embeddings=64),
+    # 12 rows more than the tokenizer has tokens, as models pad their embeddings (Qwen2).
+    make_llama(out, "llama-sp", dict(LLAMA, vocab_size=sp.get_piece_size() + 12, max_position_embeddings=64),
                "model.", torch.float32, 1, 15)
     with open(os.path.join(folder, "tokenizer_config.json"), "w") as f:
         json.dump({"tokenizer_class": "LlamaTokenizer", "add_bos_token": True, "add_eos_token": False,

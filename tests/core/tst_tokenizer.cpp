@@ -543,6 +543,9 @@ private Q_SLOTS:
         QTest::newRow("unknown split pattern")
             << QByteArray(R"({"model": {"type": "BPE", "vocab": {"a": 0}}, "pre_tokenizer": {"type": "Sequence", "pretokenizers": [{"type": "Split", "pattern": {"Regex": "\\d+"}, "behavior": "Isolated"}, {"type": "ByteLevel", "use_regex": false}]}})")
             << "the split pattern";
+        QTest::newRow("split without a pattern")
+            << QByteArray(R"({"model": {"type": "BPE", "vocab": {"a": 0}}, "pre_tokenizer": {"type": "Split", "behavior": "Isolated"}})")
+            << "the split pattern null is not supported";
         QTest::newRow("nfkc") << QByteArray(R"({"model": {"type": "BPE", "vocab": {"a": 0}}, "normalizer": {"type": "NFKC"}, "pre_tokenizer": {"type": "ByteLevel"}})")
                               << "the normalizer";
         QTest::newRow("no unk, no fallback")

@@ -69,6 +69,8 @@ public:
                                                                      const std::string &mergesTxt);
     // A tokenizer.json with a BPE model (byte-level or SentencePiece-style).
     static Result<std::shared_ptr<BpeTokenizer>> fromTokenizerJson(const std::string &path);
+    // The same from the file's text; errors begin with `where`.
+    static Result<std::shared_ptr<BpeTokenizer>> fromTokenizerJsonText(const std::string &text, const std::string &where);
     // The tokenizer of a model folder: tokenizer.json, or vocab.json + merges.txt.
     static Result<std::shared_ptr<BpeTokenizer>> fromFolder(const std::string &dir);
 

@@ -28,6 +28,9 @@ struct DatasetConfig
     // Text and JSONL: a GPT-2 BPE (from tokenizerPath) instead of one token per byte.
     std::shared_ptr<Tokenizer> tokenizer;
     std::string tokenizerPath;
+    // The model's vocabulary where it has more rows than the tokenizer has tokens (the rows
+    // beyond are never a corpus token); 0 = the tokenizer's.
+    std::int64_t modelVocab = 0;
     int vocab = 64;                    // oracle-hmm only (byte corpora have 256)
     int hiddenStates = 32;             // oracle-hmm only
     double concentration = 0.05;       // Dirichlet concentration of the oracle's rows

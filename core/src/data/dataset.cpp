@@ -101,7 +101,7 @@ DatasetResult corpusDataset(const std::string &label, const std::string &path, c
     const std::vector<std::int64_t> ids =
         bpe ? cachedTokens(path, text, *config.tokenizer, &cacheNote) : encodeBytes(text);
     const std::string unit = bpe ? " tokens" : " bytes";
-    const std::int64_t vocab = bpe ? config.tokenizer->vocabSize() : 256;
+    const std::int64_t vocab = bpe ? std::max(config.tokenizer->vocabSize(), config.modelVocab) : 256;
     const std::int64_t window = config.seqLen + 1;
     // A tokenizer whose model expects its BOS first (Llama's <s>, <|begin_of_text|>): every
     // sequence is BOS and seq_len tokens of the text.
@@ -147,7 +147,11 @@ DatasetResult corpusDataset(const std::string &label, const std::string &path, c
         label + " " + path + ": " + (bpe ? std::to_string(text.size()) + " bytes as " : std::string()) +
         std::to_string(ids.size()) + unit +
         (bpe ? " of the " + config.tokenizer->kind() + " " + config.tokenizerPath : std::string()) +
-        ", V=" + std::to_string(vocab) + " (" + std::to_string(train) + " train / " +
+        ", V=" + std::to_string(vocab) +
+        (bpe && vocab > config.tokenizer->vocabSize()
+             ? " (the model's; the tokenizer has " + std::to_string(config.tokenizer->vocabSize()) + ")"
+             : std::string()) +
+        " (" + std::to_string(train) + " train / " +
         std::to_string(validation) + " validation sequences of " + std::to_string(window) + " tokens" +
         (bos >= 0 ? ", each starting with " + config.tokenizer->special().bos : std::string()) + ")" +
         (cacheNote.empty() ? std::string() : "; " + cacheNote);

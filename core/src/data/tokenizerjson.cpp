@@ -33,17 +33,22 @@ const char *kLlama3Pattern =
 const char *kQwen2Pattern =
     R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
 
-Result<Json> readJsonFile(const std::string &path)
+Result<Json> parseJson(const std::string &text, const std::string &path)
 {
-    auto text = readInputFile(path, kTokenizerFile);
-    if (!text.ok())
-        return text.error();
-    auto parsed = jsonread::parse(text.value(), 64);
+    auto parsed = jsonread::parse(text, 64);
     if (!parsed.ok)
         return Error{errc::kDataFormat, path + ": not valid JSON"
                                             + (parsed.error.place.empty() ? "" : " at " + parsed.error.place) + ": "
                                             + parsed.error.message};
     return std::move(parsed.value);
+}
+
+Result<Json> readJsonFile(const std::string &path)
+{
+    auto text = readInputFile(path, kTokenizerFile);
+    if (!text.ok())
+        return text.error();
+    return parseJson(text.value(), path);
 }
 
 Result<BpeTokenizer::Vocab> vocabFrom(const Json &v, const std::string &where)
@@ -81,7 +86,7 @@ bool flag(const Json &j, const char *key, bool otherwise)
     return j.is_object() && j.contains(key) && j[key].is_boolean() ? j[key].get<bool>() : otherwise;
 }
 
-std::string text(const Json &j, const char *key)
+std::string stringOf(const Json &j, const char *key)
 {
     return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : "";
 }
@@ -102,10 +107,10 @@ Status readNormalizer(const Json &j, const std::string &path, BpeOptions &o, boo
         const std::string type = typeOf(n);
         if (type == "NFC") {
             o.nfc = true;
-        } else if (type == "Prepend" && text(n, "prepend") == kMetaspace) {
+        } else if (type == "Prepend" && stringOf(n, "prepend") == kMetaspace) {
             o.prefix = BpeOptions::Prefix::Always;
-        } else if (type == "Replace" && n.contains("pattern") && text(n["pattern"], "String") == " "
-                   && text(n, "content") == kMetaspace) {
+        } else if (type == "Replace" && n.contains("pattern") && stringOf(n["pattern"], "String") == " "
+                   && stringOf(n, "content") == kMetaspace) {
             spaces = true;
         } else {
             return Status::failure(errc::kDataFormat, path + ": the normalizer " + jsonread::excerpt(n)
@@ -133,8 +138,8 @@ Status readPreTokenizer(const Json &j, const std::string &path, BpeOptions &o, b
                 split = true;
             }
         } else if (type == "Split") {
-            const std::string pattern = p.contains("pattern") ? text(p["pattern"], "Regex") : "";
-            if (text(p, "behavior") != "Isolated" || flag(p, "invert", false))
+            const std::string pattern = p.contains("pattern") ? stringOf(p["pattern"], "Regex") : "";
+            if (stringOf(p, "behavior") != "Isolated" || flag(p, "invert", false))
                 return Status::failure(errc::kDataFormat, path + ": a Split pre-tokenizer with behavior "
                                                               + jsonread::excerpt(p.contains("behavior") ? p["behavior"] : Json())
                                                               + " is not supported; Isolated is");
@@ -145,17 +150,17 @@ Status readPreTokenizer(const Json &j, const std::string &path, BpeOptions &o, b
             else if (pattern == kQwen2Pattern)
                 o.split = SplitPattern::Qwen2;
             else
-                return Status::failure(errc::kDataFormat, path + ": the split pattern " + jsonread::excerpt(p["pattern"])
+                return Status::failure(errc::kDataFormat, path + ": the split pattern " + jsonread::excerpt(p.contains("pattern") ? p["pattern"] : Json())
                                                               + " is not supported; GPT-2's, Llama 3's and Qwen2's are");
             split = true;
         } else if (type == "Metaspace") {
-            if (text(p, "replacement") != kMetaspace)
+            if (stringOf(p, "replacement") != kMetaspace)
                 return Status::failure(errc::kDataFormat, path + ": a Metaspace pre-tokenizer must use \"▁\", got "
                                                               + jsonread::excerpt(p.contains("replacement") ? p["replacement"] : Json()));
             spaces = true;
             o.metaspaceSplit = flag(p, "split", true);
             // Older files say add_prefix_space; newer ones prepend_scheme.
-            const std::string scheme = text(p, "prepend_scheme");
+            const std::string scheme = stringOf(p, "prepend_scheme");
             if (scheme == "first")
                 o.prefix = BpeOptions::Prefix::FirstIfMissing;
             else if (scheme == "never" || (scheme.empty() && !flag(p, "add_prefix_space", true)))
@@ -183,7 +188,7 @@ std::string leadingSpecial(const Json &post)
         if (typeOf(p) == "TemplateProcessing" && p.contains("single") && p["single"].is_array() && !p["single"].empty()) {
             const Json &first = p["single"][0];
             if (first.is_object() && first.contains("SpecialToken"))
-                return text(first["SpecialToken"], "id");
+                return stringOf(first["SpecialToken"], "id");
         }
     return "";
 }
@@ -237,7 +242,15 @@ Result<std::shared_ptr<BpeTokenizer>> BpeTokenizer::fromVocabAndMerges(const std
 
 Result<std::shared_ptr<BpeTokenizer>> BpeTokenizer::fromTokenizerJson(const std::string &path)
 {
-    auto json = readJsonFile(path);
+    auto text = readInputFile(path, kTokenizerFile);
+    if (!text.ok())
+        return text.error();
+    return fromTokenizerJsonText(text.value(), path);
+}
+
+Result<std::shared_ptr<BpeTokenizer>> BpeTokenizer::fromTokenizerJsonText(const std::string &text, const std::string &path)
+{
+    auto json = parseJson(text, path);
     if (!json.ok())
         return json.error();
     const Json &j = json.value();
@@ -264,7 +277,7 @@ Result<std::shared_ptr<BpeTokenizer>> BpeTokenizer::fromTokenizerJson(const std:
     o.byteFallback = flag(model, "byte_fallback", false);
     o.fuseUnk = flag(model, "fuse_unk", false);
     o.ignoreMerges = flag(model, "ignore_merges", false);
-    o.unkToken = text(model, "unk_token");
+    o.unkToken = stringOf(model, "unk_token");
     if (byteLevel && (spaces || o.byteFallback))
         return Error{errc::kDataFormat, path + ": a byte-level BPE with \"▁\" spaces or byte_fallback is not supported"};
     if (!byteLevel && !spaces && !o.byteFallback)

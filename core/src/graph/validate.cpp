@@ -6,6 +6,7 @@
 #include "common/jsonread.h"
 #include "distillery/core/losskinds.h"
 #include "hf/hfconfig.h"
+#include "hf/tokenizervocab.h"
 
 #include <cerrno>
 #include <filesystem>
@@ -359,7 +360,7 @@ private:
     }
 
     // The vocabulary the dataset gives, 0 when it is not known while editing (no single
-    // Dataset, or a tokenizer file, which is read when the run starts).
+    // Dataset, or a SentencePiece model, which is read when the run starts).
     std::int64_t datasetVocab() const
     {
         const auto &datasets = ofKind("Dataset");
@@ -376,6 +377,10 @@ private:
                 auto config = hf::readHfConfig(m_graph.resolvePath(m_graph.paramString(teacher->id, "path")));
                 return config.ok() ? config.value().info.vocab : 0;
             }
+        if (tokenizer == "file") {
+            auto vocab = hf::tokenizerVocab(m_graph.resolvePath(m_graph.paramString(id, "tokenizer_path")));
+            return vocab.ok() ? vocab.value() : 0;
+        }
         return 0;
     }
 
@@ -428,6 +433,8 @@ private:
             else if (!fs::exists(m_graph.resolvePath(given), ec))
                 report(IssueCode::Invalid, node.id, "the tokenizer '" + excerpt(given) + "' does not exist",
                        {}, "tokenizer_path");
+            else if (auto vocab = hf::tokenizerVocab(m_graph.resolvePath(given)); !vocab.ok())
+                report(IssueCode::Invalid, node.id, vocab.error().message, {}, "tokenizer_path");
         }
     }
 

@@ -206,8 +206,10 @@ Result<Plan> compilePlan(const Graph &g)
     d.validationFraction = g.paramFloat(dataId, "validation_fraction");
     d.seed = std::uint64_t(g.paramInt(dataId, "seed"));
     d.seqLen = int(p.seqLen);
-    // A corpus through a GPT-2 BPE: the Hugging Face teacher's or a file's. Its vocabulary is
-    // the data's, so the tokenizer is read here, before the models are shaped.
+    // A corpus through a subword tokenizer: the Hugging Face teacher's or a file's. Its
+    // vocabulary is the data's, so the tokenizer is read here, before the models are shaped.
+    // The teacher's own tokenizer may have fewer tokens than the model has rows (Qwen2 pads
+    // 151,646 to 151,936): then the data takes the model's vocabulary.
     const std::string tokenizer = g.paramString(dataId, "tokenizer");
     if (d.source != "oracle-hmm" && tokenizer != "bytes") {
         if (tokenizer == "teacher") {
@@ -228,8 +230,13 @@ Result<Plan> compilePlan(const Graph &g)
         if (!bpe.ok())
             return Result<Plan>::failure(bpe.error().code, g.describeNode(dataId) + ": " + bpe.error().message);
         d.tokenizer = bpe.value();
+        if (tokenizer == "teacher")
+            if (auto config = hf::readHfConfig(d.tokenizerPath); config.ok())
+                d.modelVocab = config.value().info.vocab;
     }
-    const std::int64_t vocab = d.source == "oracle-hmm" ? d.vocab : d.tokenizer ? d.tokenizer->vocabSize() : 256;
+    const std::int64_t vocab = d.source == "oracle-hmm" ? d.vocab
+                               : d.tokenizer           ? std::max(d.tokenizer->vocabSize(), d.modelVocab)
+                                                       : 256;
 
     const NodeId studentId = g.nodesOfKind("Student").front()->id;
     p.student = shapeOf(g, studentId, vocab, p.seqLen);
