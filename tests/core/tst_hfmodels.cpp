@@ -743,6 +743,14 @@ private Q_SLOTS:
         for (const auto &p : pieces)
             joined += p.toString();
         QVERIFY2(joined.contains(" quick brown fox"), qPrintable(joined));
+        // Every token's piece, for the top-k lists: the tokenizer's, byte pieces as <0xAB>.
+        const auto vocabPieces = QJsonDocument::fromJson(QByteArray::fromStdString(meta.at("probe/vocab_pieces"))).array();
+        auto tok = data::openTokenizer(folder("llama-sp").toStdString()).value();
+        QCOMPARE(vocabPieces.size(), qsizetype(tok->vocabSize()));
+        QCOMPARE(vocabPieces[1].toString(), QString("<s>"));
+        QCOMPARE(vocabPieces[3 + 0x89].toString(), QString("<0x89>"));
+        const auto the = tok->encode(" the");
+        QCOMPARE(vocabPieces[qsizetype(the.back())].toString(), QString(" the"));
         // The export carries tokenizer.model and a config that puts <s> first.
         ExportRequest req;
         req.storePath = o.storePath;

@@ -91,7 +91,8 @@ std::int64_t datasetVocab(const Graph &graph)
         if (entry && entry->state == ModelFactsCache::State::Ready)
             return entry->facts.vocab;
     }
-    return 0;
+    // A tokenizer file: the validation that runs on every edit has read it already.
+    return tokenizer == "file" ? core::datasetVocabulary(graph) : 0;
 }
 
 std::int64_t sequenceLength(const Graph &graph)
@@ -345,10 +346,10 @@ QString NodeItem::summaryFor(const Graph &graph, const Node &node)
         if (tokenizer == "bytes")
             return QObject::tr("byte-level %1, V = 256").arg(qs(source));
         const auto vocab = datasetVocab(graph);
-        const QString through = tokenizer == "teacher" ? QObject::tr("the teacher's BPE")
+        const QString through = tokenizer == "teacher" ? QObject::tr("teacher's tokens")
                                                        : fileName(graph.paramString(id, "tokenizer_path"));
-        return vocab > 0 ? QObject::tr("%1 through %2, V = %3").arg(qs(source), through).arg(vocab)
-                         : QObject::tr("%1 through %2").arg(qs(source), through);
+        return vocab > 0 ? QObject::tr("%1 · %2 · V = %3").arg(qs(source), through).arg(vocab)
+                         : QObject::tr("%1 · %2").arg(qs(source), through);
     }
     if (kind == "Projection")
         return QObject::tr("h_S W + b, trained with the student");

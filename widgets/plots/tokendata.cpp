@@ -27,6 +27,15 @@ QString probeTokenLabel(std::int64_t id, bool bytes, bool *newline)
 
 namespace {
 
+// A piece of text as a token shows: line breaks, spaces and tabs made visible.
+QString pieceLabel(QString piece, bool *newline)
+{
+    if (newline)
+        *newline = piece.endsWith(QLatin1Char('\n'));
+    return piece.replace(QLatin1Char('\n'), QStringLiteral("↵")).replace(QLatin1Char(' '), QStringLiteral("␣"))
+        .replace(QLatin1Char('\t'), QStringLiteral("⇥"));
+}
+
 // Text is byte-level: a multi-byte UTF-8 character shows on its first byte, and its
 // continuation bytes as "·".
 void joinUtf8(ProbeTokens &p)
@@ -59,6 +68,16 @@ void joinUtf8(ProbeTokens &p)
 
 } // namespace
 
+QString probeTokenLabel(const ProbeTokens &probe, std::int64_t id, bool *newline)
+{
+    if (id >= 0 && id < probe.vocabPieces.size()) {
+        if (newline)
+            *newline = false;
+        return probe.vocabPieces[qsizetype(id)];
+    }
+    return probeTokenLabel(id, probe.bytes, newline);
+}
+
 ProbeTokens loadProbeTokens(const core::StoreReader &reader, core::RunId run, int sample)
 {
     ProbeTokens p;
@@ -82,14 +101,13 @@ ProbeTokens loadProbeTokens(const core::StoreReader &reader, core::RunId run, in
     const QJsonArray pieceArray = pieces != m.end()
                                       ? QJsonDocument::fromJson(QByteArray::fromStdString(pieces->second)).array()
                                       : QJsonArray();
+    if (const auto vocab = m.find("probe/vocab_pieces"); vocab != m.end())
+        for (const auto &piece : QJsonDocument::fromJson(QByteArray::fromStdString(vocab->second)).array())
+            p.vocabPieces.append(pieceLabel(piece.toString(), nullptr));
     for (std::size_t k = 0; k < p.ids.size(); ++k) {
         bool newline = false;
         if (pieceArray.size() == qsizetype(p.ids.size())) {
-            QString piece = pieceArray[qsizetype(k)].toString();
-            newline = piece.endsWith(QLatin1Char('\n'));
-            piece.replace(QLatin1Char('\n'), QStringLiteral("↵")).replace(QLatin1Char(' '), QStringLiteral("␣"))
-                .replace(QLatin1Char('\t'), QStringLiteral("⇥"));
-            p.labels.append(piece);
+            p.labels.append(pieceLabel(pieceArray[qsizetype(k)].toString(), &newline));
         } else {
             p.labels.append(probeTokenLabel(p.ids[k], p.bytes, &newline));
         }

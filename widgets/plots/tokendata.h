@@ -23,11 +23,14 @@ struct ProbeTokens
     std::vector<std::int64_t> ids;    // the chosen probe's T + 1 tokens
     QStringList labels;               // how each token shows (a multi-byte character on its first byte)
     std::vector<bool> newlines;       // a line break follows the token
+    QStringList vocabPieces;          // subword corpora: every token id's piece, as shown
 };
 
 // One token as shown: a byte as its character (↵, ␣, ⇥ for controls, \xNN otherwise), an oracle
 // symbol as "t<id>". newline, when given, says whether a line break follows.
 QString probeTokenLabel(std::int64_t id, bool bytes, bool *newline = nullptr);
+// Any token of `probe`: its piece where the run stored the vocabulary's, else probeTokenLabel.
+QString probeTokenLabel(const ProbeTokens &probe, std::int64_t id, bool *newline = nullptr);
 
 // The probe `sample` of a run; sampleCount is set even when that probe does not exist.
 ProbeTokens loadProbeTokens(const core::StoreReader &reader, core::RunId run, int sample);

@@ -351,7 +351,7 @@ void TokenView::loadTokens()
 
 QString TokenView::tokenLabel(std::int64_t id, bool *newline) const
 {
-    return probeTokenLabel(id, m_probe.bytes, newline);
+    return probeTokenLabel(m_probe, id, newline);
 }
 
 void TokenView::reloadStep()

@@ -10,9 +10,16 @@ namespace {
 
 // Builds the document like nlohmann's own DOM parser, and keeps the path to the value being
 // read so that an error can say where it is.
+template <typename Json>
 class Builder : public nlohmann::json_sax<Json>
 {
 public:
+    using number_integer_t = typename Json::number_integer_t;
+    using number_unsigned_t = typename Json::number_unsigned_t;
+    using number_float_t = typename Json::number_float_t;
+    using string_t = typename Json::string_t;
+    using binary_t = typename Json::binary_t;
+
     Builder(const std::string &text, int maxDepth) : m_text(text), m_maxDepth(maxDepth) {}
 
     Json root;
@@ -159,12 +166,11 @@ private:
     std::vector<Frame> m_frames;
 };
 
-} // namespace
-
-Parsed parse(const std::string &text, int maxDepth)
+template <typename Json, typename Out>
+Out parseAs(const std::string &text, int maxDepth)
 {
-    Parsed parsed;
-    Builder builder(text, maxDepth);
+    Out parsed;
+    Builder<Json> builder(text, maxDepth);
     bool ok = false;
     try {
         ok = Json::sax_parse(text, &builder, Json::input_format_t::json, true);
@@ -182,6 +188,18 @@ Parsed parse(const std::string &text, int maxDepth)
     return parsed;
 }
 
+} // namespace
+
+Parsed parse(const std::string &text, int maxDepth)
+{
+    return parseAs<Json, Parsed>(text, maxDepth);
+}
+
+ParsedMap parseMap(const std::string &text, int maxDepth)
+{
+    return parseAs<JsonMap, ParsedMap>(text, maxDepth);
+}
+
 std::string excerpt(const std::string &text, std::size_t maxChars)
 {
     if (text.size() <= maxChars)
@@ -195,6 +213,11 @@ std::string excerpt(const std::string &text, std::size_t maxChars)
 std::string excerpt(const Json &value, std::size_t maxChars)
 {
     return excerpt(value.dump(-1, ' ', false, Json::error_handler_t::replace), maxChars);
+}
+
+std::string excerpt(const JsonMap &value, std::size_t maxChars)
+{
+    return excerpt(value.dump(-1, ' ', false, JsonMap::error_handler_t::replace), maxChars);
 }
 
 } // namespace distillery::core::jsonread

@@ -14,6 +14,9 @@
 namespace distillery::core::jsonread {
 
 using Json = nlohmann::ordered_json;
+// Objects as std::map: for large files whose key order does not matter (a vocabulary of 128k
+// tokens), where the ordered map's linear lookups would make parsing quadratic.
+using JsonMap = nlohmann::json;
 
 struct ParseError
 {
@@ -32,8 +35,18 @@ inline constexpr int kDefaultMaxDepth = 32;
 
 Parsed parse(const std::string &text, int maxDepth = kDefaultMaxDepth);
 
+struct ParsedMap
+{
+    JsonMap value;
+    bool ok = false;
+    ParseError error;
+};
+
+ParsedMap parseMap(const std::string &text, int maxDepth = kDefaultMaxDepth);
+
 // `value` printed for a message, cut to about `maxChars` with "…" and its full length.
 std::string excerpt(const Json &value, std::size_t maxChars = 60);
+std::string excerpt(const JsonMap &value, std::size_t maxChars = 60);
 // The same for a plain string.
 std::string excerpt(const std::string &text, std::size_t maxChars = 60);
 

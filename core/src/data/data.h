@@ -25,7 +25,7 @@ struct DatasetConfig
     std::string source = "oracle-hmm"; // "oracle-hmm" | "text" | "jsonl"
     std::string path;                  // corpus file for "text" and "jsonl"
     std::string textField = "text";    // the string field of each JSON line
-    // Text and JSONL: a GPT-2 BPE (from tokenizerPath) instead of one token per byte.
+    // Text and JSONL: a subword tokenizer (from tokenizerPath) instead of one token per byte.
     std::shared_ptr<Tokenizer> tokenizer;
     std::string tokenizerPath;
     // The model's vocabulary where it has more rows than the tokenizer has tokens (the rows

@@ -16,7 +16,8 @@ namespace distillery::core::data {
 
 namespace {
 
-using jsonread::Json;
+// Vocabularies of 100k+ tokens: objects as std::map (jsonread::JsonMap), parsed in n log n.
+using Json = jsonread::JsonMap;
 
 // Ids above this are refused (real vocabularies stay below 300,000): the id tables are this long.
 constexpr std::int64_t kMaxVocab = 1 << 22;
@@ -35,7 +36,7 @@ const char *kQwen2Pattern =
 
 Result<Json> parseJson(const std::string &text, const std::string &path)
 {
-    auto parsed = jsonread::parse(text, 64);
+    auto parsed = jsonread::parseMap(text, 64);
     if (!parsed.ok)
         return Error{errc::kDataFormat, path + ": not valid JSON"
                                             + (parsed.error.place.empty() ? "" : " at " + parsed.error.place) + ": "

@@ -118,7 +118,7 @@ std::vector<NodeKindSpec> buildKinds()
         k.singleton = true;
         k.description = "Training and validation sequences: a synthetic oracle language with "
                         "exact next-token distributions, or a text/JSONL corpus as bytes or "
-                        "through a GPT-2 BPE tokenizer.";
+                        "through a subword tokenizer (GPT-2, Llama, Mistral, Qwen2).";
         k.outputs = {port("tokens", PortType::Tokens, "Input token ids [B,T]"),
                      port("labels", PortType::Labels, "Next-token targets [B,T]")};
         k.params = {

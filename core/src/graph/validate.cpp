@@ -165,6 +165,9 @@ public:
         return std::move(m_issues);
     }
 
+    // The vocabulary the dataset gives, as datasetVocabulary() documents it.
+    std::int64_t vocabulary() const { return datasetVocab(); }
+
 private:
     void report(IssueCode code, NodeId id, const std::string &what, const std::string &port = {},
                 const std::string &param = {}, std::optional<Edge> edge = std::nullopt)
@@ -640,6 +643,11 @@ private:
 std::vector<ValidationIssue> validateGraph(const Graph &graph)
 {
     return Validator(graph).run();
+}
+
+std::int64_t datasetVocabulary(const Graph &graph)
+{
+    return Validator(graph).vocabulary();
 }
 
 } // namespace distillery::core

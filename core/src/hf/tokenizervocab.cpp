@@ -19,7 +19,7 @@ namespace {
 const InputFileKind kTokenizerFile{"tokenizer file", 512u << 20, errc::kDataNotFound, errc::kDataFormat,
                                    errc::kDataEmpty};
 
-std::int64_t largestId(const jsonread::Json &vocab)
+std::int64_t largestId(const jsonread::JsonMap &vocab)
 {
     std::int64_t largest = -1;
     if (vocab.is_object())
@@ -34,7 +34,7 @@ Result<std::int64_t> readVocab(const std::string &file, bool tokenizerJson)
     auto text = readInputFile(file, kTokenizerFile);
     if (!text.ok())
         return text.error();
-    auto parsed = jsonread::parse(text.value(), 64);
+    auto parsed = jsonread::parseMap(text.value(), 64);
     if (!parsed.ok || !parsed.value.is_object())
         return Error{errc::kDataFormat, file + ": not a JSON object"
                                             + (parsed.ok ? std::string() : ": " + parsed.error.message)};

@@ -69,6 +69,20 @@ void DiagnosticsRunner::storeProbeTokens(const data::Batch &batch)
             m_ctx.log.meta("probe/" + std::to_string(i) + "/pieces", pieces.dump());
         }
     }
+    // Every token's piece (up to 300,000), so that the top-k lists show text too; a piece of one
+    // byte that is no character on its own shows as <0xAB>.
+    if (const auto &tok = m_ctx.data.tokenizer(); tok && tok->vocabSize() <= 300000) {
+        nlohmann::json pieces = nlohmann::json::array();
+        for (std::int64_t id = 0; id < tok->vocabSize(); ++id) {
+            const std::string piece = tok->piece(id);
+            const auto b = piece.size() == 1 ? static_cast<unsigned char>(piece[0]) : 0;
+            char hex[8];
+            std::snprintf(hex, sizeof hex, "<0x%02X>", unsigned(b));
+            pieces.push_back(piece.size() == 1 && (b >= 0x80 || (b < 0x20 && b != '\n' && b != '\t')) ? std::string(hex)
+                                                                                                   : sanitizeUtf8(piece));
+        }
+        m_ctx.log.meta("probe/vocab_pieces", pieces.dump());
+    }
     m_ctx.log.meta("probe/token_format", m_ctx.data.hasOracle() ? "ids" : m_ctx.data.tokenizer() ? "pieces" : "bytes");
     m_history.probeTokensStored = true;
 }

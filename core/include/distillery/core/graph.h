@@ -201,6 +201,12 @@ ModelShape architectureShape(const Graph &graph, NodeId id, std::int64_t vocab, 
 // Whole-graph validation: returns every problem found (empty = valid).
 std::vector<ValidationIssue> validateGraph(const Graph &graph);
 
+// The vocabulary of the graph's one Dataset as far as it is known while editing: the oracle's
+// vocab, 256 for bytes, the Hugging Face teacher's config.json for tokenizer = teacher, the
+// tokenizer file's for tokenizer = file (read once per file version); 0 when unknown (a
+// SentencePiece model, a file that cannot be read, no single Dataset).
+std::int64_t datasetVocabulary(const Graph &graph);
+
 constexpr int kGraphFormatVersion = 1;
 // Serialises to {"format": "distillery.graph", "version": 1, "meta": {...}, "nodes": [...],
 // "edges": [...]}.
