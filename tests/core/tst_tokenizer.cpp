@@ -122,19 +122,29 @@ class tst_Tokenizer : public QObject
     QString m_llamaError;
 
     std::string mainText() const { return std::string(kText) + kMore; }
+    // Over 2 MB, so that the byte-level encoder cuts it into blocks.
+    static std::string bigText()
+    {
+        std::string big;
+        for (int i = 0; big.size() < (std::size_t(5) << 19); ++i)
+            big += "Line " + std::to_string(i) + ":\n" + kText + kMore + (i % 3 ? "\n" : "  \n");
+        return big;
+    }
 
     // make_tokenizers.mjs: the fixtures' folders under m_dir and the references' ids.
     void makeLlamaFixtures()
     {
         writeFile(m_dir.filePath("llama-text.txt"), QByteArray::fromStdString(mainText()));
         writeFile(m_dir.filePath("llama-specials.txt"), QByteArray(kSpecials));
+        writeFile(m_dir.filePath("llama-big.bytelevel.txt"), QByteArray::fromStdString(bigText()));
         QProcess p;
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
         env.insert("NODE_PATH", npmDir());
         p.setProcessEnvironment(env);
         p.start(qEnvironmentVariable("DISTILLERY_NODE"),
                 {QString(DISTILLERY_SOURCE_DIR) + "/tests/core/make_tokenizers.mjs", m_dir.path(),
-                 m_dir.filePath("llama-text.txt"), m_dir.filePath("llama-specials.txt")});
+                 m_dir.filePath("llama-text.txt"), m_dir.filePath("llama-specials.txt"),
+                 m_dir.filePath("llama-big.bytelevel.txt")});
         if (!p.waitForFinished(180000) || p.exitCode() != 0) {
             m_llamaError = "make_tokenizers.mjs: " + QString::fromUtf8(p.readAllStandardError());
             return;
@@ -316,9 +326,11 @@ private Q_SLOTS:
         QVERIFY(tok.special().addBos);
 
         const QJsonArray refs = m_llamaIds[fixture].toArray();
-        QCOMPARE(refs.size(), 2);
-        const std::string texts[2] = {mainText(), kSpecials};
-        for (int k = 0; k < 2; ++k) {
+        QCOMPARE(refs.size(), 3);
+        const std::string texts[3] = {mainText(), kSpecials, bigText()};
+        for (int k = 0; k < 3; ++k) {
+            if (refs[k].isNull())
+                continue; // the big text: byte-level fixtures only
             std::vector<std::int64_t> expected;
             for (const auto &v : refs[k].toArray())
                 expected.push_back(v.toInteger());

@@ -5,6 +5,7 @@
 #include "distillery/core/errors.h"
 
 #include <algorithm>
+#include <cctype>
 #include <limits>
 
 namespace distillery::core::data {
@@ -326,8 +327,22 @@ void BpeTokenizer::encodeSegment(std::string_view part, bool first, std::vector<
         part = normalized;
     }
     if (m_options.byteLevel) {
-        for (const auto piece : pretokenize(part, m_options.split))
-            encodeBytePiece(piece, out);
+        // In blocks of about 1 MB, cut where a line that ends in a visible ASCII character is
+        // followed by a letter: no piece of the three patterns spans "x\nA", and the
+        // pre-tokenizer's table of code points stays small for a corpus of any size.
+        constexpr std::size_t kBlock = 1 << 20;
+        while (!part.empty()) {
+            std::size_t cut = part.size();
+            for (std::size_t at = kBlock; at < part.size(); ++at)
+                if (part[at - 1] == '\n' && std::isgraph(static_cast<unsigned char>(part[at - 2]))
+                    && std::isalpha(static_cast<unsigned char>(part[at]))) {
+                    cut = at;
+                    break;
+                }
+            for (const auto piece : pretokenize(part.substr(0, cut), m_options.split))
+                encodeBytePiece(piece, out);
+            part.remove_prefix(cut);
+        }
         return;
     }
     std::string text = m_options.spaces ? replaceAll(part, " ", kMetaspace) : std::string(part);
