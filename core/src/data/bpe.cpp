@@ -56,15 +56,6 @@ bool byteCharactersToBytes(const std::string &token, std::string &bytes)
     return true;
 }
 
-// SentencePiece's byte token "<0xAB>": its byte, or -1.
-int byteToken(const std::string &token)
-{
-    auto hex = [](char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1; };
-    if (token.size() != 6 || token.compare(0, 3, "<0x") != 0 || token[5] != '>' || hex(token[3]) < 0 || hex(token[4]) < 0)
-        return -1;
-    return hex(token[3]) * 16 + hex(token[4]);
-}
-
 std::string replaceAll(std::string_view s, std::string_view from, std::string_view to)
 {
     std::string out;
@@ -116,7 +107,7 @@ Status BpeTokenizer::buildSymbols(const Vocab &vocab, const std::string &where)
                                                                 "as a byte-level BPE's tokens are");
             if (bytes.size() == 1)
                 m_byteIds[static_cast<unsigned char>(bytes[0])] = id;
-        } else if (const int b = byteToken(token); b >= 0) {
+        } else if (const int b = byteTokenValue(token); b >= 0) {
             bytes.assign(1, char(b));
             m_byteIds[b] = id;
         } else {
@@ -183,10 +174,8 @@ Status BpeTokenizer::build(const Vocab &vocab, const Merges &merges, const Vocab
             return Status::failure(errc::kDataFormat, where + ": a special token is empty");
         m_pieces[std::size_t(id)] = content;
         m_isSpecial[std::size_t(id)] = true;
-        m_specialTokens.emplace_back(content, id);
     }
-    std::sort(m_specialTokens.begin(), m_specialTokens.end(),
-              [](const auto &a, const auto &b) { return a.first.size() > b.first.size(); });
+    setSpecialTokens(special);
     if (auto st = buildSymbols(vocab, where); !st.ok())
         return st;
     for (std::size_t rank = 0; rank < merges.size(); ++rank) {
@@ -196,7 +185,7 @@ Status BpeTokenizer::build(const Vocab &vocab, const Merges &merges, const Vocab
             return Status::failure(errc::kDataFormat, where + ": merge " + std::to_string(rank + 1) + " ("
                                                           + jsonread::excerpt(a + " " + b)
                                                           + ") uses or makes a token that is not in the vocabulary");
-        m_byteMerges = m_byteMerges || (!m_options.byteLevel && (byteToken(a) >= 0 || byteToken(b) >= 0));
+        m_byteMerges = m_byteMerges || (!m_options.byteLevel && (byteTokenValue(a) >= 0 || byteTokenValue(b) >= 0));
         m_merges.emplace(pairKey(ia->second, ib->second), std::make_pair(std::int32_t(rank), im->second)); // first rank wins
     }
     m_mergeCount = merges.size();
@@ -369,28 +358,7 @@ std::vector<std::int64_t> BpeTokenizer::encode(std::string_view text) const
 {
     std::vector<std::int64_t> out;
     out.reserve(text.size() / 3 + 1);
-    std::size_t from = 0;
-    while (from < text.size()) {
-        // The next special token, the longest where two start at the same place.
-        std::size_t best = std::string_view::npos;
-        std::int64_t bestId = -1;
-        std::size_t bestLen = 0;
-        for (const auto &[content, id] : m_specialTokens) {
-            const auto at = text.find(content, from);
-            if (at != std::string_view::npos && (at < best || (at == best && content.size() > bestLen))) {
-                best = at;
-                bestId = id;
-                bestLen = content.size();
-            }
-        }
-        if (best == std::string_view::npos) {
-            encodeSegment(text.substr(from), from == 0, out);
-            break;
-        }
-        encodeSegment(text.substr(from, best - from), from == 0, out);
-        out.push_back(bestId);
-        from = best + bestLen;
-    }
+    splitAtSpecialTokens(text, out, [&](std::string_view part, bool first) { encodeSegment(part, first, out); });
     return out;
 }
 
@@ -413,14 +381,6 @@ Result<std::string> BpeTokenizer::decode(const std::vector<std::int64_t> &ids) c
 std::string BpeTokenizer::piece(std::int64_t id) const
 {
     return id >= 0 && id < vocabSize() ? m_pieces[std::size_t(id)] : std::string();
-}
-
-std::int64_t BpeTokenizer::specialId(const std::string &content) const
-{
-    for (const auto &[c, id] : m_specialTokens)
-        if (c == content)
-            return id;
-    return -1;
 }
 
 std::string BpeTokenizer::kind() const

@@ -78,7 +78,6 @@ public:
     Result<std::string> decode(const std::vector<std::int64_t> &ids) const override;
     std::string piece(std::int64_t id) const override;
     std::int64_t vocabSize() const override { return std::int64_t(m_pieces.size()); }
-    std::int64_t specialId(const std::string &content) const override;
     std::string kind() const override;
     std::string identity() const override;
 
@@ -113,7 +112,6 @@ private:
     // two characters no merge can happen, so the text is encoded in independent chunks.
     std::unordered_set<std::uint64_t> m_joinable;
     bool m_byteMerges = false; // a merge takes a <0xXX> token (then no chunks)
-    std::vector<std::pair<std::string, std::int64_t>> m_specialTokens; // longest first
     std::size_t m_mergeCount = 0;
     mutable std::unordered_map<std::string, std::vector<std::int64_t>> m_cache; // piece -> ids
 };

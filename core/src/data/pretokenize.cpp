@@ -53,6 +53,14 @@ CharClass charClass(std::int32_t c)
     }
 }
 
+int byteTokenValue(const std::string &token)
+{
+    auto hex = [](char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1; };
+    if (token.size() != 6 || token.compare(0, 3, "<0x") != 0 || token[5] != '>' || hex(token[3]) < 0 || hex(token[4]) < 0)
+        return -1;
+    return hex(token[3]) * 16 + hex(token[4]);
+}
+
 std::string nfc(std::string_view text)
 {
     UErrorCode status = U_ZERO_ERROR;

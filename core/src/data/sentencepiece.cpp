@@ -1,4 +1,5 @@
 #include "data/sentencepiece.h"
+#include "data/unicodetext.h"
 
 #include "distillery/core/errors.h"
 #include "distillery/core/files.h"
@@ -88,15 +89,6 @@ const Module &module()
     return m;
 }
 
-int byteOfPiece(const std::string &piece)
-{
-    // Byte pieces are written <0xAB>.
-    auto hex = [](char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1; };
-    if (piece.size() != 6 || piece.compare(0, 3, "<0x") != 0 || piece[5] != '>' || hex(piece[3]) < 0 || hex(piece[4]) < 0)
-        return -1;
-    return hex(piece[3]) * 16 + hex(piece[4]);
-}
-
 } // namespace
 
 Result<std::shared_ptr<SentencePieceTokenizer>> SentencePieceTokenizer::fromModel(const std::string &path)
@@ -122,6 +114,7 @@ Result<std::shared_ptr<SentencePieceTokenizer>> SentencePieceTokenizer::fromMode
     tok->m_pieces.resize(std::size_t(n));
     tok->m_types.resize(std::size_t(n));
     std::string p;
+    std::vector<std::pair<std::string, std::int64_t>> specials;
     for (int id = 0; id < n; ++id) {
         p.resize(64);
         const std::size_t len = m.piece(handle, id, p.data(), p.size());
@@ -135,17 +128,16 @@ Result<std::shared_ptr<SentencePieceTokenizer>> SentencePieceTokenizer::fromMode
         std::string text = p;
         if (type & (kControl | kUnknown)) {
             if (!p.empty())
-                tok->m_specialTokens.emplace_back(p, id);
-        } else if ((type & kByte) && byteOfPiece(p) >= 0) {
-            text = std::string(1, char(byteOfPiece(p)));
+                specials.emplace_back(p, id);
+        } else if ((type & kByte) && byteTokenValue(p) >= 0) {
+            text = std::string(1, char(byteTokenValue(p)));
         } else {
             for (std::size_t at; (at = text.find("\xE2\x96\x81")) != std::string::npos;)
                 text.replace(at, 3, " ");
         }
         tok->m_pieces[std::size_t(id)] = text;
     }
-    std::sort(tok->m_specialTokens.begin(), tok->m_specialTokens.end(),
-              [](const auto &a, const auto &b) { return a.first.size() > b.first.size(); });
+    tok->setSpecialTokens(std::move(specials));
     auto &s = tok->m_special;
     auto idOf = [&](int which) {
         const int id = m.special(handle, which);
@@ -188,26 +180,7 @@ std::vector<std::int64_t> SentencePieceTokenizer::encode(std::string_view text) 
             out.insert(out.end(), ids, ids + count);
         m.release(ids);
     };
-    std::size_t from = 0;
-    while (from < text.size()) {
-        std::size_t best = std::string_view::npos, bestLen = 0;
-        std::int64_t bestId = -1;
-        for (const auto &[content, id] : m_specialTokens) {
-            const auto at = text.find(content, from);
-            if (at != std::string_view::npos && (at < best || (at == best && content.size() > bestLen))) {
-                best = at;
-                bestId = id;
-                bestLen = content.size();
-            }
-        }
-        if (best == std::string_view::npos) {
-            encodeText(text.substr(from));
-            break;
-        }
-        encodeText(text.substr(from, best - from));
-        out.push_back(bestId);
-        from = best + bestLen;
-    }
+    splitAtSpecialTokens(text, out, [&](std::string_view part, bool) { encodeText(part); });
     return out;
 }
 
@@ -257,14 +230,6 @@ std::string SentencePieceTokenizer::piece(std::int64_t id) const
 std::int64_t SentencePieceTokenizer::vocabSize() const
 {
     return std::int64_t(m_pieces.size());
-}
-
-std::int64_t SentencePieceTokenizer::specialId(const std::string &content) const
-{
-    for (const auto &[c, id] : m_specialTokens)
-        if (c == content)
-            return id;
-    return -1;
 }
 
 std::string SentencePieceTokenizer::kind() const

@@ -29,7 +29,6 @@ public:
     Result<std::string> decode(const std::vector<std::int64_t> &ids) const override;
     std::string piece(std::int64_t id) const override;
     std::int64_t vocabSize() const override;
-    std::int64_t specialId(const std::string &content) const override;
     std::string kind() const override;
     std::string identity() const override;
 
@@ -39,7 +38,6 @@ private:
     std::shared_ptr<void> m_sp; // the module's processor
     std::vector<int> m_types;   // id -> the module's piece type bits
     std::vector<std::string> m_pieces; // id -> text (▁ as a space, byte pieces as their byte)
-    std::vector<std::pair<std::string, std::int64_t>> m_specialTokens; // longest first
     std::string m_identity;
 };
 

@@ -6,6 +6,7 @@
 #include "distillery/core/errors.h"
 #include "distillery/core/files.h"
 
+#include <algorithm>
 #include <filesystem>
 
 namespace fs = std::filesystem;
@@ -68,6 +69,45 @@ Status applyConfig(const std::string &file, const Tokenizer &tok, SpecialTokens 
 }
 
 } // namespace
+
+void Tokenizer::setSpecialTokens(std::vector<std::pair<std::string, std::int64_t>> tokens)
+{
+    std::stable_sort(tokens.begin(), tokens.end(), [](const auto &a, const auto &b) { return a.first.size() > b.first.size(); });
+    m_specialTokens = std::move(tokens);
+}
+
+std::int64_t Tokenizer::specialId(const std::string &content) const
+{
+    for (const auto &[c, id] : m_specialTokens)
+        if (c == content)
+            return id;
+    return -1;
+}
+
+void Tokenizer::splitAtSpecialTokens(std::string_view text, std::vector<std::int64_t> &out,
+                                     const std::function<void(std::string_view, bool)> &encodeText) const
+{
+    std::size_t from = 0;
+    while (from < text.size()) {
+        std::size_t best = std::string_view::npos, bestLen = 0;
+        std::int64_t bestId = -1;
+        for (const auto &[content, id] : m_specialTokens) {
+            const auto at = text.find(content, from);
+            if (at != std::string_view::npos && (at < best || (at == best && content.size() > bestLen))) {
+                best = at;
+                bestId = id;
+                bestLen = content.size();
+            }
+        }
+        if (best == std::string_view::npos) {
+            encodeText(text.substr(from), from == 0);
+            return;
+        }
+        encodeText(text.substr(from, best - from), from == 0);
+        out.push_back(bestId);
+        from = best + bestLen;
+    }
+}
 
 Result<std::shared_ptr<Tokenizer>> openTokenizer(const std::string &path)
 {

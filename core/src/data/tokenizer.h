@@ -8,6 +8,7 @@
 #include "distillery/core/result.h"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -41,7 +42,7 @@ public:
     // One more than the largest id (the model's vocabulary must be at least this).
     virtual std::int64_t vocabSize() const = 0;
     // The id of a special token ("<|endoftext|>", "<s>"), or -1.
-    virtual std::int64_t specialId(const std::string &content) const = 0;
+    std::int64_t specialId(const std::string &content) const;
     // In words: "GPT-2 byte-level BPE", "Llama 3 byte-level BPE", "SentencePiece BPE", ...
     virtual std::string kind() const = 0;
     // Everything the encoding depends on, for keys of token caches.
@@ -53,9 +54,17 @@ public:
     const std::vector<std::pair<std::string, std::string>> &files() const { return m_files; }
 
 protected:
+    // The special tokens, matched literally in a text (the longest where two start at one place).
+    void setSpecialTokens(std::vector<std::pair<std::string, std::int64_t>> tokens);
+    // `text` cut at its special tokens: encodeText(part, first) for each stretch between them
+    // (first: the stretch begins the text), the special tokens' ids into `out` in between.
+    void splitAtSpecialTokens(std::string_view text, std::vector<std::int64_t> &out,
+                              const std::function<void(std::string_view, bool)> &encodeText) const;
+
     std::string m_source;
     SpecialTokens m_special;
     std::vector<std::pair<std::string, std::string>> m_files;
+    std::vector<std::pair<std::string, std::int64_t>> m_specialTokens; // longest first
     friend Result<std::shared_ptr<Tokenizer>> openTokenizer(const std::string &path);
 };
 

@@ -18,6 +18,9 @@ std::int32_t utf8At(std::string_view s, std::size_t i, std::size_t &len);
 enum class CharClass { Letter, Number, Space, Other };
 CharClass charClass(std::int32_t c);
 
+// SentencePiece's byte token "<0xAB>": its byte, or -1.
+int byteTokenValue(const std::string &token);
+
 // Unicode normalization form C of the valid UTF-8 runs of `text`; other bytes stay as they are.
 std::string nfc(std::string_view text);
 
