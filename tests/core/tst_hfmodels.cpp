@@ -766,6 +766,7 @@ private Q_SLOTS:
         QCOMPARE(c["add_bos_token"].toBool(), true);
         QCOMPARE(c["bos_token"].toString(), QString("<s>"));
         QCOMPARE(c["eos_token"].toString(), QString("</s>"));
+        QCOMPARE(c["legacy"].toBool(), true);
         QFile hello(folder("llama-sp") + "/hello.json");
         QVERIFY(hello.open(QIODevice::ReadOnly));
         auto inspected = cli({"model", "inspect", folder("sp-export")});

@@ -101,8 +101,10 @@ Status copyTokenizerFiles(const std::string &dir, const ExportFacts &facts)
                                     {"eos_token", sp.eos}, {"unk_token", sp.unk}, {"pad_token", sp.pad}})
         if (!name.empty())
             config[key] = name;
+    // The run encoded each stretch between special tokens with SentencePiece's own space in
+    // front, which is LlamaTokenizer's legacy behaviour.
     if (first == "tokenizer.model")
-        config["legacy"] = false;
+        config["legacy"] = true;
     return writeFileAtomically(dir + "/tokenizer_config.json", config.dump(2) + "\n");
 }
 
