@@ -87,12 +87,20 @@ std::int64_t Tokenizer::specialId(const std::string &content) const
 void Tokenizer::splitAtSpecialTokens(std::string_view text, std::vector<std::int64_t> &out,
                                      const std::function<void(std::string_view, bool)> &encodeText) const
 {
+    // Each special token's next place, searched again only once the text has passed it: the
+    // text is scanned once per special token (Llama 3 has 256), not once per occurrence.
+    std::vector<std::size_t> next;
+    for (const auto &special : m_specialTokens)
+        next.push_back(text.find(special.first));
     std::size_t from = 0;
     while (from < text.size()) {
         std::size_t best = std::string_view::npos, bestLen = 0;
         std::int64_t bestId = -1;
-        for (const auto &[content, id] : m_specialTokens) {
-            const auto at = text.find(content, from);
+        for (std::size_t k = 0; k < m_specialTokens.size(); ++k) {
+            const auto &[content, id] = m_specialTokens[k];
+            if (next[k] != std::string_view::npos && next[k] < from)
+                next[k] = text.find(content, from);
+            const std::size_t at = next[k];
             if (at != std::string_view::npos && (at < best || (at == best && content.size() > bestLen))) {
                 best = at;
                 bestId = id;
