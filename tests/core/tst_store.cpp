@@ -69,6 +69,11 @@ bool rawExec(const std::string &path, const std::string &sql)
     return ok;
 }
 
+// What schema version 4 added, taken away again (to make stores of older versions).
+constexpr const char *kUndoSchemaFour =
+    "DROP TABLE series_stats; DROP TABLE run_tags; ALTER TABLE runs DROP COLUMN note; "
+    "ALTER TABLE runs DROP COLUMN group_name; ";
+
 NewRun newRun(const std::string &name)
 {
     NewRun run;
@@ -153,7 +158,7 @@ private Q_SLOTS:
         }
         TAKE(reader, StoreReader::open(path));
         QCOMPARE(reader->schemaVersion(), kStoreSchemaVersion);
-        QCOMPARE(reader->schemaVersion(), 3);
+        QCOMPARE(reader->schemaVersion(), 4);
         TAKE(check, reader->integrityCheck());
         QCOMPARE(check, std::string("ok"));
     }
@@ -162,19 +167,19 @@ private Q_SLOTS:
     {
         const std::string path = freshPath();
         QVERIFY(RunWriter::open(path).ok());
-        QVERIFY(rawExec(path, "PRAGMA user_version = 4"));
+        QVERIFY(rawExec(path, "PRAGMA user_version = 99"));
         auto writer = RunWriter::open(path);
         QVERIFY(!writer.ok());
         QCOMPARE(writer.error().code, std::string("store.newer_schema"));
         QVERIFY2(writer.error().message.find(path) != std::string::npos,
                  writer.error().message.c_str());
-        QVERIFY(writer.error().message.find("version 4") != std::string::npos);
+        QVERIFY(writer.error().message.find("version 99") != std::string::npos);
         auto reader = StoreReader::open(path);
         QVERIFY(!reader.ok());
         QCOMPARE(reader.error().code, std::string("store.newer_schema"));
         QVERIFY(reader.error().message.find(path) != std::string::npos);
         // The file was not touched.
-        QCOMPARE(rawText(path, "PRAGMA user_version"), std::string("4"));
+        QCOMPARE(rawText(path, "PRAGMA user_version"), std::string("99"));
     }
 
     // Schema 1 numbered steps by their 0-based index; opening such a store (to read or to write)
@@ -205,7 +210,7 @@ private Q_SLOTS:
             CHECK_OK(writer->finishRun(empty, RunStatus::Cancelled));
         }
         // What version 1 had: no exports table, 0-based steps.
-        QVERIFY(rawExec(path, "DROP TABLE exports; PRAGMA user_version = 1"));
+        QVERIFY(rawExec(path, std::string(kUndoSchemaFour) + "DROP TABLE exports; PRAGMA user_version = 1"));
         QVERIFY(rawExec(path, "UPDATE runs SET last_step = 0 WHERE id = " + std::to_string(empty)));
 
         TAKE(reader, StoreReader::open(path));
@@ -583,6 +588,171 @@ private Q_SLOTS:
         QVERIFY(late.empty());
         TAKE(info, reader->run(run));
         QCOMPARE(info.lastStep, std::int64_t(6));
+    }
+
+    // The extremes kept beside the history equal the ones computed from it, through NaN and
+    // infinite values, steps written again within and across flushes, and a resume cut.
+    void seriesStatsMatchHistory()
+    {
+        const std::string path = freshPath();
+        TAKE(writer, RunWriter::open(path));
+        TAKE(run, writer->createRun(newRun("stats")));
+        std::uint32_t state = 12345;
+        auto noise = [&] {
+            state = state * 1664525u + 1013904223u;
+            return double(state >> 8) / double(1u << 24);
+        };
+        auto check = [&](const char *when) {
+            TAKE(reader, StoreReader::open(path));
+            TAKE(stats, reader->seriesStats(run));
+            TAKE(keys, reader->keys(run));
+            QCOMPARE(stats.size(), keys.size());
+            for (const std::string &key : keys) {
+                TAKE(series, reader->scalars(run, key));
+                double lo = 0, hi = 0;
+                std::int64_t loStep = -1, hiStep = -1;
+                for (const ScalarPoint &p : series) {
+                    if (!std::isfinite(p.value))
+                        continue;
+                    if (loStep < 0 || p.value < lo)
+                        lo = p.value, loStep = p.step;
+                    if (hiStep < 0 || p.value > hi)
+                        hi = p.value, hiStep = p.step;
+                }
+                const SeriesStats &s = stats.at(key);
+                QVERIFY2(s.minStep == loStep && s.maxStep == hiStep,
+                         (std::string(when) + ": " + key + " steps " + std::to_string(s.minStep) + "/" +
+                          std::to_string(s.maxStep) + " vs " + std::to_string(loStep) + "/" +
+                          std::to_string(hiStep)).c_str());
+                if (loStep >= 0) {
+                    QCOMPARE(s.min, lo);
+                    QCOMPARE(s.max, hi);
+                }
+                QCOMPARE(s.last.step, series.back().step);
+                QVERIFY(sameDouble(s.last.value, series.back().value));
+            }
+        };
+        for (int step = 1; step <= 300; ++step) {
+            writer->addScalar(run, "eval/student_nll", step, 3.0 - step * 0.001 + noise());
+            writer->addScalar(run, "train/loss", step, step % 17 == 0 ? std::nan("") : noise());
+            if (step == 150)
+                writer->addScalar(run, "train/loss", step, std::numeric_limits<double>::infinity());
+            writer->addScalar(run, "all_nan", step, std::nan(""));
+            if (step % 41 == 0)
+                CHECK_OK(writer->flush());
+        }
+        CHECK_OK(writer->flush());
+        check("written once");
+        // The minimum and the maximum rewritten with ordinary values, in a later flush and twice
+        // within one flush.
+        {
+            TAKE(reader, StoreReader::open(path));
+            TAKE(stats, reader->seriesStats(run));
+            const SeriesStats nll = stats.at("eval/student_nll");
+            writer->addScalar(run, "eval/student_nll", nll.minStep, 2.5);
+            writer->addScalar(run, "eval/student_nll", nll.maxStep, 2.6);
+            writer->addScalar(run, "eval/student_nll", nll.maxStep, 2.7);
+        }
+        CHECK_OK(writer->flush());
+        check("rewritten");
+        // A writer that did not write the run before (a resume): cut, then carry on.
+        CHECK_OK(writer->finishRun(run, RunStatus::Cancelled));
+        writer.reset();
+        TAKE(resumed, RunWriter::open(path));
+        CHECK_OK(resumed->reopenRun(run));
+        CHECK_OK(resumed->discardAfter(run, 100));
+        check("cut at 100");
+        for (int step = 90; step <= 200; ++step)
+            resumed->addScalar(run, "eval/student_nll", step, 10.0 + noise());
+        CHECK_OK(resumed->flush());
+        check("resumed");
+        TAKE(reader, StoreReader::open(path));
+        TAKE(stats, reader->seriesStats(run));
+        QVERIFY(!stats.at("all_nan").hasFinite());
+        QVERIFY(stats.at("eval/student_nll").max >= 10.0);
+    }
+
+    void notesTagsAndGroups()
+    {
+        const std::string path = freshPath();
+        RunId a = 0, b = 0;
+        {
+            TAKE(writer, RunWriter::open(path));
+            NewRun grouped = newRun("a");
+            grouped.group = "temperature sweep";
+            TAKE(ra, writer->createRun(grouped));
+            TAKE(rb, writer->createRun(newRun("b")));
+            a = ra, b = rb;
+            CHECK_OK(writer->finishRun(a, RunStatus::Finished));
+            CHECK_OK(writer->finishRun(b, RunStatus::Finished));
+        }
+        CHECK_OK(setRunNote(path, a, "lr too high?\nsecond line"));
+        CHECK_OK(setRunTags(path, a, {"baseline", "paper", "baseline"}));
+        CHECK_OK(setRunTags(path, b, {"ablation"}));
+        CHECK_OK(setRunGroup(path, b, "seeds"));
+        {
+            TAKE(reader, StoreReader::open(path));
+            TAKE(runs, reader->runs());
+            QCOMPARE(int(runs.size()), 2);
+            const RunInfo &ra = runs[1].id == a ? runs[1] : runs[0];
+            const RunInfo &rb = runs[1].id == a ? runs[0] : runs[1];
+            QCOMPARE(ra.note, std::string("lr too high?\nsecond line"));
+            QCOMPARE(ra.tags, (std::vector<std::string>{"baseline", "paper"}));
+            QCOMPARE(ra.group, std::string("temperature sweep"));
+            QCOMPARE(rb.tags, std::vector<std::string>{"ablation"});
+            QCOMPARE(rb.group, std::string("seeds"));
+            TAKE(one, reader->run(a));
+            QCOMPARE(one.tags, (std::vector<std::string>{"baseline", "paper"}));
+        }
+        // Clearing, bad tags, unknown runs.
+        CHECK_OK(setRunTags(path, a, {}));
+        CHECK_OK(setRunNote(path, a, ""));
+        CHECK_OK(setRunGroup(path, a, ""));
+        for (const std::string &bad : {std::string(), std::string("a,b"), std::string(" x"),
+                                       std::string("line\nbreak"), std::string(65, 't')}) {
+            auto refused = setRunTags(path, b, {"fine", bad});
+            QVERIFY(!refused.ok());
+            QCOMPARE(refused.error().code, std::string("store.bad_tag"));
+        }
+        QCOMPARE(setRunTags(path, 999, {"x"}).error().code, std::string("store.no_such_run"));
+        QCOMPARE(setRunNote(path, 999, "x").error().code, std::string("store.no_such_run"));
+        QCOMPARE(setRunGroup(path, b, "two\nlines").error().code, std::string("store.bad_group"));
+        {
+            TAKE(reader, StoreReader::open(path));
+            TAKE(ra, reader->run(a));
+            QVERIFY(ra.tags.empty() && ra.note.empty() && ra.group.empty());
+            TAKE(rb, reader->run(b));
+            QCOMPARE(rb.tags, std::vector<std::string>{"ablation"}); // the refused update changed nothing
+        }
+        CHECK_OK(deleteRun(path, b));
+        QCOMPARE(rawText(path, "SELECT COUNT(*) FROM run_tags"), std::string("0"));
+    }
+
+    // A version 3 store gains the new columns and tables, with the extremes of its history.
+    void schemaThreeGainsSummaries()
+    {
+        const std::string path = freshPath();
+        RunId run = 0;
+        {
+            TAKE(writer, RunWriter::open(path));
+            TAKE(r, writer->createRun(newRun("old")));
+            run = r;
+            for (int step = 1; step <= 20; ++step)
+                writer->addScalar(run, "train/loss", step, step == 7 ? -1.0 : step == 3 ? 50.0 : 1.0);
+            writer->addScalar(run, "nan_only", 1, std::nan(""));
+            CHECK_OK(writer->finishRun(run, RunStatus::Finished));
+        }
+        QVERIFY(rawExec(path, std::string(kUndoSchemaFour) + "PRAGMA user_version = 3;"));
+        TAKE(reader, StoreReader::open(path));
+        QCOMPARE(reader->schemaVersion(), 4);
+        TAKE(stats, reader->seriesStats(run));
+        QCOMPARE(stats.at("train/loss").min, -1.0);
+        QCOMPARE(stats.at("train/loss").minStep, std::int64_t(7));
+        QCOMPARE(stats.at("train/loss").max, 50.0);
+        QCOMPARE(stats.at("train/loss").maxStep, std::int64_t(3));
+        QVERIFY(!stats.at("nan_only").hasFinite());
+        TAKE(info, reader->run(run));
+        QVERIFY(info.tags.empty() && info.note.empty());
     }
 
     void statusTransitions_data()

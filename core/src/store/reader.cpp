@@ -104,6 +104,8 @@ Result<std::vector<RunInfo>> StoreReader::runs(double staleSeconds) const
     }
     if (rc != SQLITE_DONE)
         return sqlFailure(m_impl->db.get(), m_impl->path, "cannot list runs");
+    if (auto failed = attachTags(m_impl->db.get(), m_impl->path, result))
+        return *failed;
     return result;
 }
 
@@ -173,6 +175,35 @@ Result<std::map<std::string, ScalarPoint>> StoreReader::latest(RunId run) const
     }
     if (rc != SQLITE_DONE)
         return sqlFailure(m_impl->db.get(), m_impl->path, "cannot read the latest values");
+    return result;
+}
+
+Result<std::map<std::string, SeriesStats>> StoreReader::seriesStats(RunId run) const
+{
+    Statement query(m_impl->db.get(),
+                    "SELECT k.name, l.step, l.wall_time, l.value, s.min, s.min_step, s.max, s.max_step "
+                    "FROM latest l JOIN keys k ON k.id = l.key "
+                    "LEFT JOIN series_stats s ON s.run = l.run AND s.key = l.key WHERE l.run = ?1");
+    if (!query.ok())
+        return sqlFailure(m_impl->db.get(), m_impl->path, "cannot read the series summaries");
+    sqlite3_bind_int64(query.get(), 1, run);
+    std::map<std::string, SeriesStats> result;
+    int rc;
+    while ((rc = sqlite3_step(query.get())) == SQLITE_ROW) {
+        sqlite3_stmt *row = query.get();
+        SeriesStats stats;
+        stats.last = ScalarPoint{sqlite3_column_int64(row, 1), sqlite3_column_double(row, 2),
+                                 columnValue(row, 3)};
+        if (sqlite3_column_type(row, 5) != SQLITE_NULL && sqlite3_column_type(row, 7) != SQLITE_NULL) {
+            stats.min = sqlite3_column_double(row, 4);
+            stats.minStep = sqlite3_column_int64(row, 5);
+            stats.max = sqlite3_column_double(row, 6);
+            stats.maxStep = sqlite3_column_int64(row, 7);
+        }
+        result[columnText(row, 0)] = stats;
+    }
+    if (rc != SQLITE_DONE)
+        return sqlFailure(m_impl->db.get(), m_impl->path, "cannot read the series summaries");
     return result;
 }
 

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <chrono>
 #include <ctime>
+#include <map>
 
 #include <signal.h>
 #include <unistd.h>
@@ -87,7 +88,7 @@ const std::string &hostName()
 
 const char *const kRunColumns =
     "id, name, status, template, graph_json, device, threads, seed, steps_total, last_step, "
-    "created_at, finished_at, heartbeat_at, pid, host, error";
+    "created_at, finished_at, heartbeat_at, pid, host, error, note, group_name";
 
 RunInfo readRun(sqlite3_stmt *stmt)
 {
@@ -108,7 +109,32 @@ RunInfo readRun(sqlite3_stmt *stmt)
     info.pid = sqlite3_column_int64(stmt, 13);
     info.host = columnText(stmt, 14);
     info.error = columnText(stmt, 15);
+    info.note = columnText(stmt, 16);
+    info.group = columnText(stmt, 17);
     return info;
+}
+
+std::optional<Error> attachTags(sqlite3 *db, const std::string &path, std::vector<RunInfo> &runs)
+{
+    if (runs.empty())
+        return std::nullopt;
+    std::map<RunId, RunInfo *> byId;
+    for (RunInfo &r : runs)
+        byId[r.id] = &r;
+    const bool one = runs.size() == 1;
+    Statement query(db, one ? "SELECT run, tag FROM run_tags WHERE run = ?1 ORDER BY tag"
+                            : "SELECT run, tag FROM run_tags ORDER BY run, tag");
+    if (!query.ok())
+        return sqlFailure(db, path, "cannot read the run tags");
+    if (one)
+        sqlite3_bind_int64(query.get(), 1, runs.front().id);
+    int rc;
+    while ((rc = sqlite3_step(query.get())) == SQLITE_ROW)
+        if (auto it = byId.find(sqlite3_column_int64(query.get(), 0)); it != byId.end())
+            it->second->tags.push_back(columnText(query.get(), 1));
+    if (rc != SQLITE_DONE)
+        return sqlFailure(db, path, "cannot read the run tags");
+    return std::nullopt;
 }
 
 // A run marked running whose writer is gone: same host and dead pid, or a stale heartbeat.
@@ -133,7 +159,10 @@ Result<RunInfo> selectRun(sqlite3 *db, const std::string &path, RunId run)
         return noSuchRun(path, run);
     if (rc != SQLITE_ROW)
         return sqlFailure(db, path, "cannot read run " + std::to_string(run));
-    return readRun(query.get());
+    std::vector<RunInfo> one{readRun(query.get())};
+    if (auto failed = attachTags(db, path, one))
+        return *failed;
+    return std::move(one.front());
 }
 
 std::optional<Error> activeWriter(const std::string &path, const RunInfo &info, double staleSeconds,

@@ -8,12 +8,15 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace distillery::core::store {
 
 // The columns readRun() reads, in its order.
 extern const char *const kRunColumns;
 RunInfo readRun(sqlite3_stmt *stmt);
+// Fills the tags of the runs read by readRun (one query).
+std::optional<Error> attachTags(sqlite3 *db, const std::string &path, std::vector<RunInfo> &runs);
 
 // The row of run `run` as stored (no staleness rule applied), or store.no_such_run.
 Result<RunInfo> selectRun(sqlite3 *db, const std::string &path, RunId run);

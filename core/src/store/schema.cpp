@@ -125,6 +125,37 @@ CREATE TABLE exports (       -- a run's student exported for other tools
     PRIMARY KEY (run, format, path)
 ) WITHOUT ROWID;
 )sql",
+        // 3 -> 4: notes, tags and groups of runs; per-series extremes for comparisons.
+        R"sql(
+ALTER TABLE runs ADD COLUMN note TEXT;       -- free text written by the user
+ALTER TABLE runs ADD COLUMN group_name TEXT; -- explicit group (the sweep that made the run); NULL if none
+CREATE TABLE run_tags (      -- user tags, any number per run
+    run INTEGER,             -- runs.id
+    tag TEXT,
+    PRIMARY KEY (run, tag)
+) WITHOUT ROWID;
+CREATE INDEX run_tags_by_tag ON run_tags (tag, run);
+-- The smallest and the largest finite value of every series with the step where it was
+-- first reached, kept by the writer in the same transaction as scalars, so that best / min /
+-- max columns over many runs never scan history.
+CREATE TABLE series_stats (
+    run INTEGER,
+    key INTEGER,             -- keys.id
+    min REAL,
+    min_step INTEGER,
+    max REAL,
+    max_step INTEGER,
+    PRIMARY KEY (run, key)
+) WITHOUT ROWID;
+INSERT INTO series_stats (run, key, min, min_step, max, max_step)
+SELECT run, key, MIN(value), NULL, MAX(value), NULL FROM scalars
+WHERE value IS NOT NULL AND abs(value) <= 1.7976931348623157e308 GROUP BY run, key;
+UPDATE series_stats SET
+    min_step = (SELECT MIN(s.step) FROM scalars s WHERE s.run = series_stats.run
+                AND s.key = series_stats.key AND s.value = series_stats.min),
+    max_step = (SELECT MIN(s.step) FROM scalars s WHERE s.run = series_stats.run
+                AND s.key = series_stats.key AND s.value = series_stats.max);
+)sql",
     };
     return scripts;
 }

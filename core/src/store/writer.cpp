@@ -13,7 +13,10 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <optional>
+#include <set>
 
 #include <unistd.h>
 
@@ -79,6 +82,10 @@ struct RunWriter::Impl
     double lastFlush = 0; // steady-clock seconds
     std::map<std::string, std::int64_t> keyIds;
     std::map<std::string, std::int64_t> newKeys; // interned by the transaction in progress
+    // The highest step of each (run, key id) in the file as far as this writer knows (read from
+    // `latest` on first sight). A row at or below it rewrites history, and the series' extremes
+    // are then recomputed from its rows instead of updated in place.
+    std::map<std::pair<RunId, std::int64_t>, std::int64_t> topSteps;
 
     Impl(Connection connection, std::string file)
         : db(std::move(connection))
@@ -95,6 +102,8 @@ struct RunWriter::Impl
     // One function per table; each returns the failure that ends the transaction.
     std::optional<std::int64_t> keyId(const std::string &name);
     std::optional<Error> writeScalars();
+    std::optional<std::int64_t> topStep(RunId run, std::int64_t key);
+    std::optional<Error> recomputeStats(RunId run, std::int64_t key);
     std::optional<Error> writeDiagnostics();
     std::optional<Error> writeSamples();
     std::optional<Error> writeCheckpoints();
@@ -137,8 +146,52 @@ std::optional<std::int64_t> RunWriter::Impl::keyId(const std::string &name)
     return id;
 }
 
+std::optional<std::int64_t> RunWriter::Impl::topStep(RunId run, std::int64_t key)
+{
+    if (auto it = topSteps.find({run, key}); it != topSteps.end())
+        return it->second;
+    sqlite3_stmt *select = statements.get("SELECT step FROM latest WHERE run = ?1 AND key = ?2");
+    if (!select)
+        return std::nullopt;
+    sqlite3_bind_int64(select, 1, run);
+    sqlite3_bind_int64(select, 2, key);
+    const int rc = sqlite3_step(select);
+    const std::int64_t top = rc == SQLITE_ROW ? sqlite3_column_int64(select, 0)
+                                              : std::numeric_limits<std::int64_t>::min();
+    sqlite3_reset(select);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return std::nullopt;
+    topSteps[{run, key}] = top;
+    return top;
+}
+
+// The extremes of one series from its rows (after a step was written again).
+std::optional<Error> RunWriter::Impl::recomputeStats(RunId run, std::int64_t key)
+{
+    static const char *const sql[] = {
+        "DELETE FROM series_stats WHERE run = ?1 AND key = ?2",
+        "INSERT INTO series_stats (run, key, min, min_step, max, max_step) "
+        "SELECT ?1, ?2, lo.value, lo.step, hi.value, hi.step FROM "
+        "(SELECT value, step FROM scalars WHERE run = ?1 AND key = ?2 AND value IS NOT NULL "
+        " AND abs(value) <= 1.7976931348623157e308 ORDER BY value ASC, step ASC LIMIT 1) lo, "
+        "(SELECT value, step FROM scalars WHERE run = ?1 AND key = ?2 AND value IS NOT NULL "
+        " AND abs(value) <= 1.7976931348623157e308 ORDER BY value DESC, step ASC LIMIT 1) hi",
+    };
+    for (const char *text : sql) {
+        sqlite3_stmt *stmt = statements.get(text);
+        if (!stmt)
+            return storeError("cannot prepare the series summary update");
+        sqlite3_bind_int64(stmt, 1, run);
+        sqlite3_bind_int64(stmt, 2, key);
+        if (!stepDone(stmt))
+            return storeError("cannot update the series summary");
+    }
+    return std::nullopt;
+}
+
 std::optional<Error> RunWriter::Impl::writeScalars()
 {
+    std::set<std::pair<RunId, std::int64_t>> rewritten;
     for (const PendingScalar &p : scalars) {
         auto key = keyId(p.key);
         if (!key)
@@ -151,8 +204,19 @@ std::optional<Error> RunWriter::Impl::writeScalars()
             "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (run, key) DO UPDATE SET "
             "step = excluded.step, wall_time = excluded.wall_time, value = excluded.value "
             "WHERE excluded.step >= latest.step");
-        if (!insert || !latest)
+        // Every SET expression sees the row as it was, so min and min_step change together.
+        sqlite3_stmt *stats = statements.get(
+            "INSERT INTO series_stats (run, key, min, min_step, max, max_step) "
+            "VALUES (?1, ?2, ?3, ?4, ?3, ?4) ON CONFLICT (run, key) DO UPDATE SET "
+            "min = CASE WHEN excluded.min < min THEN excluded.min ELSE min END, "
+            "min_step = CASE WHEN excluded.min < min THEN excluded.min_step ELSE min_step END, "
+            "max = CASE WHEN excluded.max > max THEN excluded.max ELSE max END, "
+            "max_step = CASE WHEN excluded.max > max THEN excluded.max_step ELSE max_step END");
+        if (!insert || !latest || !stats)
             return storeError("cannot prepare the scalar insert");
+        auto top = topStep(p.run, *key);
+        if (!top)
+            return storeError("cannot read the last step of '" + p.key + "'");
         for (sqlite3_stmt *stmt : {insert, latest}) {
             sqlite3_bind_int64(stmt, 1, p.run);
             sqlite3_bind_int64(stmt, 2, *key);
@@ -164,7 +228,23 @@ std::optional<Error> RunWriter::Impl::writeScalars()
             return storeError("cannot write scalar '" + p.key + "'");
         if (!stepDone(latest))
             return storeError("cannot update the latest value of '" + p.key + "'");
+        if (p.step <= *top) {
+            rewritten.insert({p.run, *key});
+        } else {
+            topSteps[{p.run, *key}] = p.step;
+            if (std::isfinite(p.value)) {
+                sqlite3_bind_int64(stats, 1, p.run);
+                sqlite3_bind_int64(stats, 2, *key);
+                sqlite3_bind_double(stats, 3, p.value);
+                sqlite3_bind_int64(stats, 4, p.step);
+                if (!stepDone(stats))
+                    return storeError("cannot update the summary of '" + p.key + "'");
+            }
+        }
     }
+    for (const auto &[run, key] : rewritten)
+        if (auto failed = recomputeStats(run, key))
+            return failed;
     return std::nullopt;
 }
 
@@ -370,8 +450,8 @@ Result<RunId> RunWriter::createRun(const NewRun &run)
     Impl &d = *m_impl;
     sqlite3_stmt *stmt = d.statements.get(
         "INSERT INTO runs (name, status, template, graph_json, device, threads, seed, "
-        "steps_total, last_step, created_at, finished_at, heartbeat_at, pid, host, error) "
-        "VALUES (?1, 'running', ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, NULL, ?8, ?9, ?10, NULL)");
+        "steps_total, last_step, created_at, finished_at, heartbeat_at, pid, host, error, group_name) "
+        "VALUES (?1, 'running', ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, NULL, ?8, ?9, ?10, NULL, ?11)");
     if (!stmt)
         return d.storeError("cannot prepare the run insert");
     bindText(stmt, 1, run.name);
@@ -384,6 +464,7 @@ Result<RunId> RunWriter::createRun(const NewRun &run)
     sqlite3_bind_double(stmt, 8, unixNow());
     sqlite3_bind_int64(stmt, 9, static_cast<std::int64_t>(getpid()));
     bindText(stmt, 10, hostName());
+    bindOptionalText(stmt, 11, run.group);
     if (!stepDone(stmt))
         return d.storeError("cannot create run '" + run.name + "'");
     const RunId id = sqlite3_last_insert_rowid(d.db.get());
@@ -556,6 +637,15 @@ Status RunWriter::discardAfter(RunId run, std::int64_t step, const std::string &
         "SELECT s.run, s.key, s.step, s.wall_time, s.value FROM scalars s "
         "WHERE s.run = ?1 AND s.step = (SELECT MAX(step) FROM scalars t "
         "WHERE t.run = s.run AND t.key = s.key)",
+        "DELETE FROM series_stats WHERE run = ?1",
+        "INSERT INTO series_stats (run, key, min, min_step, max, max_step) "
+        "SELECT run, key, MIN(value), NULL, MAX(value), NULL FROM scalars WHERE run = ?1 "
+        "AND value IS NOT NULL AND abs(value) <= 1.7976931348623157e308 GROUP BY run, key",
+        "UPDATE series_stats SET "
+        "min_step = (SELECT MIN(s.step) FROM scalars s WHERE s.run = series_stats.run "
+        "AND s.key = series_stats.key AND s.value = series_stats.min), "
+        "max_step = (SELECT MIN(s.step) FROM scalars s WHERE s.run = series_stats.run "
+        "AND s.key = series_stats.key AND s.value = series_stats.max) WHERE run = ?1",
         "UPDATE runs SET last_step = ?2 WHERE id = ?1",
     };
     for (const char *sql : statements) {
@@ -575,6 +665,8 @@ Status RunWriter::discardAfter(RunId run, std::int64_t step, const std::string &
         return d.storeError("cannot commit the resume cleanup");
     if (d.lastSteps.count(run))
         d.lastSteps[run] = step;
+    for (auto it = d.topSteps.begin(); it != d.topSteps.end();)
+        it = it->first.first == run ? d.topSteps.erase(it) : std::next(it);
     return okStatus();
 }
 

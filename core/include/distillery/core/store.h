@@ -22,7 +22,7 @@ enum class RunStatus { Running, Finished, Failed, Cancelled, Interrupted };
 std::string runStatusName(RunStatus status);
 std::optional<RunStatus> runStatusFromName(const std::string &name);
 
-constexpr int kStoreSchemaVersion = 3;
+constexpr int kStoreSchemaVersion = 4;
 
 // A run as listed by readers.
 struct RunInfo
@@ -44,6 +44,9 @@ struct RunInfo
     std::string host;
     std::string error;     // why it failed, if it did
     RunId resumedFrom = 0; // reserved; 0 = none
+    std::string note;              // the user's free text
+    std::string group;             // explicit group (the sweep that made the run); "" if none
+    std::vector<std::string> tags; // sorted
 };
 
 struct ScalarPoint
@@ -51,6 +54,16 @@ struct ScalarPoint
     std::int64_t step = 0;
     double wallTime = 0; // unix seconds when written
     double value = 0;
+};
+
+// A series in brief: its last row and its smallest and largest finite values with the step
+// each was first reached at (step -1 when the series has no finite value).
+struct SeriesStats
+{
+    ScalarPoint last;
+    double min = 0, max = 0;
+    std::int64_t minStep = -1, maxStep = -1;
+    bool hasFinite() const { return minStep >= 0; }
 };
 
 struct CheckpointInfo
@@ -84,6 +97,7 @@ struct NewRun
     int threads = 0;
     std::int64_t seed = 0;
     std::int64_t stepsTotal = 0;
+    std::string group; // explicit group, e.g. the sweep's name
 };
 
 // Opens (creating and migrating if needed) a store for writing. Owned by one thread.
@@ -166,6 +180,9 @@ public:
                                              std::int64_t afterStep = -1) const;
     // Latest value of every key of a run (from the latest-value table, no history scan).
     Result<std::map<std::string, ScalarPoint>> latest(RunId run) const;
+    // Last, smallest and largest value of every key of a run (from summary tables, no history
+    // scan: what run browsers and comparisons over many runs read).
+    Result<std::map<std::string, SeriesStats>> seriesStats(RunId run) const;
     Result<std::vector<CheckpointInfo>> checkpoints(RunId run) const;
     // The run's exports, oldest first.
     Result<std::vector<ExportInfo>> exports(RunId run) const;
@@ -194,6 +211,13 @@ private:
 // Marks runs whose writer died as interrupted in the file (needs write access). Returns the ids.
 Result<std::vector<RunId>> markInterruptedRuns(const std::string &path, double staleSeconds = 30.0);
 Status renameRun(const std::string &path, RunId run, const std::string &name);
+// The user's note on a run (any text; "" clears it).
+Status setRunNote(const std::string &path, RunId run, const std::string &note);
+// Replaces a run's tags. A tag is 1 to 64 characters without commas, line breaks or leading or
+// trailing spaces (store.bad_tag names the offending one); duplicates count once.
+Status setRunTags(const std::string &path, RunId run, const std::vector<std::string> &tags);
+// Puts a run in an explicit group ("" takes it out).
+Status setRunGroup(const std::string &path, RunId run, const std::string &group);
 // Records an export of a run's student (a new one, or the same path written again).
 Status recordExport(const std::string &path, const ExportInfo &info);
 // Deletes a run's rows from every table in one transaction (its checkpoint and artifact files
