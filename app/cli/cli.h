@@ -41,6 +41,9 @@ std::string fmt(double v, int precision = 4);
 // Bytes as a terminal can show them: valid UTF-8 as it is, other bytes as \xNN.
 std::string printable(const std::string &bytes);
 std::string timeString(double unixSeconds);
+// JSON text: a string literal (escaped), a number (null when not finite).
+std::string jsonString(const std::string &text);
+std::string jsonNumber(double v);
 
 // Progress bar on stderr: redrawn in place on a terminal, one line every few seconds otherwise.
 class ProgressPrinter
@@ -101,6 +104,28 @@ struct ModelCommand
 // inspect | tokenize | generate | score | logits | time
 int cmdModel(const std::string &action, const ModelCommand &command);
 int cmdBench(const BenchOptions &options);
+
+// comparecommands.cpp
+int cmdCompare(const std::vector<std::string> &runs, const std::string &store, const std::vector<std::string> &groupBy,
+               const std::vector<std::string> &metrics, const std::string &reference, bool csv, bool json, bool all);
+struct ReportCommand
+{
+    std::vector<std::string> runs, groupBy, metrics, curves;
+    std::string store, reference, out, title, scatter, band = "std";
+};
+int cmdReport(const ReportCommand &command);
+struct SweepCommand
+{
+    std::vector<std::string> sets;
+    int random = 0;
+    std::uint64_t sweepSeed = 0;
+    std::string name;
+    bool dryRun = false;
+};
+int cmdSweep(const std::string &graphPath, const SweepCommand &command, RunOptions options);
+int cmdTag(const std::vector<std::string> &runs, const std::string &store, const std::vector<std::string> &add,
+           const std::vector<std::string> &remove, bool clear);
+int cmdNote(const std::string &runText, const std::string &store, const std::string &note);
 int cmdDiagnosticsBench(const DiagnosticsBenchOptions &options);
 
 } // namespace distillery::cli

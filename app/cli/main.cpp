@@ -19,7 +19,8 @@ int main(int argc, char **argv)
     // others are not worth the second start-up of LibTorch.
     if (argc > 1) {
         const std::string command = argv[1];
-        if (command == "run" || command == "resume" || command == "bench" || command == "system")
+        if (command == "run" || command == "resume" || command == "bench" || command == "system" ||
+            command == "sweep")
             selectBlasKernels(argc, argv);
     }
     CLI::App app{"Distillery: knowledge-distillation workbench (headless)", "distillery-cli"};
@@ -193,6 +194,73 @@ int main(int argc, char **argv)
     modelTime->add_option("--repeat", modelCommand.repeat, "Timed passes (default 20)")->check(CLI::Range(1, 100000));
     modelTime->add_option("--threads", modelCommand.threads, "Intra-op threads (0 = as configured)")
         ->check(CLI::Range(0, 1024));
+    SweepCommand sweepCommand;
+    auto *sweep = app.add_subcommand("sweep", "Run GRAPH once per combination of parameter values (a grid, "
+                                              "or random draws), one after another, as one group");
+    sweep->add_option("GRAPH", graphPath, "Graph JSON file or template name")->required();
+    sweep->add_option("--store", store, "Run store (SQLite file; created if missing)");
+    sweep->add_option("--set", sweepCommand.sets,
+                      "NODE.PARAM=VALUES, repeatable: a list (kd.temperature=1,2,4), a linear range "
+                      "(kd.weight=lin:0.1:0.9:5) or a log range (adamw.lr=log:1e-4:1e-2:3); NODE is a node's "
+                      "title or a kind the graph holds once (Settings.seed)")
+        ->required();
+    sweep->add_option("--random", sweepCommand.random,
+                      "N random draws of the non-seed parameters instead of the grid (each with every seed)")
+        ->check(CLI::Range(1, 10000));
+    sweep->add_option("--sweep-seed", sweepCommand.sweepSeed, "Seed of the random draws (default 0)");
+    sweep->add_option("--name", sweepCommand.name, "The sweep's name: its runs' group (default: template and time)");
+    sweep->add_flag("--dry-run", sweepCommand.dryRun, "Print the plan and stop");
+    sweep->add_option("--artifacts", runOptions.artifactsDir, "Directory for checkpoints (default: STORE.artifacts)");
+    addRunOptions(sweep);
+
+    std::vector<std::string> runList, groupBy, metricList;
+    std::string reference;
+    bool compareJson = false, compareAll = false;
+    auto *compare = app.add_subcommand("compare", "Config diff (only differences) and metric table with mean "
+                                                  "± std per group of several runs");
+    compare->add_option("RUN", runList, "Runs: ids (3 5), ranges (3-7), 'last', group:NAME, tag:NAME")->required();
+    compare->add_option("--store", store, "Run store")->required();
+    compare->add_option("--group-by", groupBy,
+                        "Group by parameters (kd.temperature) or template, tag, group, status; 'auto' (the "
+                        "default): the parameters that differ except the seed; 'none': every run alone");
+    compare->add_option("--metrics", metricList,
+                        "KEY[:last|best|min|max], comma-separated (e.g. kl_oracle_student:best,student_nll)");
+    compare->add_option("--reference", reference, "The run the others are compared with (default: the first)");
+    compare->add_flag("--all", compareAll, "Every parameter, not only those that differ");
+    auto *compareCsv = compare->add_flag("--csv", csv, "The metric table as CSV");
+    compare->add_flag("--json", compareJson, "Everything as one JSON object")->excludes(compareCsv);
+
+    ReportCommand reportCommand;
+    auto *report = app.add_subcommand("report", "A comparison of runs as one self-contained HTML file (runs, "
+                                                "metric table, config diff, band charts, trade-off scatter)");
+    report->add_option("RUN", reportCommand.runs, "Runs: ids, ranges, 'last', group:NAME, tag:NAME")->required();
+    report->add_option("--store", reportCommand.store, "Run store")->required();
+    report->add_option("--out", reportCommand.out, "The HTML file to write")->required();
+    report->add_option("--group-by", reportCommand.groupBy, "As for compare (default auto)");
+    report->add_option("--metrics", reportCommand.metrics, "Table columns, as for compare");
+    report->add_option("--curves", reportCommand.curves, "Series to draw by group (default: the first two columns)");
+    report->add_option("--band", reportCommand.band, "Band around each group's mean: std, sem, minmax or none")
+        ->check(CLI::IsMember({"std", "sem", "minmax", "none"}));
+    report->add_option("--scatter", reportCommand.scatter,
+                       "X,Y of the trade-off plot: parameters, student.params, student.flops or metrics "
+                       "(default: the first grouping parameter against the first column)");
+    report->add_option("--reference", reportCommand.reference, "The reference run of the config diff");
+    report->add_option("--title", reportCommand.title, "The report's title");
+
+    std::vector<std::string> tagAdd, tagRemove;
+    bool tagClear = false;
+    auto *tag = app.add_subcommand("tag", "Add or remove tags of runs");
+    tag->add_option("RUN", runList, "Runs: ids, ranges, 'last', group:NAME, tag:NAME")->required();
+    tag->add_option("--store", store, "Run store")->required();
+    tag->add_option("--add", tagAdd, "Tags to add (comma-separated or repeated)");
+    tag->add_option("--remove", tagRemove, "Tags to remove");
+    tag->add_flag("--clear", tagClear, "Remove every tag first");
+    std::string noteText;
+    auto *note = app.add_subcommand("note", "Write a free-text note on a run ('' clears it)");
+    note->add_option("RUN", runText, "Run id or 'last'")->required();
+    note->add_option("TEXT", noteText, "The note")->required();
+    note->add_option("--store", store, "Run store")->required();
+
     auto *system = app.add_subcommand(
         "system", "CPU features, the BLAS kernels in use and how they were chosen, threads, CUDA");
 
@@ -246,6 +314,16 @@ int main(int argc, char **argv)
             return cmdTemplates(templateName, templateOutput);
         if (*system)
             return cmdSystem();
+        if (*sweep)
+            return cmdSweep(graphPath, sweepCommand, runOptions);
+        if (*compare)
+            return cmdCompare(runList, store, groupBy, metricList, reference, csv, compareJson, compareAll);
+        if (*report)
+            return cmdReport(reportCommand);
+        if (*tag)
+            return cmdTag(runList, store, tagAdd, tagRemove, tagClear);
+        if (*note)
+            return cmdNote(runText, store, noteText);
         if (*model)
             for (CLI::App *sub : model->get_subcommands())
                 return cmdModel(sub->get_name(), modelCommand);

@@ -120,6 +120,32 @@ std::string printable(const std::string &bytes)
     return out;
 }
 
+// A JSON string literal: quotes, backslashes and control characters escaped.
+std::string jsonString(const std::string &text)
+{
+    std::string out = "\"";
+    for (const unsigned char c : text) {
+        if (c == '"' || c == '\\')
+            out += std::string("\\") + char(c);
+        else if (c < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", c);
+            out += buf;
+        } else
+            out += char(c);
+    }
+    return out + "\"";
+}
+
+std::string jsonNumber(double v)
+{
+    if (!std::isfinite(v))
+        return "null";
+    std::ostringstream s;
+    s << std::setprecision(17) << v;
+    return s.str();
+}
+
 std::string fmt(double v, int precision)
 {
     std::ostringstream s;

@@ -93,32 +93,6 @@ int cmdResume(const std::string &runText, const RunOptions &options)
 
 namespace {
 
-// A JSON string literal: quotes, backslashes and control characters escaped.
-std::string jsonString(const std::string &text)
-{
-    std::string out = "\"";
-    for (const unsigned char c : text) {
-        if (c == '"' || c == '\\')
-            out += std::string("\\") + char(c);
-        else if (c < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", c);
-            out += buf;
-        } else
-            out += char(c);
-    }
-    return out + "\"";
-}
-
-std::string jsonNumber(double v)
-{
-    if (!std::isfinite(v))
-        return "null";
-    std::ostringstream s;
-    s << std::setprecision(17) << v;
-    return s.str();
-}
-
 // One line per run: what `runs` shows, with every final eval/ metric.
 void printRunsJson(const StoreReader &reader, const std::vector<RunInfo> &runs)
 {

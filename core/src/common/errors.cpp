@@ -15,7 +15,8 @@ bool isInputError(const Error &error)
            || (area == "export" && error.code != "export.cancelled")
            || error.code == "store.not_found" || error.code == "store.not_sqlite"
            || error.code == "store.not_a_store" || error.code == "store.newer_schema"
-           || error.code == "store.no_such_run" || error.code == "store.run_active" || error.code == "store.read_only";
+           || error.code == "store.no_such_run" || error.code == "store.run_active" || error.code == "store.read_only"
+           || error.code == "store.bad_tag" || error.code == "store.bad_group";
 }
 
 } // namespace distillery::core

@@ -3,7 +3,7 @@
 // how to load it, how it was trained (objective with formulas and weights, data, settings),
 // its final metrics beside the teacher's and a summary of the diagnostics.
 
-#include "export/svgplot.h"
+#include "render/svgplot.h"
 #include "export/writers.h"
 #include "hf/hfconfig.h"
 #include "render/svgrender.h"
@@ -20,6 +20,9 @@
 #include <tuple>
 
 namespace distillery::core::exports {
+
+using render::lineChartSvg;
+using render::PlotSeries;
 
 namespace {
 

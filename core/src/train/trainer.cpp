@@ -179,6 +179,7 @@ Status Trainer::openRun(RunId resumeFrom)
     nr.threads = m_threads.total;
     nr.seed = m_plan.seed;
     nr.stepsTotal = m_plan.steps;
+    nr.group = m_options.group;
     auto id = m_writer->createRun(nr);
     if (!id.ok())
         return id.error();

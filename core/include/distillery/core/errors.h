@@ -17,7 +17,8 @@
 //   loss      the loss inspector: loss.unknown_kind, loss.failed
 //   store     the run store: store.not_found, store.not_sqlite, store.not_a_store,
 //             store.older_schema, store.newer_schema, store.busy, store.full, store.sql,
-//             store.no_such_run, store.run_active, store.read_only
+//             store.no_such_run, store.run_active, store.read_only, store.bad_tag,
+//             store.bad_group
 //   run       training itself: run.no_cuda, run.failed
 //   export    exporting a student: export.no_checkpoint, export.out_exists, export.unsupported,
 //             export.cancelled

@@ -30,6 +30,7 @@ struct RunOptions
     // on CPU with two or more threads); false: teacher and student in turn.
     std::optional<bool> overlapTeacher;
     std::string artifactsDir;          // default: <storePath>.artifacts
+    std::string group;                 // the run's explicit group (a sweep's name); "" for none
 };
 
 struct Progress
