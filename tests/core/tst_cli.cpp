@@ -8,6 +8,7 @@
 #include "core/clirunner.h"
 #include "core/testgraphs.h"
 
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
@@ -43,7 +44,8 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("command");
         for (const char *c : {"validate", "run", "resume", "runs", "show", "metrics", "loss",
-                              "losses", "bench", "nodes", "templates"})
+                              "losses", "bench", "nodes", "templates", "sweep", "compare",
+                              "report", "tag", "note"})
             QTest::newRow(c) << c;
     }
     void helpForEveryCommand()
@@ -144,6 +146,111 @@ private Q_SLOTS:
         QCOMPARE(cli({"show", "99", "--store", store}).code, 2);
         QCOMPARE(cli({"show", "abc", "--store", store}).code, 2);
         QCOMPARE(cli({"runs", "--store", path("missing.sqlite")}).code, 2);
+    }
+
+    // A 2×2 sweep run from the command line, compared, reported and tagged; the numbers the
+    // comparison prints are the store's, averaged here independently.
+    void sweepCompareReport()
+    {
+        const QString store = path("sweep.sqlite");
+        const QString graph = writeGraph("sweep.json", tiny("classic-kd", 4));
+        auto plan = cli({"sweep", graph, "--set", "kd.temperature=1,2", "--set", "run.seed=1,2", "--dry-run"});
+        QVERIFY2(plan.code == 0, qPrintable(describe(plan)));
+        QVERIFY2(plan.out.contains("4 runs, grid of kd.temperature (2) × run.seed (2)"), qPrintable(describe(plan)));
+        QVERIFY(plan.out.contains("kd.temperature=2 run.seed=1"));
+        QVERIFY(!QFile::exists(store));
+
+        auto sweep = cli({"sweep", graph, "--store", store, "--set", "kd.temperature=1,2", "--set",
+                          "Settings.seed=1,2", "--name", "temps"}, 600000);
+        QVERIFY2(sweep.code == 0, qPrintable(describe(sweep)));
+        QVERIFY2(sweep.out.contains("[4/4] kd.temperature=2 Settings.seed=2"), qPrintable(describe(sweep)));
+        QVERIFY2(sweep.out.contains("4 of 4 runs made"), qPrintable(describe(sweep)));
+        QVERIFY(sweep.out.contains("2 groups by kd.temperature"));
+
+        auto reader = StoreReader::open(store.toStdString());
+        QVERIFY(reader.ok());
+        auto runs = reader.value()->runs();
+        QVERIFY(runs.ok());
+        QCOMPARE(int(runs.value().size()), 4);
+        std::map<double, std::vector<double>> nllByT;
+        for (const RunInfo &r : runs.value()) {
+            QCOMPARE(r.group, std::string("temps"));
+            auto graphOf = graphFromJson(r.graphJson);
+            QVERIFY(graphOf.ok());
+            double t = 0;
+            for (const Node *n : graphOf.value().nodesOfKind("Loss"))
+                if (n->title == "kd")
+                    t = graphOf.value().paramFloat(n->id, "temperature");
+            auto latest = reader.value()->latest(r.id);
+            QVERIFY(latest.ok());
+            nllByT[t].push_back(latest.value().at("eval/student_nll").value);
+        }
+        reader.value().reset();
+
+        auto json = cli({"compare", "group:temps", "--store", store, "--json", "--metrics", "student_nll"});
+        QVERIFY2(json.code == 0, qPrintable(describe(json)));
+        const QJsonObject doc = QJsonDocument::fromJson(json.out.toUtf8()).object();
+        QVERIFY2(!doc.isEmpty(), qPrintable(json.out));
+        const QJsonArray config = doc["config"].toArray();
+        QCOMPARE(config.size(), 2);
+        QCOMPARE(config[0].toObject()["param"].toString(), QString("kd.temperature"));
+        QCOMPARE(config[1].toObject()["param"].toString(), QString("run.seed"));
+        QVERIFY(config[1].toObject()["seed"].toBool());
+        const QJsonArray groups = doc["groups"].toArray();
+        QCOMPARE(groups.size(), 2);
+        for (int g = 0; g < 2; ++g) {
+            const QJsonObject o = groups[g].toObject();
+            const double t = g == 0 ? 1.0 : 2.0;
+            QCOMPARE(o["label"].toString(), QString("kd.temperature=%1").arg(int(t)));
+            const QJsonObject m = o["metrics"].toObject()["eval/student_nll:last"].toObject();
+            QCOMPARE(m["n"].toInt(), 2);
+            const auto &v = nllByT[t];
+            const double mean = (v[0] + v[1]) / 2;
+            const double sd = std::fabs(v[0] - v[1]) / std::sqrt(2.0);
+            QVERIFY2(std::fabs(m["mean"].toDouble() - mean) < 1e-9, qPrintable(json.out));
+            QVERIFY2(std::fabs(m["std"].toDouble() - sd) < 1e-9, qPrintable(json.out));
+        }
+
+        auto text = cli({"compare", "1-4", "--store", store});
+        QVERIFY2(text.code == 0 && text.out.contains("kd.temperature=1") && text.out.contains("± "),
+                 qPrintable(describe(text)));
+        auto csv = cli({"compare", "1-4", "--store", store, "--csv", "--group-by", "none"});
+        QVERIFY2(csv.code == 0 && csv.out.split('\n', Qt::SkipEmptyParts).size() == 5, qPrintable(describe(csv)));
+
+        const QString html = path("report.html");
+        auto report = cli({"report", "group:temps", "--store", store, "--out", html, "--scatter",
+                           "kd.temperature,student_nll"});
+        QVERIFY2(report.code == 0, qPrintable(describe(report)));
+        QFile f(html);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QString page = QString::fromUtf8(f.readAll());
+        QVERIFY(page.contains("<svg"));
+        QVERIFY(page.contains("kd.temperature=2 (n=2)"));
+        QVERIFY(page.contains("student NLL against kd.temperature"));
+
+        auto tag = cli({"tag", "1,3", "--store", store, "--add", "best"});
+        QVERIFY2(tag.code == 0, qPrintable(describe(tag)));
+        auto tagged = cli({"compare", "tag:best", "--store", store, "--json"});
+        QCOMPARE(QJsonDocument::fromJson(tagged.out.toUtf8()).object()["runs"].toArray().size(), 2);
+        auto note = cli({"note", "2", "seed 2 looked odd", "--store", store});
+        QCOMPARE(note.code, 0);
+        auto badTag = cli({"tag", "1", "--store", store, "--add", " spaced"});
+        QCOMPARE(badTag.code, 2);
+        QVERIFY(badTag.err.contains("tag ' spaced'"));
+
+        for (const QStringList &bad : {QStringList{"sweep", graph, "--set", "kd.nope=1", "--dry-run"},
+                                       QStringList{"sweep", graph, "--set", "kd.temperature=1,-2", "--dry-run"},
+                                       QStringList{"sweep", graph, "--set", "kd.temperature=1", "--set",
+                                                   "kd.temperature=2", "--dry-run"},
+                                       QStringList{"compare", "99", "--store", store},
+                                       QStringList{"compare", "1", "--store", store, "--metrics", "no_such"},
+                                       QStringList{"compare", "1", "--store", store, "--group-by", "kd.nope"},
+                                       QStringList{"report", "1", "--store", store},
+                                       QStringList{"report", "1", "--store", store, "--out", html, "--scatter", "x"}}) {
+            auto r = cli(bad);
+            QVERIFY2(r.code == 2, qPrintable(bad.join(' ') + "\n" + describe(r)));
+            QVERIFY2(!r.err.trimmed().isEmpty(), qPrintable(describe(r)));
+        }
     }
 
     // What a new user tries first: template names for GRAPH, writing a template out, JSON

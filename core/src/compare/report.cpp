@@ -244,6 +244,27 @@ Result<std::vector<ReportFigure>> reportFigures(const StoreReader &reader, const
         auto y = runQuantity(runs, options.scatterY);
         if (!y.ok())
             return y.error();
+        // Metric names as the store spells them (student_nll -> eval/student_nll).
+        std::vector<std::string> keys;
+        for (const ComparedRun &r : runs)
+            for (const auto &[k, s] : r.series)
+                keys.push_back(k);
+        auto canonical = [&](const std::string &q) {
+            if (q == "student.params" || q == "student.flops")
+                return q;
+            for (const ComparedRun &r : runs)
+                if (r.param(q))
+                    return q;
+            auto column = parseMetricColumn(q, keys);
+            if (!column.ok())
+                return q;
+            return column.value().reduce == MetricReduce::Last
+                       ? column.value().key
+                       : column.value().key + ":" + metricReduceName(column.value().reduce);
+        };
+        FigureOptions names = options;
+        names.scatterX = canonical(options.scatterX);
+        names.scatterY = canonical(options.scatterY);
         // A parameter has no better side: the front needs two quantities that do.
         auto goalOf = [&](const std::string &name) {
             if (name == "student.params" || name == "student.flops")
@@ -254,7 +275,7 @@ Result<std::vector<ReportFigure>> reportFigures(const StoreReader &reader, const
             const auto colon = name.rfind(':');
             return metricGoal(colon == std::string::npos ? name : name.substr(0, colon));
         };
-        const MetricGoal gx = goalOf(options.scatterX), gy = goalOf(options.scatterY);
+        const MetricGoal gx = goalOf(names.scatterX), gy = goalOf(names.scatterY);
         const bool withFront = gx != MetricGoal::None && gy != MetricGoal::None;
         const std::vector<bool> front =
             paretoFront(x.value(), y.value(), gx == MetricGoal::Lower, gy == MetricGoal::Lower);
@@ -270,7 +291,7 @@ Result<std::vector<ReportFigure>> reportFigures(const StoreReader &reader, const
         for (std::size_t i = 0; i < runs.size(); ++i)
             points.push_back({"run " + std::to_string(runs[i].info.id), x.value()[i], y.value()[i],
                               withFront && front[i]});
-        const std::string xName = nameOf(options.scatterX), yName = nameOf(options.scatterY);
+        const std::string xName = nameOf(names.scatterX), yName = nameOf(names.scatterY);
         std::string svg = render::scatterChartSvg(yName + " against " + xName, xName, yName, points);
         if (!svg.empty())
             figures.push_back({yName + " against " + xName + " over the runs" +
