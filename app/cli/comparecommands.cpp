@@ -68,28 +68,14 @@ std::vector<std::string> splitList(const std::vector<std::string> &items)
     return out;
 }
 
-std::vector<std::string> allKeys(const std::vector<ComparedRun> &runs)
-{
-    std::set<std::string> keys;
-    for (const ComparedRun &r : runs)
-        for (const auto &[k, s] : r.series)
-            keys.insert(k);
-    return {keys.begin(), keys.end()};
-}
-
 // The metric columns asked for, or the usual ones the runs have.
 Result<std::vector<MetricColumn>> metricColumns(const std::vector<ComparedRun> &runs,
                                                 const std::vector<std::string> &asked)
 {
-    const std::vector<std::string> known = allKeys(runs);
+    const std::vector<std::string> known = seriesKeys(runs);
     std::vector<MetricColumn> columns;
-    if (asked.empty()) {
-        for (const char *key : {"eval/kl_oracle_student", "eval/student_nll", "eval/kl_teacher_student",
-                                "eval/student_acc", "eval/calibration/student/ece"})
-            if (std::find(known.begin(), known.end(), key) != known.end())
-                columns.push_back({key, MetricReduce::Last});
-        return columns;
-    }
+    if (asked.empty())
+        return defaultMetricColumns(runs);
     for (const std::string &text : splitList(asked)) {
         auto column = parseMetricColumn(text, known);
         if (!column.ok())
@@ -328,7 +314,7 @@ int cmdReport(const ReportCommand &command)
         for (const MetricColumn &col : c.value().table.columns)
             if (figures.curves.size() < 2)
                 figures.curves.push_back(col.key);
-    const std::vector<std::string> known = allKeys(c.value().runs);
+    const std::vector<std::string> known = seriesKeys(c.value().runs);
     for (std::string &curve : figures.curves) {
         auto column = parseMetricColumn(curve, known);
         if (!column.ok())

@@ -1,13 +1,17 @@
 // distillery: the workbench window.
 //   distillery [--open GRAPH | --template NAME] [--store DB] [--run] [--select ID]
 //              [--runs IDS] [--plots-tab NAME] [--screenshot OUT.png] [--plots-screenshot OUT.png]
+//              [--compare IDS [--compare-tab NAME] [--group-by FIELD]]
 
+#include "compare/comparisonview.h"
 #include "graph/graphscene.h"
 #include "mainwindow/mainwindow.h"
 #include "plots/plotpanel.h"
 #include "runs/runbrowser.h"
 
 #include "distillery/core/blas.h"
+#include "distillery/core/compare.h"
+#include "distillery/core/store.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -46,7 +50,20 @@ int main(int argc, char **argv)
     const QCommandLineOption plotsShot(QStringLiteral("plots-screenshot"),
                                        QStringLiteral("Render the plots panel alone (1500×820) to a PNG and exit."),
                                        QStringLiteral("OUT.png"));
-    parser.addOptions({open, templ, store, run, screenshot, select, runs, plotsTab, plotsShot});
+    const QCommandLineOption compare(
+        QStringLiteral("compare"),
+        QStringLiteral("Open the comparison of these runs of the store (ids, ranges 3-7, group:NAME, tag:NAME); "
+                       "with --screenshot, the comparison window is rendered."),
+        QStringLiteral("IDS"));
+    const QCommandLineOption compareTab(QStringLiteral("compare-tab"),
+                                        QStringLiteral("The comparison's tab: Config, Metrics, Curves or Trade-off."),
+                                        QStringLiteral("NAME"));
+    const QCommandLineOption groupBy(QStringLiteral("group-by"),
+                                     QStringLiteral("Group the compared runs by this field (auto, none, template, "
+                                                    "tag, group or a parameter such as kd.temperature)."),
+                                     QStringLiteral("FIELD"));
+    parser.addOptions({open, templ, store, run, screenshot, select, runs, plotsTab, plotsShot, compare, compareTab,
+                       groupBy});
     // Parsed before the QApplication exists: --help and --version need no display.
     QStringList arguments;
     for (int i = 0; i < argc; ++i)
@@ -104,6 +121,38 @@ int main(int argc, char **argv)
         }
         tabs->setCurrentIndex(found);
     }
+    distillery::widgets::ComparisonView *comparison = nullptr;
+    if (parser.isSet(compare)) {
+        auto reader = distillery::core::StoreReader::open(window.storePath().toStdString());
+        if (!reader.ok()) {
+            std::fprintf(stderr, "distillery: --compare: %s\n", reader.error().message.c_str());
+            return 2;
+        }
+        std::vector<std::string> items;
+        for (const QString &item : parser.value(compare).split(QLatin1Char(' '), Qt::SkipEmptyParts))
+            items.push_back(item.toStdString());
+        auto ids = distillery::core::parseRunList(*reader.value(), items);
+        if (!ids.ok()) {
+            std::fprintf(stderr, "distillery: --compare: %s\n", ids.error().message.c_str());
+            return 2;
+        }
+        QList<qint64> list;
+        for (auto id : ids.value())
+            list << id;
+        QString error;
+        comparison = window.openComparison(list, &error);
+        if (!comparison) {
+            std::fprintf(stderr, "distillery: --compare: %s\n", qPrintable(error));
+            return 2;
+        }
+        if (parser.isSet(groupBy))
+            comparison->setGroupBy(parser.value(groupBy));
+        if (parser.isSet(compareTab) && !comparison->showTab(parser.value(compareTab))) {
+            std::fprintf(stderr, "distillery: --compare-tab: no tab '%s' (Config, Metrics, Curves, Trade-off)\n",
+                         qPrintable(parser.value(compareTab)));
+            return 2;
+        }
+    }
     if (parser.isSet(run)) {
         QString why;
         if (!window.startRun(&why))
@@ -121,6 +170,13 @@ int main(int argc, char **argv)
         shotPanel.show();
         QTimer::singleShot(parser.isSet(run) ? 8000 : 1200, &window, [&shotPanel, out] {
             const bool ok = shotPanel.grab().save(out, "PNG");
+            std::fprintf(ok ? stdout : stderr, "%s %s\n", ok ? "wrote" : "cannot write", qPrintable(out));
+            QApplication::exit(ok ? 0 : 1);
+        });
+    } else if (parser.isSet(screenshot) && comparison) {
+        const QString out = parser.value(screenshot);
+        QTimer::singleShot(1500, comparison, [comparison, out] {
+            const bool ok = comparison->grab().save(out, "PNG");
             std::fprintf(ok ? stdout : stderr, "%s %s\n", ok ? "wrote" : "cannot write", qPrintable(out));
             QApplication::exit(ok ? 0 : 1);
         });

@@ -1,5 +1,7 @@
 #include "mainwindow/mainwindow.h"
 
+#include "compare/comparisonview.h"
+
 #include "document/graphdocument.h"
 #include "graph/graphscene.h"
 #include "graph/graphview.h"
@@ -149,6 +151,13 @@ MainWindow::MainWindow(QWidget *parent)
             ids << core::RunId(r);
         m_plots->setRuns(ids);
     });
+    connect(m_runBrowser, &RunBrowser::compareRequested, this, [this](const QList<qint64> &ids) {
+        QString why;
+        if (!openComparison(ids, &why))
+            showStatus(why);
+    });
+    connect(m_runBrowser, &RunBrowser::selectionChanged, this,
+            [this](const QList<qint64> &runs) { m_compareAction->setEnabled(runs.size() >= 2); });
     connect(m_runBrowser, &RunBrowser::exportAvailable, m_exportAction, &QAction::setEnabled);
     connect(m_runBrowser, &RunBrowser::exportAvailable, m_tryAction, &QAction::setEnabled);
     connect(m_runBrowser, &RunBrowser::resumeRequested, this, [this](qint64 runId) {
@@ -329,6 +338,24 @@ void MainWindow::createActions()
             showStatus(tr("Select one finished run in the Runs dock to try its student"));
     });
     m_tryAction->setEnabled(false);
+    m_compareAction = make(tr("&Compare Runs"), QKeySequence(), [this] { m_runBrowser->compareSelected(); });
+    m_compareAction->setToolTip(tr("Compare the runs selected in the Runs dock"));
+    m_compareAction->setEnabled(false);
+}
+
+ComparisonView *MainWindow::openComparison(const QList<qint64> &runIds, QString *error)
+{
+    auto *view = new ComparisonView(this);
+    view->setWindowFlag(Qt::Window);
+    view->setAttribute(Qt::WA_DeleteOnClose);
+    if (!view->setRuns(m_storePath, runIds, error)) {
+        delete view;
+        return nullptr;
+    }
+    connect(view, &ComparisonView::errorOccurred, this, [this](const QString &m) { showStatus(m); });
+    view->resize(1280, 800);
+    view->show();
+    return view;
 }
 
 void MainWindow::createMenus()
@@ -391,6 +418,8 @@ void MainWindow::createMenus()
     run->addSeparator();
     run->addAction(m_exportAction);
     run->addAction(m_tryAction);
+    run->addSeparator();
+    run->addAction(m_compareAction);
 
     QToolBar *bar = addToolBar(tr("Main"));
     bar->setObjectName(QStringLiteral("mainToolBar"));

@@ -15,6 +15,7 @@ class QMenu;
 
 namespace distillery::widgets {
 
+class ComparisonView;
 class GraphDocument;
 class GraphScene;
 class GraphView;
@@ -55,6 +56,9 @@ public:
     QString storePath() const { return m_storePath; }
     // Starts the current graph (as the Run action does). False with the reason when it cannot.
     bool startRun(QString *why = nullptr);
+    // Opens a comparison of these runs of the current store in a window of its own (null, with
+    // the reason, when they cannot be read).
+    ComparisonView *openComparison(const QList<qint64> &runIds, QString *error = nullptr);
     // Renders the window into a PNG (used by `distillery --screenshot`).
     bool saveScreenshot(const QString &path);
 
@@ -106,7 +110,7 @@ private:
             *m_copyAction = nullptr, *m_pasteAction = nullptr, *m_deleteAction = nullptr,
             *m_selectAllAction = nullptr, *m_fitAction = nullptr, *m_runAction = nullptr,
             *m_pauseAction = nullptr, *m_stopAction = nullptr, *m_exportAction = nullptr,
-            *m_tryAction = nullptr;
+            *m_tryAction = nullptr, *m_compareAction = nullptr;
     int m_pasteCount = 0;
 };
 

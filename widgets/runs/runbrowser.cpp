@@ -11,6 +11,7 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QItemSelectionModel>
+#include <QInputDialog>
 #include <QKeyEvent>
 #include <QLabel>
 #include <QLineEdit>
@@ -38,8 +39,10 @@ const QKeySequence kOpenGraphKey(Qt::Key_Return);
 const QKeySequence kResumeKey(Qt::CTRL | Qt::SHIFT | Qt::Key_R);
 const QKeySequence kExportKey(Qt::CTRL | Qt::SHIFT | Qt::Key_E);
 const QKeySequence kTryKey(Qt::CTRL | Qt::SHIFT | Qt::Key_T);
+const QKeySequence kCompareKey(Qt::CTRL | Qt::SHIFT | Qt::Key_C);
+const QKeySequence kTagKey(Qt::CTRL | Qt::SHIFT | Qt::Key_G);
 
-// Filters on name, template and status; case-insensitive substring.
+// Filters on name, template, status, group and tags; case-insensitive substring.
 class RunFilterProxy : public QSortFilterProxyModel
 {
 public:
@@ -57,7 +60,8 @@ protected:
         if (m_text.isEmpty())
             return true;
         for (int column : {RunTableModel::NameColumn, RunTableModel::TemplateColumn,
-                           RunTableModel::StatusColumn}) {
+                           RunTableModel::StatusColumn, RunTableModel::GroupColumn,
+                           RunTableModel::TagsColumn}) {
             const QString value =
                 sourceModel()->index(sourceRow, column, sourceParent).data().toString();
             if (value.contains(m_text, Qt::CaseInsensitive))
@@ -83,7 +87,7 @@ RunBrowser::RunBrowser(QWidget *parent)
     m_proxy = proxy;
 
     m_filter = new QLineEdit(this);
-    m_filter->setPlaceholderText(tr("Filter by name, template or status"));
+    m_filter->setPlaceholderText(tr("Filter by name, template, status, group or tag"));
     m_filter->setClearButtonEnabled(true);
 
     m_view = new QTableView(this);
@@ -126,6 +130,13 @@ RunBrowser::RunBrowser(QWidget *parent)
     m_export = new QPushButton(tr("Export…"), this);
     m_export->setToolTip(tr("Write the run's trained student as a Hugging Face folder or TorchScript (%1)")
                              .arg(kExportKey.toString(QKeySequence::NativeText)));
+    m_compare = new QPushButton(tr("Compare"), this);
+    m_compare->setToolTip(tr("Compare the selected runs: config diff, metric table with mean ± std, curves by "
+                             "group with bands, trade-off plots (%1)")
+                              .arg(kCompareKey.toString(QKeySequence::NativeText)));
+    m_tag = new QPushButton(tr("Tag…"), this);
+    m_tag->setToolTip(tr("Set the tags of the selected runs (%1); filter by a tag in the field on the left")
+                          .arg(kTagKey.toString(QKeySequence::NativeText)));
     m_view->installEventFilter(this);
     auto *refreshButton =
         new QPushButton(style()->standardIcon(QStyle::SP_BrowserReload), QString(), this);
@@ -143,6 +154,8 @@ RunBrowser::RunBrowser(QWidget *parent)
     top->addWidget(m_openGraph);
     top->addWidget(m_resume);
     top->addWidget(m_export);
+    top->addWidget(m_compare);
+    top->addWidget(m_tag);
     top->addWidget(refreshButton);
 
     auto *layout = new QVBoxLayout(this);
@@ -160,6 +173,8 @@ RunBrowser::RunBrowser(QWidget *parent)
     connect(m_openGraph, &QPushButton::clicked, this, &RunBrowser::openCurrentGraph);
     connect(m_resume, &QPushButton::clicked, this, &RunBrowser::resumeCurrent);
     connect(m_export, &QPushButton::clicked, this, &RunBrowser::exportCurrent);
+    connect(m_compare, &QPushButton::clicked, this, &RunBrowser::compareSelected);
+    connect(m_tag, &QPushButton::clicked, this, &RunBrowser::tagSelected);
     connect(refreshButton, &QPushButton::clicked, this, &RunBrowser::refresh);
     connect(m_view, &QTableView::customContextMenuRequested, this, &RunBrowser::showContextMenu);
     connect(m_view, &QTableView::activated, this, [this](const QModelIndex &index) {
@@ -334,6 +349,8 @@ void RunBrowser::updateActions()
     m_delete->setEnabled(selected > 0);
     m_openGraph->setEnabled(selected == 1);
     m_resume->setEnabled(selected == 1 && canResume(currentRunId()));
+    m_compare->setEnabled(selected >= 2);
+    m_tag->setEnabled(selected > 0);
     const core::RunInfo *info = selected == 1 ? m_model->runInfo(currentRunId()) : nullptr;
     const bool exportable = info && info->status != core::RunStatus::Running;
     if (exportable != m_export->isEnabled() || !m_exportKnown) {
@@ -401,6 +418,90 @@ ExportDialog *RunBrowser::exportCurrent()
     return dialog;
 }
 
+void RunBrowser::compareSelected()
+{
+    const QList<qint64> ids = selectedRunIds();
+    if (ids.size() < 2) {
+        m_message->setText(tr("Select two or more runs to compare (Ctrl or Shift click)."));
+        m_message->show();
+        return;
+    }
+    QList<qint64> ordered = ids;
+    std::sort(ordered.begin(), ordered.end()); // oldest first: the reference is the first run
+    Q_EMIT compareRequested(ordered);
+}
+
+bool RunBrowser::setTags(const QList<qint64> &runIds, const QStringList &tags, QString *error)
+{
+    std::vector<std::string> list;
+    for (const QString &t : tags)
+        if (!t.trimmed().isEmpty())
+            list.push_back(t.trimmed().toStdString());
+    QStringList problems;
+    for (qint64 id : runIds)
+        if (auto set = core::setRunTags(storePath().toStdString(), id, list); !set.ok())
+            problems << QString::fromStdString(set.error().message);
+    refresh();
+    if (!problems.isEmpty()) {
+        problems.removeDuplicates();
+        if (error)
+            *error = problems.join(QLatin1Char('\n'));
+        m_message->setText(problems.join(QLatin1Char('\n')));
+        m_message->show();
+        return false;
+    }
+    return true;
+}
+
+bool RunBrowser::tagSelected()
+{
+    const QList<qint64> ids = selectedRunIds();
+    if (ids.isEmpty())
+        return false;
+    // The tags every selected run has.
+    QStringList common;
+    bool first = true;
+    for (qint64 id : ids) {
+        QStringList tags;
+        if (const core::RunInfo *info = m_model->runInfo(id))
+            for (const auto &t : info->tags)
+                tags << QString::fromStdString(t);
+        if (first)
+            common = tags;
+        else
+            common.erase(std::remove_if(common.begin(), common.end(), [&](const QString &t) { return !tags.contains(t); }),
+                         common.end());
+        first = false;
+    }
+    bool ok = false;
+    const QString text = QInputDialog::getText(
+        this, tr("Tag runs"),
+        tr("Tags of %n run(s), separated by commas (they replace the runs' tags):", "", int(ids.size())),
+        QLineEdit::Normal, common.join(QStringLiteral(", ")), &ok);
+    if (!ok)
+        return false;
+    return setTags(ids, text.split(QLatin1Char(','), Qt::SkipEmptyParts));
+}
+
+void RunBrowser::editNote()
+{
+    const qint64 id = currentRunId();
+    const core::RunInfo *info = m_model->runInfo(id);
+    if (!info)
+        return;
+    bool ok = false;
+    const QString text = QInputDialog::getMultiLineText(this, tr("Note on run %1").arg(id),
+                                                        tr("Note on run %1 '%2':").arg(id).arg(QString::fromStdString(info->name)),
+                                                        QString::fromStdString(info->note), &ok);
+    if (!ok)
+        return;
+    if (auto set = core::setRunNote(storePath().toStdString(), id, text.toStdString()); !set.ok()) {
+        m_message->setText(QString::fromStdString(set.error().message));
+        m_message->show();
+    }
+    refresh();
+}
+
 void RunBrowser::emitSelectionIfChanged()
 {
     updateActions();
@@ -428,7 +529,9 @@ bool RunBrowser::eventFilter(QObject *watched, QEvent *event)
         {kOpenGraphKey, m_openGraph->isEnabled(), [this] { openCurrentGraph(); }},
         {kResumeKey, m_resume->isEnabled(), [this] { resumeCurrent(); }},
         {kExportKey, m_export->isEnabled(), [this] { exportCurrent(); }},
-        {kTryKey, m_export->isEnabled(), [this] { tryCurrent(); }}};
+        {kTryKey, m_export->isEnabled(), [this] { tryCurrent(); }},
+        {kCompareKey, m_compare->isEnabled(), [this] { compareSelected(); }},
+        {kTagKey, m_tag->isEnabled(), [this] { tagSelected(); }}};
     for (const auto &[sequence, enabled, action] : keys) {
         if (pressed != sequence || !enabled)
             continue;
@@ -456,6 +559,14 @@ void RunBrowser::showContextMenu(const QPoint &pos)
     tryAction->setShortcut(kTryKey);
     tryAction->setEnabled(m_export->isEnabled());
     menu.addSeparator();
+    QAction *compare = menu.addAction(tr("Compare"), this, &RunBrowser::compareSelected);
+    compare->setShortcut(kCompareKey);
+    compare->setEnabled(m_compare->isEnabled());
+    QAction *tag = menu.addAction(tr("Tag…"), this, &RunBrowser::tagSelected);
+    tag->setShortcut(kTagKey);
+    tag->setEnabled(m_tag->isEnabled());
+    QAction *note = menu.addAction(tr("Note…"), this, &RunBrowser::editNote);
+    menu.addSeparator();
     QAction *del = menu.addAction(style()->standardIcon(QStyle::SP_TrashIcon), tr("Delete…"), this,
                                   &RunBrowser::deleteSelected);
     // Shown in the menu; the keys themselves work in the table (eventFilter).
@@ -470,6 +581,7 @@ void RunBrowser::showContextMenu(const QPoint &pos)
     open->setEnabled(selected == 1);
     resume->setEnabled(m_resume->isEnabled());
     del->setEnabled(selected > 0);
+    note->setEnabled(selected == 1);
     menu.exec(m_view->viewport()->mapToGlobal(pos));
 }
 

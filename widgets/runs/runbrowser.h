@@ -47,6 +47,14 @@ public Q_SLOTS:
     void deleteSelected(); // with a confirmation dialog
     void openCurrentGraph();
     void resumeCurrent();
+    // Compare (two or more selected runs): asks the window to open a comparison.
+    void compareSelected();
+    // Tag… on the selected runs: one line of comma-separated tags, replacing theirs; tags common
+    // to all of them are offered. False (with the reason shown) when the store refuses.
+    bool tagSelected();
+    bool setTags(const QList<qint64> &runIds, const QStringList &tags, QString *error = nullptr);
+    // Note… on one run: free text kept in the store.
+    void editNote();
     // Export student… on the selected run: opens the export dialog (null without one run).
     ExportDialog *exportCurrent();
     // Try the student…: the selected run's trained student in a prompt box (null, with the
@@ -60,6 +68,7 @@ Q_SIGNALS:
     void openGraphRequested(const QString &graphJson, qint64 runId);
     // Resume (button or context menu) on one cancelled, interrupted or failed run.
     void resumeRequested(qint64 runId);
+    void compareRequested(const QList<qint64> &runIds);
     // Whether Export student… applies to the selection (one run that is not running).
     void exportAvailable(bool available);
 
@@ -84,6 +93,8 @@ private:
     QPushButton *m_openGraph = nullptr;
     QPushButton *m_resume = nullptr;
     QPushButton *m_export = nullptr;
+    QPushButton *m_compare = nullptr;
+    QPushButton *m_tag = nullptr;
     QLabel *m_message = nullptr;
     QTimer *m_timer = nullptr;
     QList<qint64> m_lastSelection;

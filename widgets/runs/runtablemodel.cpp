@@ -23,7 +23,7 @@ bool sameListing(const core::RunInfo &a, const core::RunInfo &b)
 {
     return a.name == b.name && a.status == b.status && a.lastStep == b.lastStep &&
            a.heartbeatAt == b.heartbeatAt && a.finishedAt == b.finishedAt && a.error == b.error &&
-           a.stepsTotal == b.stepsTotal;
+           a.stepsTotal == b.stepsTotal && a.tags == b.tags && a.note == b.note && a.group == b.group;
 }
 
 QString formatDuration(double seconds)
@@ -120,6 +120,7 @@ bool RunTableModel::refresh()
 
     auto readMetrics = [this](Row &row) {
         row.kl = qQNaN();
+        row.klOracle = qQNaN();
         row.nll = qQNaN();
         if (!m_reader)
             return;
@@ -130,6 +131,8 @@ bool RunTableModel::refresh()
             row.kl = it->second.value;
         if (auto it = latest.value().find("eval/student_nll"); it != latest.value().end())
             row.nll = it->second.value;
+        if (auto it = latest.value().find("eval/kl_oracle_student"); it != latest.value().end())
+            row.klOracle = it->second.value;
     };
 
     // Changed runs in place; running runs always (their duration grows).
@@ -250,10 +253,22 @@ QVariant RunTableModel::data(const QModelIndex &index, int role) const
             return QStringLiteral("%1 / %2").arg(info.lastStep).arg(info.stepsTotal);
         case DurationColumn:
             return formatDuration(durationSeconds(row));
+        case SeedColumn:
+            return qlonglong(info.seed);
         case KlColumn:
             return formatMetric(row.kl);
+        case KlOracleColumn:
+            return formatMetric(row.klOracle);
         case NllColumn:
             return formatMetric(row.nll);
+        case GroupColumn:
+            return qs(info.group);
+        case TagsColumn: {
+            QStringList tags;
+            for (const auto &t : info.tags)
+                tags << qs(t);
+            return tags.join(QStringLiteral(", "));
+        }
         }
         break;
     case SortRole:
@@ -270,10 +285,18 @@ QVariant RunTableModel::data(const QModelIndex &index, int role) const
             return qlonglong(info.lastStep);
         case DurationColumn:
             return durationSeconds(row);
+        case SeedColumn:
+            return qlonglong(info.seed);
         case KlColumn:
             return metricSortKey(row.kl);
+        case KlOracleColumn:
+            return metricSortKey(row.klOracle);
         case NllColumn:
             return metricSortKey(row.nll);
+        case GroupColumn:
+            return qs(info.group).toLower();
+        case TagsColumn:
+            return data(index, Qt::DisplayRole).toString().toLower();
         }
         break;
     case RunIdRole:
@@ -285,18 +308,21 @@ QVariant RunTableModel::data(const QModelIndex &index, int role) const
             return statusColor(info.status);
         break;
     case Qt::TextAlignmentRole:
-        if (index.column() == IdColumn || index.column() >= StepsColumn)
+        if (index.column() == IdColumn || (index.column() >= StepsColumn && index.column() <= NllColumn))
             return QVariant(Qt::AlignRight | Qt::AlignVCenter);
         break;
     case Qt::ToolTipRole:
         if (index.column() == StatusColumn && !info.error.empty())
             return qs(info.error);
         if (index.column() == NameColumn)
-            return tr("Run #%1 on %2, %3 threads, seed %4 — double-click to rename")
+            return tr("Run #%1 on %2, %3 threads, seed %4 — double-click to rename%5")
                 .arg(info.id)
                 .arg(qs(info.device))
                 .arg(info.threads)
-                .arg(info.seed);
+                .arg(info.seed)
+                .arg(info.note.empty() ? QString() : QStringLiteral("\n\n") + qs(info.note));
+        if (index.column() == KlOracleColumn)
+            return tr("KL(oracle ‖ student) at the last evaluation (eval/kl_oracle_student; oracle datasets only)");
         if (index.column() == KlColumn)
             return tr("KL(teacher ‖ student) at the last evaluation (eval/kl_teacher_student)");
         if (index.column() == NllColumn)
@@ -326,10 +352,18 @@ QVariant RunTableModel::headerData(int section, Qt::Orientation orientation, int
             return tr("Steps");
         case DurationColumn:
             return tr("Duration");
+        case SeedColumn:
+            return tr("Seed");
         case KlColumn:
             return tr("KL to teacher");
+        case KlOracleColumn:
+            return tr("KL from oracle");
         case NllColumn:
             return tr("Student NLL");
+        case GroupColumn:
+            return tr("Group");
+        case TagsColumn:
+            return tr("Tags");
         }
     }
     if (role == Qt::ToolTipRole) {

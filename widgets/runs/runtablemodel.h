@@ -1,7 +1,7 @@
 #pragma once
 
-// The runs of one store as a table: id, name, status, template, steps, duration, final KL to
-// the teacher and final student NLL. refresh() re-reads the store (StoreReader::runs() and
+// The runs of one store as a table: id, name, status, template, steps, duration, seed, final KL
+// to the teacher and from the oracle, final student NLL, group and tags (the note as tooltip). refresh() re-reads the store (StoreReader::runs() and
 // latest() for runs that changed) and updates rows in place — rows are inserted, removed or
 // changed, never reset — so selections and open editors survive a live refresh.
 // The name column is editable and renames the run in the store (core::renameRun).
@@ -29,8 +29,12 @@ public:
         TemplateColumn,
         StepsColumn,
         DurationColumn,
+        SeedColumn,
         KlColumn,
+        KlOracleColumn,
         NllColumn,
+        GroupColumn,
+        TagsColumn,
         ColumnCount
     };
     enum Role { SortRole = Qt::UserRole, RunIdRole, GraphJsonRole };
@@ -67,6 +71,7 @@ private:
     {
         core::RunInfo info;
         double kl = qQNaN();
+        double klOracle = qQNaN();
         double nll = qQNaN();
     };
     void setError(const QString &message);

@@ -177,6 +177,26 @@ Result<MetricColumn> parseMetricColumn(const std::string &text, const std::vecto
     return column;
 }
 
+std::vector<std::string> seriesKeys(const std::vector<ComparedRun> &runs)
+{
+    std::set<std::string> keys;
+    for (const ComparedRun &r : runs)
+        for (const auto &[k, stats] : r.series)
+            keys.insert(k);
+    return {keys.begin(), keys.end()};
+}
+
+std::vector<MetricColumn> defaultMetricColumns(const std::vector<ComparedRun> &runs)
+{
+    const std::vector<std::string> known = seriesKeys(runs);
+    std::vector<MetricColumn> columns;
+    for (const char *key : {"eval/kl_oracle_student", "eval/student_nll", "eval/kl_teacher_student",
+                            "eval/student_acc", "eval/calibration/student/ece"})
+        if (std::binary_search(known.begin(), known.end(), std::string(key)))
+            columns.push_back({key, MetricReduce::Last});
+    return columns;
+}
+
 double Summary::sem() const
 {
     return n > 0 ? std / std::sqrt(double(n)) : std::numeric_limits<double>::quiet_NaN();
@@ -438,11 +458,7 @@ Result<std::vector<double>> runQuantity(const std::vector<ComparedRun> &runs, co
         }
     if (isParam)
         return out;
-    std::set<std::string> keys;
-    for (const ComparedRun &r : runs)
-        for (const auto &[k, s] : r.series)
-            keys.insert(k);
-    auto column = parseMetricColumn(name, std::vector<std::string>(keys.begin(), keys.end()));
+    auto column = parseMetricColumn(name, seriesKeys(runs));
     if (!column.ok())
         return Error{errc::kBadOption, "'" + name + "' is neither a parameter (NODE.PARAM), student.params, "
                                        "student.flops nor a metric: " + column.error().message};

@@ -245,10 +245,7 @@ Result<std::vector<ReportFigure>> reportFigures(const StoreReader &reader, const
         if (!y.ok())
             return y.error();
         // Metric names as the store spells them (student_nll -> eval/student_nll).
-        std::vector<std::string> keys;
-        for (const ComparedRun &r : runs)
-            for (const auto &[k, s] : r.series)
-                keys.push_back(k);
+        const std::vector<std::string> keys = seriesKeys(runs);
         auto canonical = [&](const std::string &q) {
             if (q == "student.params" || q == "student.flops")
                 return q;

@@ -155,6 +155,11 @@ struct MetricColumn
 // among `known` keys. metric.unknown lists close matches when it is none of them.
 Result<MetricColumn> parseMetricColumn(const std::string &text, const std::vector<std::string> &known);
 
+// Every series key of the runs, sorted; and the columns a comparison starts with: KL(oracle‖student),
+// student NLL, KL(teacher‖student), student accuracy and ECE, those the runs have (last values).
+std::vector<std::string> seriesKeys(const std::vector<ComparedRun> &runs);
+std::vector<MetricColumn> defaultMetricColumns(const std::vector<ComparedRun> &runs);
+
 // Mean, sample standard deviation (n - 1; 0 for one value), extremes and count of the finite
 // values given.
 struct Summary

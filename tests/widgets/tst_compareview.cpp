@@ -1,0 +1,258 @@
+// The comparison view and the run browser's comparison actions, on a store of a 3×3
+// temperature × seed sweep written here: what each tab shows is checked value by value against
+// numbers computed in the test from what it wrote.
+
+#include "compare/comparisonview.h"
+#include "runs/runbrowser.h"
+#include "runs/runtablemodel.h"
+
+#include "distillery/core/graph.h"
+#include "distillery/core/store.h"
+
+#include <qcustomplot.h>
+
+#include <QCheckBox>
+#include <QListWidget>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QSortFilterProxyModel>
+#include <QTableView>
+#include <QTableWidget>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <cmath>
+
+using namespace distillery;
+using namespace distillery::core;
+using widgets::ComparisonView;
+
+namespace {
+
+NodeId byTitle(const Graph &g, const std::string &title)
+{
+    for (const Node &n : g.nodes())
+        if (n.title == title)
+            return n.id;
+    qFatal("no node %s", title.c_str());
+    return kInvalidNode;
+}
+
+// KL(oracle‖student) of run (T, seed) at `step` of 10: falls to T/10 + seed/100.
+double kl(double t, int seed, int step)
+{
+    return t / 10.0 + seed / 100.0 + 1.0 / step;
+}
+
+} // namespace
+
+class tst_CompareView : public QObject
+{
+    Q_OBJECT
+    QTemporaryDir m_dir;
+    QString m_store;
+    QList<qint64> m_ids;
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QVERIFY(m_dir.isValid());
+        m_store = m_dir.filePath("sweep.sqlite");
+        auto base = loadTemplate("classic-kd");
+        QVERIFY(base.ok());
+        auto writer = RunWriter::open(m_store.toStdString());
+        QVERIFY(writer.ok());
+        for (double t : {1.0, 2.0, 4.0})
+            for (int seed : {1, 2, 3}) {
+                Graph g = base.value();
+                QVERIFY(g.setParam(byTitle(g, "kd"), "temperature", t).ok());
+                QVERIFY(g.setParam(byTitle(g, "run"), "seed", std::int64_t(seed)).ok());
+                NewRun nr;
+                nr.name = "T=" + std::to_string(int(t)) + " seed " + std::to_string(seed);
+                nr.templateName = "classic-kd";
+                nr.graphJson = graphToJson(g);
+                nr.seed = seed;
+                nr.group = "temperature sweep";
+                auto id = writer.value()->createRun(nr);
+                QVERIFY(id.ok());
+                m_ids << id.value();
+                for (int step = 1; step <= 10; ++step)
+                    writer.value()->addScalar(id.value(), "eval/kl_oracle_student", step, kl(t, seed, step));
+                writer.value()->addScalar(id.value(), "eval/student_nll", 10, 3 + t / 10);
+                QVERIFY(writer.value()->finishRun(id.value(), RunStatus::Finished).ok());
+            }
+    }
+
+    void configAndMetrics()
+    {
+        ComparisonView view;
+        QString error;
+        QVERIFY2(view.setRuns(m_store, m_ids, &error), qPrintable(error));
+        // Only kd.temperature and the seed differ; the seed row is marked as such.
+        QTableWidget *config = view.configTable();
+        QCOMPARE(config->rowCount(), 2);
+        QCOMPARE(config->item(0, 0)->text(), QString("kd.temperature"));
+        QCOMPARE(config->item(1, 0)->text(), QString("run.seed"));
+        QVERIFY(config->item(1, 0)->font().italic());
+        QCOMPARE(config->columnCount(), 10);
+        QCOMPARE(config->item(0, 4)->text(), QString("2"));
+        // Changed cells against the reference (run 1) are highlighted, the others are not.
+        QVERIFY(config->item(0, 4)->background().style() != Qt::NoBrush);
+        QVERIFY(config->item(0, 2)->background().style() == Qt::NoBrush);
+        view.onlyDifferences()->setChecked(false);
+        QVERIFY(config->rowCount() > 50);
+        view.onlyDifferences()->setChecked(true);
+        view.setReferenceRun(m_ids[4]);
+        QVERIFY(config->item(0, 1)->background().style() != Qt::NoBrush); // run 1 differs from run 5
+        QVERIFY(view.structureList()->item(0)->text().contains("Same graph structure"));
+
+        // Groups: auto = kd.temperature, three of three runs each.
+        QCOMPARE(int(view.groups().size()), 3);
+        QCOMPARE(QString::fromStdString(view.groups()[2].label), QString("kd.temperature=4"));
+        const core::MetricTable &table = view.metricTable();
+        QCOMPARE(QString::fromStdString(table.columns[0].key), QString("eval/kl_oracle_student"));
+        // Last KL of group T: T/10 + (1+2+3)/3/100 + 1/10, std over seeds = 0.01.
+        for (int g = 0; g < 3; ++g) {
+            const double t = g == 0 ? 1 : g == 1 ? 2 : 4;
+            const Summary &s = table.rows[std::size_t(g)].cells[0];
+            QCOMPARE(s.n, 3);
+            QVERIFY(std::abs(s.mean - (t / 10 + 0.02 + 0.1)) < 1e-12);
+            QVERIFY(std::abs(s.std - 0.01) < 1e-12);
+        }
+        QTableWidget *widget = view.metricTableWidget();
+        QCOMPARE(widget->rowCount(), 3);
+        QCOMPARE(widget->item(1, 2)->text(), QString("0.3200 ± 0.0100 (n=3)"));
+        // Best of a lower-is-better metric is its minimum, here also the last value.
+        view.setMetricColumns({"eval/kl_oracle_student:max"});
+        QVERIFY(std::abs(view.metricTable().rows[0].cells[0].mean - (0.1 + 0.02 + 1.0)) < 1e-12);
+        QVERIFY(view.metricCsv().startsWith("group,runs,n,eval/kl_oracle_student:max mean"));
+        // Every run alone: its value and the step it was reached at.
+        view.setGroupBy("none");
+        QCOMPARE(int(view.groups().size()), 9);
+        QVERIFY(view.metricTableWidget()->item(0, 2)->text().endsWith("@1"));
+        view.setGroupBy("run.seed");
+        QCOMPARE(QString::fromStdString(view.groups()[0].label), QString("run.seed=1"));
+        // A bad metric is refused without losing the table.
+        QSignalSpy errors(&view, &ComparisonView::errorOccurred);
+        view.setMetricColumns({"no_such_metric"});
+        QCOMPARE(errors.count(), 1);
+    }
+
+    void curvesAndScatter()
+    {
+        ComparisonView view;
+        view.resize(1200, 800);
+        view.show();
+        QSignalSpy ready(&view, &ComparisonView::curvesReady);
+        QVERIFY(view.setRuns(m_store, m_ids));
+        QVERIFY(ready.wait(10000));
+        QCOMPARE(view.curveMetric(), QString("eval/kl_oracle_student"));
+        const auto &curves = view.curves();
+        QCOMPARE(int(curves.size()), 3);
+        // The mean of group T=2 at step 4 is 0.2 + 0.02 + 0.25 with a std band of 0.01.
+        const auto &c = curves[1];
+        QCOMPARE(c.label, QString("kd.temperature=2"));
+        QCOMPARE(c.runs, 3);
+        QCOMPARE(c.x[3], 4.0);
+        QVERIFY(std::abs(c.mean[3] - 0.47) < 1e-12);
+        QVERIFY(std::abs(c.hi[3] - c.mean[3] - 0.01) < 1e-12);
+        QCOMPARE(view.curveLegend()->count(), 3);
+        // min–max band; individual runs added as entries of their own.
+        view.setBand(BandKind::MinMax);
+        QVERIFY(std::abs(view.curves()[1].lo[3] - (0.2 + 0.01 + 0.25)) < 1e-12);
+        view.setShowRuns(true);
+        QCOMPARE(int(view.curves().size()), 12);
+        QCOMPARE(view.curveLegend()->count(), 12);
+        // Unticking a legend entry hides that curve, the others stay.
+        const int graphs = view.curvePlot()->graphCount();
+        view.curveLegend()->item(0)->setCheckState(Qt::Unchecked);
+        QVERIFY(view.curvePlot()->graphCount() < graphs);
+        QCOMPARE(view.curveLegend()->count(), 12);
+        // Another metric is read on the worker again.
+        view.setCurveMetric("eval/student_nll");
+        QVERIFY(view.curvesLoading());
+        QVERIFY(ready.wait(10000));
+        QCOMPARE(int(view.curves().size()), 12);
+
+        // Trade-off: temperature (no better side: no front) and KL against NLL (front).
+        view.setScatter("kd.temperature", "eval/kl_oracle_student");
+        QCOMPARE(int(view.scatterPoints().size()), 9);
+        QCOMPARE(view.scatterPoints()[4].x, 2.0);
+        QVERIFY(std::abs(view.scatterPoints()[4].y - kl(2, 2, 10)) < 1e-12);
+        for (const auto &p : view.scatterPoints())
+            QVERIFY(!p.pareto);
+        QVERIFY(view.scatterNote().contains("No Pareto front"));
+        view.setScatter("eval/student_nll", "eval/kl_oracle_student");
+        // NLL = 3 + T/10 is the same for the seeds of one T, KL grows with the seed: the front is
+        // the seed-1 run of T=1 alone.
+        int front = 0;
+        for (const auto &p : view.scatterPoints())
+            front += p.pareto;
+        QCOMPARE(front, 1);
+        QVERIFY(view.scatterPoints()[0].pareto);
+        view.scatterPlot()->replot();
+        const QPoint at(int(view.scatterPlot()->xAxis->coordToPixel(view.scatterPoints()[0].x)),
+                        int(view.scatterPlot()->yAxis->coordToPixel(view.scatterPoints()[0].y)));
+        const QString hover = view.scatterHoverText(at);
+        QVERIFY2(hover.contains(QString("run %1").arg(m_ids[0])) && hover.contains("Pareto"), qPrintable(hover));
+        QVERIFY(view.scatterHoverText(QPoint(-100, -100)).isEmpty());
+
+        // The report: one file with the table, the config diff and both plots as PNG.
+        const QString html = m_dir.filePath("report.html");
+        QString error;
+        QVERIFY2(view.exportReport(html, &error), qPrintable(error));
+        QFile f(html);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QString page = QString::fromUtf8(f.readAll());
+        QCOMPARE(page.count("data:image/png;base64,"), 2);
+        QVERIFY(page.contains("<td>kd.temperature</td>"));
+        QVERIFY(page.contains("temperature sweep"));
+        QVERIFY(!view.exportReport(m_dir.filePath("no/such/folder/report.html"), &error));
+        QVERIFY(error.contains("no/such/folder"));
+    }
+
+    void badRuns()
+    {
+        ComparisonView view;
+        QString error;
+        QVERIFY(!view.setRuns(m_store, {9999}, &error));
+        QVERIFY2(error.contains("9999"), qPrintable(error));
+        QVERIFY(!view.setRuns(m_dir.filePath("missing.sqlite"), m_ids, &error));
+        QVERIFY(error.contains("missing.sqlite"));
+        QVERIFY(!view.setRuns(m_store, {}, &error));
+    }
+
+    void browserComparesAndTags()
+    {
+        widgets::RunBrowser browser;
+        browser.setStorePath(m_store);
+        browser.refresh();
+        QSignalSpy compare(&browser, &widgets::RunBrowser::compareRequested);
+        browser.selectRuns({m_ids[2], m_ids[0]});
+        browser.compareSelected();
+        QCOMPARE(compare.count(), 1);
+        QCOMPARE(compare.at(0).at(0).value<QList<qint64>>(), (QList<qint64>{m_ids[0], m_ids[2]}));
+        browser.selectRuns({m_ids[0]});
+        browser.compareSelected(); // one run: nothing to compare
+        QCOMPARE(compare.count(), 1);
+
+        QVERIFY(browser.setTags({m_ids[0], m_ids[1]}, {"baseline", " paper "}));
+        widgets::RunTableModel *model = browser.model();
+        const int row = model->rowForRun(m_ids[1]);
+        QCOMPARE(model->index(row, widgets::RunTableModel::TagsColumn).data().toString(), QString("baseline, paper"));
+        QCOMPARE(model->index(row, widgets::RunTableModel::GroupColumn).data().toString(), QString("temperature sweep"));
+        QCOMPARE(model->index(row, widgets::RunTableModel::SeedColumn).data().toLongLong(), 2LL);
+        browser.setFilterText("paper");
+        QCOMPARE(browser.proxy()->rowCount(), 2);
+        browser.setFilterText({});
+        QString error;
+        QVERIFY(!browser.setTags({m_ids[0]}, {"a,b"}, &error));
+        QVERIFY(error.contains("comma"));
+        QVERIFY(!browser.setTags({m_ids[0]}, {QString(70, 'x')}, &error));
+        QVERIFY(error.contains("64 characters"));
+        QVERIFY(browser.setTags({m_ids[0], m_ids[1]}, {}));
+    }
+};
+
+QTEST_MAIN(tst_CompareView)
+#include "tst_compareview.moc"
