@@ -64,6 +64,7 @@ private slots:
     void csvContainsRawValues();
     void bigSeriesDrawsBoundedPoints();
     void legendAndVisibility();
+    void manyEntriesLegendBesideThePlot();
     void hoverShowsNearestPoint();
     void logScaleDropsNonPositive();
     void renderPanel();
@@ -421,6 +422,36 @@ void TestPlots::legendAndVisibility()
     // Colours are stable per run id.
     QCOMPARE(MetricPlot::runColor(3), MetricPlot::runColor(3));
     QVERIFY(MetricPlot::runColor(1) != MetricPlot::runColor(2));
+}
+
+// Three runs of three series each (a comparison of seeds): the legend moves beside the axes and
+// covers no data; back to one series, it returns inside.
+void TestPlots::manyEntriesLegendBesideThePlot()
+{
+    MetricPlot plot(QStringLiteral("legend"));
+    plot.resize(900, 400);
+    plot.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&plot));
+    for (core::RunId run : {1, 2, 3}) {
+        plot.setRunName(run, QStringLiteral("temperature sweep 2026-12-01 10:00: kd.temperature=1 run.seed=%1").arg(run));
+        for (const char *key : {"train/loss", "train/term/ce", "train/term/kd"})
+            plot.setSeriesData(run, QString::fromLatin1(key), makeSeries(50, [](int i) { return 1.0 / (i + 1); }));
+    }
+    plot.customPlot()->replot();
+    QCPLegend *legend = plot.customPlot()->legend;
+    QCOMPARE(legend->itemCount(), 9);
+    const QRect axes = plot.customPlot()->axisRect()->outerRect();
+    QVERIFY2(!legend->outerRect().intersects(axes.adjusted(1, 1, -1, -1)), "the legend covers the axes");
+    // Entries keep the end of long run names, where a sweep's runs differ.
+    bool named = false;
+    for (int i = 0; i < legend->itemCount(); ++i)
+        if (auto *item = qobject_cast<QCPPlottableLegendItem *>(legend->item(i)))
+            named = named || item->plottable()->name().contains(QStringLiteral("run.seed=3 · train/term/kd"));
+    QVERIFY(named);
+    plot.clearSeries();
+    plot.setSeriesData(1, QStringLiteral("train/loss"), makeSeries(50, [](int i) { return 1.0 / (i + 1); }));
+    plot.customPlot()->replot();
+    QVERIFY(plot.customPlot()->axisRect()->rect().contains(legend->outerRect()));
 }
 
 void TestPlots::hoverShowsNearestPoint()

@@ -527,7 +527,7 @@ private Q_SLOTS:
         RunTableModel model;
         model.setStorePath(QString::fromStdString(path));
         QCOMPARE(model.rowCount(), 4);
-        QCOMPARE(model.columnCount(), 8);
+        QCOMPARE(model.columnCount(), 12); // id … tags
         QCOMPARE(model.headerData(RunTableModel::NllColumn, Qt::Horizontal).toString(),
                  QStringLiteral("Student NLL"));
         const int row = model.rowForRun(1);

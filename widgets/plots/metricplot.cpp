@@ -375,8 +375,10 @@ void MetricPlot::updateLegendNames()
         runs.insert(s->run);
     const QColor text = palette().color(QPalette::Text);
     for (const auto &s : m_series) {
-        s->line->setName(runs.size() > 1 ? QStringLiteral("%1 · %2").arg(runName(s->run), s->key)
-                                         : s->key);
+        // Long run names are cut at the front (a sweep's runs differ at the end): the legend stays narrow.
+        const QString run = fontMetrics().elidedText(runName(s->run), Qt::ElideLeft,
+                                                     fontMetrics().averageCharWidth() * 30);
+        s->line->setName(runs.size() > 1 ? QStringLiteral("%1 · %2").arg(run, s->key) : s->key);
         if (auto *item = m_plot->legend->itemWithPlottable(s->line)) {
             QColor c = text;
             if (!s->visible)
@@ -461,13 +463,51 @@ void MetricPlot::updateDrawnData()
     placeLegend();
 }
 
+// The legend goes beside the plot (a column of its own, right of the axes) when it would cover
+// much of the data: many entries, or more than a third of the plot's height or width.
+void MetricPlot::setLegendOutside(bool outside)
+{
+    if (outside == m_legendOutside)
+        return;
+    QCPLegend *legend = m_plot->legend;
+    if (outside) {
+        m_plot->axisRect()->insetLayout()->take(legend);
+        m_plot->plotLayout()->addElement(1, 1, legend);
+        m_plot->plotLayout()->setColumnStretchFactor(1, 0.001);
+        legend->setMargins(QMargins(4, 4, 4, 4));
+    } else {
+        m_plot->plotLayout()->take(legend);
+        m_plot->plotLayout()->simplify();
+        m_plot->axisRect()->insetLayout()->addElement(legend, Qt::AlignTop | Qt::AlignRight);
+    }
+    m_legendOutside = outside;
+    m_plot->plotLayout()->updateLayout();
+}
+
 void MetricPlot::placeLegend()
 {
-    // Put the legend in the corner of the axis rect that covers the fewest drawn points.
+    // Put the legend in the corner of the axis rect that covers the fewest drawn points, or
+    // beside the plot when no corner can hold it.
     if (!m_plot->legend->visible() || m_series.empty())
         return;
     const QRect area = m_plot->axisRect()->rect();
     const QSize size = m_plot->legend->minimumOuterSizeHint();
+    const int plotWidth = m_plot->viewport().width(), plotHeight = area.height();
+    const bool tooBig = m_plot->legend->itemCount() > 6 || size.height() * 3 > plotHeight ||
+                        size.width() * 3 > plotWidth;
+    setLegendOutside(tooBig);
+    if (m_legendOutside) {
+        // More entries than fit in one column: more columns, filled top to bottom.
+        const int items = std::max(1, m_plot->legend->itemCount());
+        const int rowHeight = std::max(1, size.height() / items);
+        const int rows = std::max(1, (m_plot->viewport().height() - 40) / rowHeight);
+        if (m_plot->legend->wrap() != rows || m_plot->legend->fillOrder() != QCPLayoutGrid::foRowsFirst) {
+            m_plot->legend->setFillOrder(QCPLayoutGrid::foRowsFirst, false);
+            m_plot->legend->setWrap(rows);
+            m_plot->legend->setFillOrder(QCPLayoutGrid::foRowsFirst, true);
+        }
+        return;
+    }
     if (area.width() <= size.width() || area.height() <= size.height())
         return;
     const Qt::Alignment corners[] = {Qt::AlignTop | Qt::AlignRight,

@@ -118,6 +118,7 @@ private:
     void updateDrawnData();
     void fitRanges();
     void placeLegend();
+    void setLegendOutside(bool outside);
     void applyTheme();
     void applyXAxis();
     void scheduleReplot();
@@ -141,6 +142,7 @@ private:
     XAxisMode m_xMode = XAxisMode::Step;
     bool m_followData = true; // autoscale on new data until the user zooms or pans
     bool m_settingRange = false;
+    bool m_legendOutside = false; // in a column right of the axis rect instead of inside it
 };
 
 } // namespace distillery::widgets

@@ -113,6 +113,10 @@ RunBrowser::RunBrowser(QWidget *parent)
     m_view->setColumnWidth(RunTableModel::DurationColumn, 75);
     m_view->setColumnWidth(RunTableModel::KlColumn, 100);
     m_view->setColumnWidth(RunTableModel::NllColumn, 100);
+    m_view->setColumnWidth(RunTableModel::SeedColumn, 50);
+    m_view->setColumnWidth(RunTableModel::KlOracleColumn, 100);
+    m_view->setColumnWidth(RunTableModel::GroupColumn, 130);
+    m_view->setColumnWidth(RunTableModel::TagsColumn, 120);
 
     m_rename = new QPushButton(tr("Rename"), this);
     m_rename->setToolTip(tr("Rename the run (%1)").arg(kRenameKey.toString(QKeySequence::NativeText)));
