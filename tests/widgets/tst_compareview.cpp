@@ -3,6 +3,13 @@
 // numbers computed in the test from what it wrote.
 
 #include "compare/comparisonview.h"
+#include "core/testgraphs.h"
+#include "document/graphdocument.h"
+#include "graph/graphscene.h"
+#include "inspector/inspector.h"
+#include "mainwindow/mainwindow.h"
+#include "runs/sweepdialog.h"
+#include "training/trainingcontroller.h"
 #include "runs/runbrowser.h"
 #include "runs/runtablemodel.h"
 
@@ -12,16 +19,19 @@
 #include <qcustomplot.h>
 
 #include <QCheckBox>
+#include <QDialog>
 #include <QListWidget>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QSortFilterProxyModel>
 #include <QTableView>
 #include <QTableWidget>
+#include <QToolButton>
 #include <QTemporaryDir>
 #include <QtTest>
 
 #include <cmath>
+#include <set>
 
 using namespace distillery;
 using namespace distillery::core;
@@ -209,6 +219,104 @@ private Q_SLOTS:
         QVERIFY(page.contains("temperature sweep"));
         QVERIFY(!view.exportReport(m_dir.filePath("no/such/folder/report.html"), &error));
         QVERIFY(error.contains("no/such/folder"));
+    }
+
+    // What a person does from the window alone: a 3×3 sweep of temperature × seed from the
+    // inspector's "Sweep this", trained in the background, then compared and reported.
+    void sweepFromTheWindow()
+    {
+        widgets::MainWindow w;
+        const QString graph = m_dir.filePath("tiny-kd.json");
+        QVERIFY(saveGraphFile(testing::tiny("classic-kd", 8), graph.toStdString()).ok());
+        QString error;
+        QVERIFY2(w.openGraph(graph, &error), qPrintable(error));
+        w.setStorePath(m_dir.filePath("gui-sweep.sqlite"));
+        // The inspector's "⋯" beside kd's temperature opens the sweep dialog on it.
+        QSignalSpy sweepAsked(w.inspector(), &widgets::Inspector::sweepRequested);
+        NodeId kd = kInvalidNode;
+        for (const Node &n : w.document()->graph().nodes())
+            if (n.title == "kd")
+                kd = n.id;
+        w.scene()->selectNode(kd);
+        QWidget *editor = w.inspector()->editor("temperature");
+        QVERIFY(editor);
+        QToolButton *sweepButton = nullptr;
+        for (QToolButton *b : editor->parentWidget()->findChildren<QToolButton *>())
+            if (b->text() == QString::fromUtf8("⋯"))
+                sweepButton = b;
+        QVERIFY(sweepButton);
+        sweepButton->click();
+        QCOMPARE(sweepAsked.count(), 1);
+        QCOMPARE(sweepAsked.front().at(0).toString(), QString("kd.temperature"));
+        const auto dialogs = w.findChildren<widgets::SweepDialog *>();
+        QCOMPARE(dialogs.size(), 1);
+        widgets::SweepDialog *dialog = dialogs.front();
+        QCOMPARE(dialog->axisCount(), 1);
+        QCOMPARE(dialog->plan().size(), std::size_t(1)); // starts from the current value
+        dialog->setAxisValues(0, "1, 2, 4");
+        dialog->setSeeds("1,2,3");
+        dialog->setName("T sweep");
+        QCOMPARE(dialog->plan().size(), std::size_t(9));
+        QVERIFY(dialog->queueButton()->isEnabled());
+        QCOMPARE(dialog->queueButton()->text(), QString("Queue 9 runs"));
+        QCOMPARE(dialog->planList()->count(), 9);
+        // A bad value is refused with the reason before anything is queued.
+        dialog->setAxisValues(0, "1, 2, 500");
+        QVERIFY(dialog->problem().contains("out of range"));
+        QVERIFY(!dialog->queueButton()->isEnabled());
+        dialog->setAxisValues(0, "1, 2, 4");
+        QSignalSpy finished(w.controller(), &widgets::TrainingController::runFinished);
+        dialog->accept();
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 9, 300000);
+        for (const auto &f : finished)
+            QCOMPARE(f.at(1).toString(), QString("finished"));
+
+        auto reader = StoreReader::open(w.storePath().toStdString());
+        QVERIFY(reader.ok());
+        auto ids = parseRunList(*reader.value(), {"group:T sweep"});
+        QVERIFY(ids.ok());
+        QCOMPARE(int(ids.value().size()), 9);
+        QList<qint64> list;
+        for (auto id : ids.value())
+            list << id;
+        reader.value().reset();
+        ComparisonView *view = w.openComparison(list, &error);
+        QVERIFY2(view, qPrintable(error));
+        QSignalSpy ready(view, &ComparisonView::curvesReady);
+        // Only the temperature and the seed differ; three temperature groups of three seeds.
+        QCOMPARE(view->configTable()->rowCount(), 2);
+        QCOMPARE(view->configTable()->item(0, 0)->text(), QString("kd.temperature"));
+        QCOMPARE(view->configTable()->item(1, 0)->text(), QString("run.seed"));
+        QCOMPARE(int(view->groups().size()), 3);
+        QCOMPARE(QString::fromStdString(view->groups()[1].label), QString("kd.temperature=2"));
+        // The table's mean ± std is the one of the store's last values.
+        const core::MetricTable &table = view->metricTable();
+        QCOMPARE(QString::fromStdString(table.columns[0].key), QString("eval/kl_oracle_student"));
+        for (std::size_t g = 0; g < 3; ++g) {
+            std::vector<double> values;
+            for (std::size_t i : view->groups()[g].runs)
+                values.push_back(view->comparedRuns()[i].series.at("eval/kl_oracle_student").last.value);
+            const double mean = (values[0] + values[1] + values[2]) / 3;
+            double squares = 0;
+            for (double v : values)
+                squares += (v - mean) * (v - mean);
+            QCOMPARE(table.rows[g].cells[0].n, 3);
+            QVERIFY(std::abs(table.rows[g].cells[0].mean - mean) < 1e-12);
+            QVERIFY(std::abs(table.rows[g].cells[0].std - std::sqrt(squares / 2)) < 1e-12);
+        }
+        QVERIFY(ready.wait(20000));
+        QCOMPARE(int(view->curves().size()), 3);
+        QVERIFY(!view->curves()[0].lo.empty()); // a band over the seeds
+        view->setScatter("kd.temperature", "eval/kl_oracle_student");
+        QCOMPARE(int(view->scatterPoints().size()), 9);
+        std::set<double> temperatures;
+        for (const auto &p : view->scatterPoints())
+            temperatures.insert(p.x);
+        QCOMPARE(temperatures, (std::set<double>{1, 2, 4}));
+        const QString html = m_dir.filePath("gui-report.html");
+        QVERIFY2(view->exportReport(html, &error), qPrintable(error));
+        QVERIFY(QFileInfo(html).size() > 10000);
+        view->close();
     }
 
     void badRuns()

@@ -1,5 +1,7 @@
 #include "inspector/inspector.h"
 
+#include "distillery/core/compare.h"
+
 #include "export/trydialog.h"
 #include "graph/modelfactscache.h"
 
@@ -187,6 +189,16 @@ void Inspector::rebuild()
                 showError(st.error().message);
         });
         line->addWidget(reset);
+        if (param.type != core::ParamType::Path && param.type != core::ParamType::String) {
+            auto *sweep = new QToolButton(row);
+            sweep->setText(QStringLiteral("⋯"));
+            sweep->setToolTip(tr("Sweep this parameter: run the graph with several values of it"));
+            sweep->setAutoRaise(true);
+            connect(sweep, &QToolButton::clicked, this, [this, name] {
+                Q_EMIT sweepRequested(QString::fromStdString(core::nodeLabel(m_document->graph(), m_node) + "." + name));
+            });
+            line->addWidget(sweep);
+        }
         rowLayout->addLayout(line);
         auto *issue = new QLabel(row);
         issue->setWordWrap(true);

@@ -38,6 +38,10 @@ public:
 public Q_SLOTS:
     void setNode(distillery::core::NodeId node);
 
+Q_SIGNALS:
+    // "Sweep this…" beside a parameter: `param` as sweeps name it (kd.temperature).
+    void sweepRequested(const QString &param);
+
 private:
     void rebuild();
     void refreshValues();

@@ -1,6 +1,7 @@
 #include "mainwindow/mainwindow.h"
 
 #include "compare/comparisonview.h"
+#include "runs/sweepdialog.h"
 
 #include "document/graphdocument.h"
 #include "graph/graphscene.h"
@@ -211,6 +212,10 @@ void MainWindow::createDocks()
 {
     m_palette = new NodePalette(this);
     m_inspector = new Inspector(m_document, this);
+    connect(m_inspector, &Inspector::sweepRequested, this, [this](const QString &param) {
+        if (!openSweepDialog(param))
+            showStatus(tr("The graph must be valid to sweep it"));
+    });
     m_problems = new ProblemsPanel(m_document, this);
     m_log = new LogPanel(this);
     m_plots = new PlotPanel(this);
@@ -338,9 +343,59 @@ void MainWindow::createActions()
             showStatus(tr("Select one finished run in the Runs dock to try its student"));
     });
     m_tryAction->setEnabled(false);
+    m_sweepAction = make(tr("S&weep…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_W), [this] {
+        if (!openSweepDialog())
+            showStatus(tr("The graph must be valid to sweep it"));
+    });
+    m_sweepAction->setToolTip(tr("Run this graph with several values of its parameters and seeds, as one group"));
+    m_stopAllAction = make(tr("Stop &All"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Period), [this] {
+        const int dropped = m_controller->queuedCount();
+        m_controller->clearQueue();
+        m_controller->stop();
+        showStatus(tr("Stopped; %1 queued runs dropped").arg(dropped));
+    });
+    m_stopAllAction->setToolTip(tr("Stop the current run and drop the queued ones (the rest of a sweep)"));
     m_compareAction = make(tr("&Compare Runs"), QKeySequence(), [this] { m_runBrowser->compareSelected(); });
     m_compareAction->setToolTip(tr("Compare the runs selected in the Runs dock"));
     m_compareAction->setEnabled(false);
+}
+
+SweepDialog *MainWindow::openSweepDialog(const QString &param)
+{
+    if (!m_document->isValid())
+        return nullptr;
+    auto *dialog = new SweepDialog(m_document->graph(), this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    if (!param.isEmpty())
+        dialog->addAxis(param);
+    connect(dialog, &QDialog::accepted, this, [this, dialog] {
+        QString why;
+        if (!queueSweep(*dialog, &why))
+            showStatus(why);
+    });
+    dialog->show();
+    return dialog;
+}
+
+bool MainWindow::queueSweep(const SweepDialog &dialog, QString *why)
+{
+    if (!dialog.problem().isEmpty() || dialog.graphs().empty()) {
+        if (why)
+            *why = dialog.problem().isEmpty() ? tr("The sweep has no runs") : dialog.problem();
+        return false;
+    }
+    const core::RunOptions base = m_runPanel->options();
+    for (std::size_t i = 0; i < dialog.graphs().size(); ++i) {
+        core::RunOptions options = base;
+        options.storePath = m_storePath.toStdString();
+        options.group = dialog.name().toStdString();
+        options.name = options.group + ": " + dialog.plan()[i].label();
+        m_controller->enqueue(dialog.graphs()[i], options);
+    }
+    m_plots->setStorePath(m_storePath);
+    m_plots->setLive(true);
+    showStatus(tr("Sweep '%1': %2 runs queued").arg(dialog.name()).arg(dialog.graphs().size()));
+    return true;
 }
 
 ComparisonView *MainWindow::openComparison(const QList<qint64> &runIds, QString *error)
@@ -419,6 +474,8 @@ void MainWindow::createMenus()
     run->addAction(m_exportAction);
     run->addAction(m_tryAction);
     run->addSeparator();
+    run->addAction(m_sweepAction);
+    run->addAction(m_stopAllAction);
     run->addAction(m_compareAction);
 
     QToolBar *bar = addToolBar(tr("Main"));

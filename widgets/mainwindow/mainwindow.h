@@ -16,6 +16,7 @@ class QMenu;
 namespace distillery::widgets {
 
 class ComparisonView;
+class SweepDialog;
 class GraphDocument;
 class GraphScene;
 class GraphView;
@@ -59,6 +60,11 @@ public:
     // Opens a comparison of these runs of the current store in a window of its own (null, with
     // the reason, when they cannot be read).
     ComparisonView *openComparison(const QList<qint64> &runIds, QString *error = nullptr);
+    // Sweep… on the current graph, with `param` (kd.temperature) as its first parameter if given.
+    // The dialog is modeless; accepting it queues its runs (queueSweep). Null for an invalid graph.
+    SweepDialog *openSweepDialog(const QString &param = {});
+    // Queues one run per graph, named after the sweep and its point, in the sweep's group.
+    bool queueSweep(const SweepDialog &dialog, QString *why = nullptr);
     // Renders the window into a PNG (used by `distillery --screenshot`).
     bool saveScreenshot(const QString &path);
 
@@ -110,7 +116,8 @@ private:
             *m_copyAction = nullptr, *m_pasteAction = nullptr, *m_deleteAction = nullptr,
             *m_selectAllAction = nullptr, *m_fitAction = nullptr, *m_runAction = nullptr,
             *m_pauseAction = nullptr, *m_stopAction = nullptr, *m_exportAction = nullptr,
-            *m_tryAction = nullptr, *m_compareAction = nullptr;
+            *m_tryAction = nullptr, *m_compareAction = nullptr,
+            *m_sweepAction = nullptr, *m_stopAllAction = nullptr;
     int m_pasteCount = 0;
 };
 

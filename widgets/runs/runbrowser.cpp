@@ -480,7 +480,8 @@ bool RunBrowser::tagSelected()
     bool ok = false;
     const QString text = QInputDialog::getText(
         this, tr("Tag runs"),
-        tr("Tags of %n run(s), separated by commas (they replace the runs' tags):", "", int(ids.size())),
+        (ids.size() == 1 ? tr("Tags of run %1").arg(ids.front()) : tr("Tags of %1 runs").arg(ids.size())) +
+            tr(", separated by commas (they replace the runs' tags):"),
         QLineEdit::Normal, common.join(QStringLiteral(", ")), &ok);
     if (!ok)
         return false;
