@@ -1,13 +1,14 @@
 // distillery: the workbench window.
 //   distillery [--open GRAPH | --template NAME] [--store DB] [--run] [--select ID]
 //              [--runs IDS] [--plots-tab NAME] [--screenshot OUT.png] [--plots-screenshot OUT.png]
-//              [--compare IDS [--compare-tab NAME] [--group-by FIELD]]
+//              [--compare IDS [--compare-tab NAME] [--group-by FIELD]] [--sweep PARAM=VALUES]
 
 #include "compare/comparisonview.h"
 #include "graph/graphscene.h"
 #include "mainwindow/mainwindow.h"
 #include "plots/plotpanel.h"
 #include "runs/runbrowser.h"
+#include "runs/sweepdialog.h"
 
 #include "distillery/core/blas.h"
 #include "distillery/core/compare.h"
@@ -62,8 +63,14 @@ int main(int argc, char **argv)
                                      QStringLiteral("Group the compared runs by this field (auto, none, template, "
                                                     "tag, group or a parameter such as kd.temperature)."),
                                      QStringLiteral("FIELD"));
+    const QCommandLineOption sweep(QStringLiteral("sweep"),
+                                   QStringLiteral("Open the Sweep dialog on NODE.PARAM=VALUES (e.g. kd.temperature=1,2,4); "
+                                                  "with --screenshot, the dialog is rendered."),
+                                   QStringLiteral("PARAM=VALUES"));
+    const QCommandLineOption seeds(QStringLiteral("seeds"), QStringLiteral("Seeds of the --sweep dialog (1,2,3)."),
+                                   QStringLiteral("SEEDS"));
     parser.addOptions({open, templ, store, run, screenshot, select, runs, plotsTab, plotsShot, compare, compareTab,
-                       groupBy});
+                       groupBy, sweep, seeds});
     // Parsed before the QApplication exists: --help and --version need no display.
     QStringList arguments;
     for (int i = 0; i < argc; ++i)
@@ -153,6 +160,19 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    distillery::widgets::SweepDialog *sweepDialog = nullptr;
+    if (parser.isSet(sweep)) {
+        const QString text = parser.value(sweep);
+        sweepDialog = window.openSweepDialog(text.section(QLatin1Char('='), 0, 0));
+        if (!sweepDialog) {
+            std::fprintf(stderr, "distillery: --sweep: the graph is not valid\n");
+            return 2;
+        }
+        if (text.contains(QLatin1Char('=')))
+            sweepDialog->setAxisValues(0, text.section(QLatin1Char('='), 1));
+        if (parser.isSet(seeds))
+            sweepDialog->setSeeds(parser.value(seeds));
+    }
     if (parser.isSet(run)) {
         QString why;
         if (!window.startRun(&why))
@@ -170,6 +190,13 @@ int main(int argc, char **argv)
         shotPanel.show();
         QTimer::singleShot(parser.isSet(run) ? 8000 : 1200, &window, [&shotPanel, out] {
             const bool ok = shotPanel.grab().save(out, "PNG");
+            std::fprintf(ok ? stdout : stderr, "%s %s\n", ok ? "wrote" : "cannot write", qPrintable(out));
+            QApplication::exit(ok ? 0 : 1);
+        });
+    } else if (parser.isSet(screenshot) && sweepDialog) {
+        const QString out = parser.value(screenshot);
+        QTimer::singleShot(800, sweepDialog, [sweepDialog, out] {
+            const bool ok = sweepDialog->grab().save(out, "PNG");
             std::fprintf(ok ? stdout : stderr, "%s %s\n", ok ? "wrote" : "cannot write", qPrintable(out));
             QApplication::exit(ok ? 0 : 1);
         });

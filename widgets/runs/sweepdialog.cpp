@@ -215,7 +215,10 @@ void SweepDialog::replan()
     QString seeds = m_seeds->text();
     seeds.remove(QLatin1Char(' '));
     if (!seeds.isEmpty()) {
-        auto axis = parseSweepAxis(m_graph, ("Settings.seed=" + seeds).toStdString());
+        // Named as the graph names it (run.seed in the templates, whose Settings node is "run").
+        const auto seedParam = findParam(m_graph, "Settings.seed");
+        const std::string seedName = seedParam.ok() ? seedParam.value().name : "Settings.seed";
+        auto axis = parseSweepAxis(m_graph, seedName + "=" + seeds.toStdString());
         if (!axis.ok())
             return fail(tr("Seeds: %1").arg(qs(axis.error().message)));
         axes.push_back(std::move(axis).value());
