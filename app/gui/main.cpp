@@ -20,6 +20,7 @@
 #include <QTimer>
 
 #include <cstdio>
+#include <functional>
 
 int main(int argc, char **argv)
 {
@@ -178,43 +179,34 @@ int main(int argc, char **argv)
         if (!window.startRun(&why))
             std::fprintf(stderr, "distillery: cannot run: %s\n", qPrintable(why));
     }
+    // After `delayMs` (the layout settles, the plots draw): `grab` renders to `out`, then exit.
+    auto shootLater = [](QObject *context, int delayMs, const QString &out, std::function<bool(const QString &)> grab) {
+        QTimer::singleShot(delayMs, context, [out, grab] {
+            const bool ok = grab(out);
+            std::fprintf(ok ? stdout : stderr, "%s %s\n", ok ? "wrote" : "cannot write", qPrintable(out));
+            QApplication::exit(ok ? 0 : 1);
+        });
+    };
+    auto grabOf = [](QWidget *widget) {
+        return [widget](const QString &out) { return widget->grab().save(out, "PNG"); };
+    };
     // The plots panel alone, at a size that shows it whole, with the window's store, runs and tab.
     distillery::widgets::PlotPanel shotPanel;
     if (parser.isSet(plotsShot)) {
-        const QString out = parser.value(plotsShot);
         shotPanel.setStorePath(window.storePath());
         shotPanel.setRuns(window.plots()->runs());
         shotPanel.tabs()->setCurrentIndex(window.plots()->tabs()->currentIndex());
         shotPanel.setLive(true);
         shotPanel.resize(1500, 820);
         shotPanel.show();
-        QTimer::singleShot(parser.isSet(run) ? 8000 : 1200, &window, [&shotPanel, out] {
-            const bool ok = shotPanel.grab().save(out, "PNG");
-            std::fprintf(ok ? stdout : stderr, "%s %s\n", ok ? "wrote" : "cannot write", qPrintable(out));
-            QApplication::exit(ok ? 0 : 1);
-        });
+        shootLater(&window, parser.isSet(run) ? 8000 : 1200, parser.value(plotsShot), grabOf(&shotPanel));
     } else if (parser.isSet(screenshot) && sweepDialog) {
-        const QString out = parser.value(screenshot);
-        QTimer::singleShot(800, sweepDialog, [sweepDialog, out] {
-            const bool ok = sweepDialog->grab().save(out, "PNG");
-            std::fprintf(ok ? stdout : stderr, "%s %s\n", ok ? "wrote" : "cannot write", qPrintable(out));
-            QApplication::exit(ok ? 0 : 1);
-        });
+        shootLater(sweepDialog, 800, parser.value(screenshot), grabOf(sweepDialog));
     } else if (parser.isSet(screenshot) && comparison) {
-        const QString out = parser.value(screenshot);
-        QTimer::singleShot(1500, comparison, [comparison, out] {
-            const bool ok = comparison->grab().save(out, "PNG");
-            std::fprintf(ok ? stdout : stderr, "%s %s\n", ok ? "wrote" : "cannot write", qPrintable(out));
-            QApplication::exit(ok ? 0 : 1);
-        });
+        shootLater(comparison, 1500, parser.value(screenshot), grabOf(comparison));
     } else if (parser.isSet(screenshot)) {
-        const QString out = parser.value(screenshot);
-        // Let the layout settle and the plots draw before grabbing.
-        QTimer::singleShot(parser.isSet(run) ? 8000 : 800, &window, [&window, out] {
-            const bool ok = window.saveScreenshot(out);
-            std::fprintf(ok ? stdout : stderr, "%s %s\n", ok ? "wrote" : "cannot write", qPrintable(out));
-            QApplication::exit(ok ? 0 : 1);
-        });
+        shootLater(&window, parser.isSet(run) ? 8000 : 800, parser.value(screenshot),
+                   [&window](const QString &out) { return window.saveScreenshot(out); });
     }
     return QApplication::exec();
 }

@@ -18,6 +18,16 @@ inline void setAll(Graph &g, const std::string &kind, const std::map<std::string
         }
 }
 
+// The id of the node with this title (the templates title every node).
+inline NodeId byTitle(const Graph &g, const std::string &title)
+{
+    for (const Node &n : g.nodes())
+        if (n.title == title)
+            return n.id;
+    qFatal("no node titled %s", title.c_str());
+    return kInvalidNode;
+}
+
 // A template shrunk to a few seconds of work.
 inline Graph tiny(const std::string &name, std::int64_t steps = 8)
 {

@@ -2,6 +2,7 @@
 // groups, curves, Pareto fronts, sweep plans and the HTML report, each against values worked
 // out by hand or computed independently here.
 
+#include "core/testgraphs.h"
 #include "distillery/core/compare.h"
 #include "distillery/core/graph.h"
 #include "distillery/core/store.h"
@@ -13,6 +14,7 @@
 #include <set>
 
 using namespace distillery::core;
+using distillery::core::testing::byTitle;
 
 #define CHECK_OK(expr)                                                                             \
     do {                                                                                           \
@@ -35,14 +37,6 @@ Graph classic()
     return g.value();
 }
 
-NodeId byTitle(const Graph &g, const std::string &title)
-{
-    for (const Node &n : g.nodes())
-        if (n.title == title)
-            return n.id;
-    qFatal("no node %s", title.c_str());
-    return kInvalidNode;
-}
 
 bool has(const std::string &text, const std::string &part)
 {

@@ -35,18 +35,11 @@
 
 using namespace distillery;
 using namespace distillery::core;
+using distillery::core::testing::byTitle;
 using widgets::ComparisonView;
 
 namespace {
 
-NodeId byTitle(const Graph &g, const std::string &title)
-{
-    for (const Node &n : g.nodes())
-        if (n.title == title)
-            return n.id;
-    qFatal("no node %s", title.c_str());
-    return kInvalidNode;
-}
 
 // KL(oracle‖student) of run (T, seed) at `step` of 10: falls to T/10 + seed/100.
 double kl(double t, int seed, int step)

@@ -377,22 +377,55 @@ MetricTable metricTable(const std::vector<ComparedRun> &runs, const std::vector<
 std::vector<BandPoint> aggregateCurves(const std::vector<std::vector<ScalarPoint>> &runs,
                                        const std::vector<double> &startTimes)
 {
-    std::map<std::int64_t, std::pair<std::vector<double>, std::vector<double>>> bySteps;
-    for (std::size_t r = 0; r < runs.size(); ++r)
-        for (const ScalarPoint &p : runs[r]) {
-            auto &[values, seconds] = bySteps[p.step];
-            values.push_back(p.value);
-            if (std::isfinite(p.value))
-                seconds.push_back(p.wallTime - (r < startTimes.size() ? startTimes[r] : 0.0));
+    // Every step of any run, in order; then each run walks it once (both are sorted), so
+    // 50 runs of 20k points aggregate in one pass with no per-point lookups.
+    std::vector<std::int64_t> steps;
+    for (const auto &run : runs)
+        for (const ScalarPoint &p : run)
+            steps.push_back(p.step);
+    std::sort(steps.begin(), steps.end());
+    steps.erase(std::unique(steps.begin(), steps.end()), steps.end());
+    const std::size_t n = steps.size();
+    std::vector<int> count(n, 0), timed(n, 0);
+    std::vector<double> sum(n, 0), squares(n, 0), lo(n, 0), hi(n, 0), seconds(n, 0);
+    for (int pass = 0; pass < 2; ++pass)
+        for (std::size_t r = 0; r < runs.size(); ++r) {
+            const double start = r < startTimes.size() ? startTimes[r] : 0.0;
+            std::size_t at = 0;
+            for (const ScalarPoint &p : runs[r]) {
+                while (steps[at] < p.step)
+                    ++at;
+                if (!std::isfinite(p.value))
+                    continue;
+                if (pass == 0) {
+                    lo[at] = count[at] == 0 ? p.value : std::min(lo[at], p.value);
+                    hi[at] = count[at] == 0 ? p.value : std::max(hi[at], p.value);
+                    sum[at] += p.value;
+                    ++count[at];
+                    seconds[at] += p.wallTime - start;
+                    ++timed[at];
+                } else {
+                    const double d = p.value - sum[at] / count[at];
+                    squares[at] += d * d;
+                }
+            }
         }
-    std::vector<BandPoint> out;
-    out.reserve(bySteps.size());
-    for (const auto &[step, data] : bySteps) {
-        BandPoint b;
-        b.step = step;
-        b.value = summarize(data.first);
-        b.seconds = data.second.empty() ? std::numeric_limits<double>::quiet_NaN() : summarize(data.second).mean;
-        out.push_back(b);
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    std::vector<BandPoint> out(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        BandPoint &b = out[i];
+        b.step = steps[i];
+        b.value.n = count[i];
+        if (count[i] == 0) {
+            b.value.mean = b.value.std = b.value.min = b.value.max = nan;
+            b.seconds = nan;
+            continue;
+        }
+        b.value.mean = sum[i] / count[i];
+        b.value.std = count[i] > 1 ? std::sqrt(squares[i] / (count[i] - 1)) : 0.0;
+        b.value.min = lo[i];
+        b.value.max = hi[i];
+        b.seconds = seconds[i] / timed[i];
     }
     return out;
 }
