@@ -8,9 +8,13 @@
 //            overlaid curves and the group bands), measured in the GUI's event loop, together
 //            with the longest stall of that loop (a 5 ms timer's largest gap).
 // Usage: compare_bench [--store PATH] [--runs R] [--steps S] [--series K] [--rounds N]
+//        compare_bench --sweep-rss N   queues an N-run sweep of a tiny classic-kd on the GUI's
+//                      training controller and prints the resident memory and the thread count
+//                      after the 2nd and the Nth run (a sweep must not leak either).
 // Run it offscreen: QT_QPA_PLATFORM=offscreen build/bin/compare_bench
 
 #include "compare/comparisonview.h"
+#include "training/trainingcontroller.h"
 
 #include <qcustomplot.h>
 
@@ -28,6 +32,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -123,6 +128,78 @@ bool generate(const std::string &path, int runs, int steps, int series)
     return true;
 }
 
+// Resident set in MiB and threads of this process (/proc/self/status).
+std::pair<double, int> residentAndThreads()
+{
+    double rss = 0;
+    int threads = 0;
+    if (FILE *f = std::fopen("/proc/self/status", "r")) {
+        char line[256];
+        while (std::fgets(line, sizeof line, f)) {
+            if (std::strncmp(line, "VmRSS:", 6) == 0)
+                rss = std::atof(line + 6) / 1024.0;
+            if (std::strncmp(line, "Threads:", 8) == 0)
+                threads = std::atoi(line + 8);
+        }
+        std::fclose(f);
+    }
+    return {rss, threads};
+}
+
+int sweepRss(int runs)
+{
+    auto loaded = loadTemplate("classic-kd");
+    if (!loaded.ok())
+        return 1;
+    Graph g = loaded.value();
+    auto set = [&](const std::string &kind, const std::map<std::string, ParamValue> &values) {
+        for (const Node *n : g.nodesOfKind(kind))
+            for (const auto &[k, v] : values)
+                (void)g.setParam(n->id, k, v);
+    };
+    set("Settings", {{"steps", std::int64_t(20)}, {"batch_size", std::int64_t(4)}, {"seq_len", std::int64_t(16)},
+                     {"eval_interval", std::int64_t(10)}, {"eval_batches", std::int64_t(1)}, {"threads", std::int64_t(1)}});
+    set("Dataset", {{"train_sequences", std::int64_t(64)}, {"validation_sequences", std::int64_t(8)},
+                    {"vocab", std::int64_t(16)}, {"hidden_states", std::int64_t(8)}});
+    set("Teacher", {{"layers", std::int64_t(1)}, {"d_model", std::int64_t(16)}, {"heads", std::int64_t(2)},
+                    {"ffn", std::int64_t(32)}, {"train_steps", std::int64_t(10)}});
+    set("Student", {{"layers", std::int64_t(1)}, {"d_model", std::int64_t(8)}, {"heads", std::int64_t(2)},
+                    {"ffn", std::int64_t(16)}});
+    const std::string store = "/tmp/distillery-sweep-rss.sqlite";
+    std::remove(store.c_str());
+    widgets::TrainingController controller;
+    for (int i = 0; i < runs; ++i) {
+        RunOptions options;
+        options.storePath = store;
+        options.group = "rss";
+        options.name = "rss " + std::to_string(i + 1);
+        options.seed = i;
+        controller.enqueue(g, options);
+    }
+    int finished = 0;
+    std::pair<double, int> afterTwo{0, 0}, afterAll{0, 0};
+    QEventLoop loop;
+    QObject::connect(&controller, &widgets::TrainingController::runFinished, &loop, [&] {
+        ++finished;
+        if (finished == 2)
+            afterTwo = residentAndThreads();
+        if (finished == runs) {
+            afterAll = residentAndThreads();
+            loop.quit();
+        }
+    });
+    QObject::connect(&controller, &widgets::TrainingController::runRejected, &loop, [&](const QString &m) {
+        std::fprintf(stderr, "rejected: %s\n", qPrintable(m));
+        loop.quit();
+    });
+    loop.exec();
+    std::printf("sweep of %d runs on the training controller: after 2 runs %.1f MiB, %d threads; after %d runs "
+                "%.1f MiB, %d threads (%+.1f%%)\n",
+                runs, afterTwo.first, afterTwo.second, runs, afterAll.first, afterAll.second,
+                100.0 * (afterAll.first - afterTwo.first) / afterTwo.first);
+    return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -143,6 +220,9 @@ int main(int argc, char **argv)
             rounds = std::atoi(argv[i + 1]);
     }
     QApplication app(argc, argv);
+    for (int i = 1; i + 1 < argc; ++i)
+        if (std::string(argv[i]) == "--sweep-rss")
+            return sweepRss(std::atoi(argv[i + 1]));
     struct stat st;
     if (::stat(store.c_str(), &st) != 0) {
         std::printf("generating %s: %d runs × %d steps × %d series\n", store.c_str(), runs, steps, series);

@@ -136,9 +136,14 @@ int main(int argc, char **argv)
             std::fprintf(stderr, "distillery: --compare: %s\n", reader.error().message.c_str());
             return 2;
         }
+        // "3,5 7-9" (commas or spaces), or one "group:NAME" / "tag:NAME" whose name may hold spaces.
+        const QString value = parser.value(compare).trimmed();
         std::vector<std::string> items;
-        for (const QString &item : parser.value(compare).split(QLatin1Char(' '), Qt::SkipEmptyParts))
-            items.push_back(item.toStdString());
+        if (value.startsWith(QLatin1String("group:")) || value.startsWith(QLatin1String("tag:")))
+            items.push_back(value.toStdString());
+        else
+            for (const QString &item : value.split(QLatin1Char(' '), Qt::SkipEmptyParts))
+                items.push_back(item.toStdString());
         auto ids = distillery::core::parseRunList(*reader.value(), items);
         if (!ids.ok()) {
             std::fprintf(stderr, "distillery: --compare: %s\n", ids.error().message.c_str());

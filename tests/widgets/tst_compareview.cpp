@@ -160,6 +160,10 @@ private Q_SLOTS:
         QVERIFY(std::abs(c.mean[3] - 0.47) < 1e-12);
         QVERIFY(std::abs(c.hi[3] - c.mean[3] - 0.01) < 1e-12);
         QCOMPARE(view.curveLegend()->count(), 3);
+        const QStringList csv = view.curvesCsv().split('\n', Qt::SkipEmptyParts);
+        QCOMPARE(csv.front(), QString("curve,step,mean,low,high"));
+        QCOMPARE(csv.size(), 1 + 3 * 10);
+        QVERIFY2(csv[14].startsWith("kd.temperature=2,4,0.47,0.46,0.48"), qPrintable(csv[14]));
         // min–max band; individual runs added as entries of their own.
         view.setBand(BandKind::MinMax);
         QVERIFY(std::abs(view.curves()[1].lo[3] - (0.2 + 0.01 + 0.25)) < 1e-12);

@@ -658,9 +658,13 @@ void ComparisonView::buildCurvesTab()
     m_smooth->setToolTip(tr("Exponential moving average of the mean and the band"));
     bar->addWidget(m_smooth);
     bar->addStretch(1);
+    auto *csv = new QPushButton(tr("Copy CSV"), page);
+    csv->setToolTip(tr("The curves as drawn (before down-sampling): curve, x, mean, band low, band high"));
+    bar->addWidget(csv);
     auto *png = new QPushButton(tr("Save image…"), page);
     bar->addWidget(png);
     layout->addLayout(bar);
+    connect(csv, &QPushButton::clicked, this, [this] { QApplication::clipboard()->setText(curvesCsv()); });
     auto *split = new QSplitter(Qt::Horizontal, page);
     m_curvePlot = new QCustomPlot(split);
     m_curvePlot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
@@ -878,6 +882,23 @@ void ComparisonView::drawCurves()
                                .arg(quantityLabel(curveMetric()))
                                .arg(m_groups.size())
                                .arg(points));
+}
+
+QString ComparisonView::curvesCsv() const
+{
+    QString out = QStringLiteral("curve,%1,mean,low,high\n").arg(m_xAxis->currentText().section(QLatin1Char(' '), 0, 0));
+    auto field = [](const QString &text) {
+        return text.contains(QLatin1Char(',')) || text.contains(QLatin1Char('"'))
+                   ? QLatin1Char('"') + QString(text).replace(QLatin1Char('"'), QStringLiteral("\"\"")) + QLatin1Char('"')
+                   : text;
+    };
+    for (const Curve &c : m_curves)
+        for (std::size_t i = 0; i < c.x.size(); ++i)
+            out += field(c.label) + QLatin1Char(',') + QString::number(c.x[i], 'g', 10) + QLatin1Char(',') +
+                   QString::number(c.mean[i], 'g', 10) + QLatin1Char(',') +
+                   (i < c.lo.size() ? QString::number(c.lo[i], 'g', 10) : QString()) + QLatin1Char(',') +
+                   (i < c.hi.size() ? QString::number(c.hi[i], 'g', 10) : QString()) + QLatin1Char('\n');
+    return out;
 }
 
 void ComparisonView::onLegendChanged(QListWidgetItem *item)

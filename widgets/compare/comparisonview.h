@@ -93,6 +93,8 @@ public:
     bool curvesLoading() const { return m_loading; }
     QCustomPlot *curvePlot() const { return m_curvePlot; }
     QListWidget *curveLegend() const { return m_legend; }
+    // "curve,step,mean,low,high" and one line per point of every curve (Copy CSV).
+    QString curvesCsv() const;
 
     // Trade-off tab: quantities as core::runQuantity names them.
     void setScatter(const QString &x, const QString &y);
