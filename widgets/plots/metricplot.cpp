@@ -464,7 +464,7 @@ void MetricPlot::updateDrawnData()
 }
 
 // The legend goes beside the plot (a column of its own, right of the axes) when it would cover
-// much of the data: many entries, or more than a third of the plot's height or width.
+// much of the data: more than four entries, half the plot's height or a third of its width.
 void MetricPlot::setLegendOutside(bool outside)
 {
     if (outside == m_legendOutside)
@@ -493,7 +493,7 @@ void MetricPlot::placeLegend()
     const QRect area = m_plot->axisRect()->rect();
     const QSize size = m_plot->legend->minimumOuterSizeHint();
     const int plotWidth = m_plot->viewport().width(), plotHeight = area.height();
-    const bool tooBig = m_plot->legend->itemCount() > 6 || size.height() * 3 > plotHeight ||
+    const bool tooBig = m_plot->legend->itemCount() > 4 || size.height() * 2 > plotHeight ||
                         size.width() * 3 > plotWidth;
     setLegendOutside(tooBig);
     if (m_legendOutside) {
