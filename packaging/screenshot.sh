@@ -51,3 +51,9 @@ done
 HOME="$work" xvfb-run -a -s "-screen 0 1600x1000x24" \
   "$build/bin/distillery" --open "$work/small.json" --store "$work/sweep.sqlite" --sweep kd.temperature=1,2,4 \
   --seeds 1,2,3 --screenshot "$(dirname "$out")/sweep-dialog.png"
+# Parallel coordinates need several swept parameters: a 2×2×2 sweep of weight, temperature and lr.
+"$build/bin/distillery-cli" sweep "$work/small.json" --store "$work/multi.sqlite" --set kd.temperature=1,4 \
+  --set kd.weight=0.5,0.9 --set adamw.lr=log:1e-3:1e-2:2 --name multi >/dev/null 2>&1
+HOME="$work" xvfb-run -a -s "-screen 0 1600x1000x24" \
+  "$build/bin/distillery" --store "$work/multi.sqlite" --compare "group:multi" --compare-tab Parallel \
+  --screenshot "$(dirname "$out")/compare-parallel.png"

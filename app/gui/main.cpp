@@ -58,7 +58,7 @@ int main(int argc, char **argv)
                        "with --screenshot, the comparison window is rendered."),
         QStringLiteral("IDS"));
     const QCommandLineOption compareTab(QStringLiteral("compare-tab"),
-                                        QStringLiteral("The comparison's tab: Config, Metrics, Curves or Trade-off."),
+                                        QStringLiteral("The comparison's tab: Config, Metrics, Curves, Trade-off or Parallel."),
                                         QStringLiteral("NAME"));
     const QCommandLineOption groupBy(QStringLiteral("group-by"),
                                      QStringLiteral("Group the compared runs by this field (auto, none, template, "
@@ -161,7 +161,7 @@ int main(int argc, char **argv)
         if (parser.isSet(groupBy))
             comparison->setGroupBy(parser.value(groupBy));
         if (parser.isSet(compareTab) && !comparison->showTab(parser.value(compareTab))) {
-            std::fprintf(stderr, "distillery: --compare-tab: no tab '%s' (Config, Metrics, Curves, Trade-off)\n",
+            std::fprintf(stderr, "distillery: --compare-tab: no tab '%s' (Config, Metrics, Curves, Trade-off, Parallel)\n",
                          qPrintable(parser.value(compareTab)));
             return 2;
         }

@@ -204,6 +204,17 @@ private Q_SLOTS:
         QVERIFY2(hover.contains(QString("run %1").arg(m_ids[0])) && hover.contains("Pareto"), qPrintable(hover));
         QVERIFY(view.scatterHoverText(QPoint(-100, -100)).isEmpty());
 
+        // Parallel coordinates: the temperature axis and the metric's, one line per run.
+        view.setParallelMetric("eval/kl_oracle_student");
+        QCOMPARE(int(view.parallelAxes().size()), 2);
+        QCOMPARE(view.parallelAxes()[0].name, QString("kd.temperature"));
+        QCOMPARE(view.parallelAxes()[0].lo, 1.0);
+        QCOMPARE(view.parallelAxes()[0].hi, 4.0);
+        QVERIFY(std::abs(view.parallelAxes()[1].lo - kl(1, 1, 10)) < 1e-12);
+        QVERIFY(std::abs(view.parallelAxes()[1].hi - kl(4, 3, 10)) < 1e-12);
+        QCOMPARE(view.parallelPlot()->graphCount(), 9);
+        QVERIFY(view.showTab("parallel"));
+
         // The report: one file with the table, the config diff and both plots as PNG.
         const QString html = m_dir.filePath("report.html");
         QString error;

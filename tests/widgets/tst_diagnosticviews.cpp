@@ -481,6 +481,21 @@ void TestDiagnosticViews::diversityOverlaysRuns()
     QCOMPARE(view.hackingMarkerStep(m_a), std::int64_t(200));
     QCOMPARE(view.hackingMarkerStep(m_b), std::int64_t(-1));
     QVERIFY(view.hackingEmptyText().isEmpty());
+    // The legend: each run a block (oracle row, teacher row), blocks side by side, every fit in
+    // the column right of its own series.
+    QCPLegend *legend = view.hackingPlot()->legend;
+    QCOMPARE(legend->rowCount(), 2);
+    for (int row = 0; row < legend->rowCount(); ++row)
+        for (int column = 0; column + 1 < legend->columnCount(); column += 2) {
+            auto *data = qobject_cast<QCPPlottableLegendItem *>(legend->element(row, column));
+            auto *fit = qobject_cast<QCPPlottableLegendItem *>(legend->element(row, column + 1));
+            if (!data)
+                continue;
+            QVERIFY(fit);
+            QCOMPARE(fit->plottable()->pen().color().rgb(), data->plottable()->pen().color().rgb());
+            QVERIFY(fit->plottable()->name().startsWith(QStringLiteral("fit")));
+        }
+    QVERIFY(qobject_cast<QCPPlottableLegendItem *>(legend->element(1, 2))->plottable()->name().startsWith("run-b"));
 
     // Samples come from the first selected run that has them.
     refreshWith(view, m_reader.get(), {m_b, m_a}, m_names);

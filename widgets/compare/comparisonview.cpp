@@ -81,6 +81,13 @@ QIcon swatch(const QColor &color)
     return QIcon(pixmap);
 }
 
+// A plot on a hidden tab has no paint buffer to draw into: it is drawn when its tab is shown.
+void replotIfShown(QCustomPlot *plot)
+{
+    if (plot->isVisible())
+        plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
 } // namespace
 
 // What the worker reads for one metric: each group's aggregate and each run's points.
@@ -212,7 +219,12 @@ ComparisonView::ComparisonView(QWidget *parent)
     buildMetricsTab();
     buildCurvesTab();
     buildScatterTab();
+    buildParallelTab();
     connect(m_groupBy, QOverload<int>::of(&QComboBox::activated), this, [this] { regroup(); });
+    connect(m_tabs, &QTabWidget::currentChanged, this, [this] {
+        for (QCustomPlot *plot : {m_curvePlot, m_scatterPlot, m_parallelPlot})
+            replotIfShown(plot);
+    });
     connect(report, &QPushButton::clicked, this, &ComparisonView::exportReportInteractive);
 }
 
@@ -347,6 +359,7 @@ void ComparisonView::regroup()
     fillConfig();
     fillMetrics();
     drawScatter();
+    drawParallel();
     loadCurves();
 }
 
@@ -767,7 +780,7 @@ void ComparisonView::drawCurves()
     m_curvePlot->clearGraphs();
     m_curves.clear();
     if (!m_curveData || m_curveKey != curveMetric().toStdString()) {
-        m_curvePlot->replot(QCustomPlot::rpQueuedReplot);
+        replotIfShown(m_curvePlot);
         return;
     }
     const CurveData &data = *m_curveData;
@@ -874,7 +887,7 @@ void ComparisonView::drawCurves()
     m_curvePlot->xAxis->setLabel(xMode == XAxis::Step ? tr("step") : xMode == XAxis::Time ? tr("seconds since start") : tr("tokens"));
     m_curvePlot->yAxis->setLabel(quantityLabel(curveMetric()));
     m_curvePlot->rescaleAxes();
-    m_curvePlot->replot(QCustomPlot::rpQueuedReplot);
+    replotIfShown(m_curvePlot);
     int points = 0;
     for (int g = 0; g < m_curvePlot->graphCount(); ++g)
         points += m_curvePlot->graph(g)->dataCount();
@@ -960,6 +973,13 @@ void ComparisonView::fillQuantities()
         for (const QString &n : names)
             box->addItem(quantityLabel(n) + (n.contains(QLatin1Char('/')) || n.startsWith(QLatin1String("student.")) ? QString() : QString()), n);
     }
+    const QString parallel = m_parallelMetric->currentData().toString();
+    m_parallelMetric->clear();
+    for (const MetricColumn &c : m_columns)
+        for (const char *reduce : {"", ":best"})
+            m_parallelMetric->addItem(quantityLabel(qs(c.key) + QString::fromLatin1(reduce)),
+                                      qs(c.key) + QString::fromLatin1(reduce));
+    m_parallelMetric->setCurrentIndex(std::max(0, m_parallelMetric->findData(parallel)));
     // Default: the first differing parameter (else the student size) against the first metric.
     const QString defaultX = names.isEmpty() ? QString() : names.front();
     const QString defaultY = m_columns.empty() ? QString() : qs(m_columns.front().key);
@@ -992,7 +1012,7 @@ void ComparisonView::drawScatter()
     m_points.clear();
     const QString xName = m_scatterX->currentData().toString(), yName = m_scatterY->currentData().toString();
     if (xName.isEmpty() || yName.isEmpty() || m_runs.empty()) {
-        m_scatterPlot->replot(QCustomPlot::rpQueuedReplot);
+        replotIfShown(m_scatterPlot);
         return;
     }
     auto x = runQuantity(m_runs, xName.toStdString());
@@ -1000,7 +1020,7 @@ void ComparisonView::drawScatter()
     if (!x.ok() || !y.ok()) {
         m_scatterNote = qs(!x.ok() ? x.error().message : y.error().message);
         m_scatterStatus->setText(m_scatterNote);
-        m_scatterPlot->replot(QCustomPlot::rpQueuedReplot);
+        replotIfShown(m_scatterPlot);
         return;
     }
     auto goalOf = [this](const QString &name) {
@@ -1067,7 +1087,7 @@ void ComparisonView::drawScatter()
         const double pad = r.size() > 0 ? r.size() * 0.08 : std::max(1e-3, std::abs(r.center()) * 0.05);
         axis->setRange(r.lower - pad, r.upper + pad);
     }
-    m_scatterPlot->replot(QCustomPlot::rpQueuedReplot);
+    replotIfShown(m_scatterPlot);
     m_scatterNote = tr("%1 of %2 runs have both values.").arg(shown).arg(m_runs.size());
     if (withFront)
         m_scatterNote += tr(" Red diamonds: the Pareto front (%1 %2 and %3 %4 are better); the dashed line joins them.")
@@ -1118,6 +1138,141 @@ bool ComparisonView::eventFilter(QObject *watched, QEvent *event)
             QToolTip::showText(move->globalPosition().toPoint(), text, m_scatterPlot);
     }
     return QWidget::eventFilter(watched, event);
+}
+
+// ---- Parallel coordinates ------------------------------------------------------------------
+
+void ComparisonView::buildParallelTab()
+{
+    auto *page = new QWidget(this);
+    auto *layout = new QVBoxLayout(page);
+    auto *bar = new QHBoxLayout;
+    bar->addWidget(new QLabel(tr("Metric:"), page));
+    m_parallelMetric = new QComboBox(page);
+    m_parallelMetric->setMinimumContentsLength(24);
+    bar->addWidget(m_parallelMetric);
+    bar->addStretch(1);
+    auto *png = new QPushButton(tr("Save image…"), page);
+    bar->addWidget(png);
+    layout->addLayout(bar);
+    m_parallelPlot = new QCustomPlot(page);
+    m_parallelPlot->legend->setVisible(false);
+    m_parallelPlot->setPlottingHint(QCP::phFastPolylines, true);
+    styleChart(m_parallelPlot, this);
+    m_parallelPlot->yAxis->setVisible(false);
+    m_parallelPlot->xAxis->setTicks(false);
+    m_parallelPlot->xAxis->setTickLabels(false);
+    m_parallelPlot->xAxis->setBasePen(Qt::NoPen);
+    m_parallelPlot->xAxis->grid()->setVisible(false);
+    m_parallelPlot->yAxis->grid()->setVisible(false);
+    layout->addWidget(m_parallelPlot, 1);
+    m_parallelStatus = new QLabel(page);
+    m_parallelStatus->setWordWrap(true);
+    layout->addWidget(m_parallelStatus);
+    m_tabs->addTab(page, tr("Parallel"));
+    connect(m_parallelMetric, QOverload<int>::of(&QComboBox::activated), this, [this] { drawParallel(); });
+    connect(png, &QPushButton::clicked, this, [this] { savePlot(m_parallelPlot, tr("parallel coordinates")); });
+}
+
+void ComparisonView::setParallelMetric(const QString &quantity)
+{
+    int index = m_parallelMetric->findData(quantity);
+    if (index < 0) {
+        m_parallelMetric->addItem(quantityLabel(quantity), quantity);
+        index = m_parallelMetric->count() - 1;
+    }
+    m_parallelMetric->setCurrentIndex(index);
+    drawParallel();
+}
+
+void ComparisonView::drawParallel()
+{
+    m_parallelPlot->clearGraphs();
+    m_parallelPlot->clearItems();
+    m_parallel.clear();
+    QStringList names;
+    for (const ConfigRow &row : m_config.rows)
+        if (row.differs && !row.isSeed)
+            names << qs(row.name);
+    const QString metric = m_parallelMetric->currentData().toString();
+    if (!metric.isEmpty())
+        names << metric;
+    for (const QString &name : names) {
+        auto values = runQuantity(m_runs, name.toStdString());
+        if (!values.ok())
+            continue;
+        ParallelAxis axis;
+        axis.name = name;
+        axis.values = values.value();
+        double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+        for (double v : axis.values)
+            if (std::isfinite(v))
+                lo = std::min(lo, v), hi = std::max(hi, v);
+        if (!std::isfinite(lo))
+            continue; // not numeric in any run (a loss kind, say)
+        axis.lo = lo;
+        axis.hi = hi;
+        m_parallel.push_back(std::move(axis));
+    }
+    const int axes = int(m_parallel.size());
+    if (axes < 2 || metric.isEmpty()) {
+        m_parallelStatus->setText(tr("Parallel coordinates need a numeric parameter that differs between the runs and "
+                                     "a metric."));
+        replotIfShown(m_parallelPlot);
+        return;
+    }
+    // Each axis spans [0, 1]; a run's line joins its normalised values, coloured by the metric
+    // (the last axis): blue the best end, red the worst.
+    const ParallelAxis &target = m_parallel.back();
+    const MetricGoal goal = metricGoal(metric.section(QLatin1Char(':'), 0, 0).toStdString());
+    auto norm = [](const ParallelAxis &a, double v) { return a.hi > a.lo ? (v - a.lo) / (a.hi - a.lo) : 0.5; };
+    const QColor text = palette().color(QPalette::Text);
+    for (std::size_t r = 0; r < m_runs.size(); ++r) {
+        QVector<double> x, y;
+        for (int k = 0; k < axes; ++k) {
+            const double v = m_parallel[std::size_t(k)].values[r];
+            if (std::isfinite(v))
+                x << k, y << norm(m_parallel[std::size_t(k)], v);
+        }
+        if (x.size() < 2)
+            continue;
+        double t = std::isfinite(target.values[r]) ? norm(target, target.values[r]) : 0.5;
+        if (goal == MetricGoal::Higher)
+            t = 1 - t;
+        QColor colour = QColor::fromHsvF(0.66 * (1 - t), 0.85, 0.85);
+        QCPGraph *line = m_parallelPlot->addGraph();
+        line->setData(x, y, true);
+        line->setPen(QPen(colour, 1.6));
+        line->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, colour, colour, 5));
+        line->setName(tr("run %1").arg(m_runs[r].info.id));
+    }
+    for (int k = 0; k < axes; ++k) {
+        const ParallelAxis &a = m_parallel[std::size_t(k)];
+        auto *axisLine = new QCPItemLine(m_parallelPlot);
+        axisLine->start->setCoords(k, 0);
+        axisLine->end->setCoords(k, 1);
+        axisLine->setPen(QPen(text, 1.2));
+        auto label = [&](double y, const QString &content, Qt::Alignment align, bool bold) {
+            auto *item = new QCPItemText(m_parallelPlot);
+            item->position->setCoords(k, y);
+            item->setPositionAlignment(align | Qt::AlignHCenter);
+            item->setText(content);
+            item->setColor(text);
+            item->setClipToAxisRect(false);
+            QFont f = font();
+            f.setBold(bold);
+            item->setFont(f);
+        };
+        label(1.03, QString::number(a.hi, 'g', 4), Qt::AlignBottom, false);
+        label(-0.03, QString::number(a.lo, 'g', 4), Qt::AlignTop, false);
+        label(-0.11, quantityLabel(a.name), Qt::AlignTop, true);
+    }
+    m_parallelPlot->xAxis->setRange(-0.4, axes - 0.6);
+    m_parallelPlot->yAxis->setRange(-0.22, 1.1);
+    replotIfShown(m_parallelPlot);
+    m_parallelStatus->setText(tr("One line per run through %1 axes; colour: %2 (blue the better end, red the worse).")
+                                  .arg(axes)
+                                  .arg(quantityLabel(metric)));
 }
 
 // ---- Export --------------------------------------------------------------------------------

@@ -10,7 +10,9 @@
 //             individual runs on demand, x by step, time or tokens, and a side list with
 //             checkboxes as the legend (it never covers the data);
 //   Trade-off a scatter of any two quantities over the runs (parameters, student size, metrics)
-//             with the Pareto front marked and each point named on hover.
+//             with the Pareto front marked and each point named on hover;
+//   Parallel  parallel coordinates for sweeps: one vertical axis per differing parameter and
+//             one for a metric, each run a line across them coloured by that metric.
 // Groups follow "Group by" (auto: the parameters that differ except the seed). Series are read
 // on a worker thread with a connection of its own; Export report… writes one HTML file.
 
@@ -110,6 +112,17 @@ public:
     // The hover text of the scatter point nearest `pixel` (scatter plot coordinates), or "".
     QString scatterHoverText(const QPoint &pixel) const;
 
+    // Parallel tab: the metric the lines end on and are coloured by; the axes as drawn.
+    void setParallelMetric(const QString &quantity);
+    struct ParallelAxis
+    {
+        QString name;
+        double lo = 0, hi = 0;        // the range the axis spans
+        std::vector<double> values;   // one per run (NaN where a run lacks it)
+    };
+    const std::vector<ParallelAxis> &parallelAxes() const { return m_parallel; }
+    QCustomPlot *parallelPlot() const { return m_parallelPlot; }
+
     // One self-contained HTML file: runs, metric table, config diff, curves and trade-off plot.
     bool exportReport(const QString &path, QString *error = nullptr);
 
@@ -129,6 +142,8 @@ private:
     void buildMetricsTab();
     void buildCurvesTab();
     void buildScatterTab();
+    void buildParallelTab();
+    void drawParallel();
     void regroup();
     void fillGroupBy();
     void fillConfig();
@@ -181,6 +196,10 @@ private:
     QCustomPlot *m_scatterPlot = nullptr;
     QLabel *m_scatterStatus = nullptr;
     QStringList m_hiddenCurves;
+    QComboBox *m_parallelMetric = nullptr;
+    QCustomPlot *m_parallelPlot = nullptr;
+    QLabel *m_parallelStatus = nullptr;
+    std::vector<ParallelAxis> m_parallel;
 };
 
 } // namespace distillery::widgets

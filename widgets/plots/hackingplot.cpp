@@ -91,7 +91,9 @@ HackingPlot::HackingPlot(QWidget *parent)
     yAxis->setLabel(tr("KL divergence (nats)"));
     xAxis->setRange(1, 1000);
     yAxis->setRange(0.01, 10);
-    // The legend under the axes, one row per series: the data, then its fit.
+    // The legend under the axes: per run a block of two rows (oracle, teacher), each the data
+    // and then its fit; with several runs the blocks sit side by side, two per row of blocks,
+    // so the legend stays short and every fit stands beside the run it belongs to.
     setAutoAddPlottableToLegend(false);
     plotLayout()->addElement(2, 0, legend);
     plotLayout()->setRowStretchFactor(2, 0.001);
@@ -145,7 +147,7 @@ void HackingPlot::rebuild()
     clearPlottables();
     clearItems();
     m_fitLegends.clear();
-    int legendRow = 0;
+    int runIndex = -1;
     auto addToLegend = [this](QCPAbstractPlottable *plottable, int row, int column) {
         auto *item = new QCPPlottableLegendItem(legend, plottable);
         item->setMargins(QMargins(4, 1, 10, 3));
@@ -160,6 +162,8 @@ void HackingPlot::rebuild()
         if (!s)
             continue;
         const QColor color = MetricPlot::runColor(run);
+        ++runIndex;
+        const int blockRow = (runIndex / 2) * 2, blockColumn = (runIndex % 2) * 2;
         for (int k = 0; k < 2; ++k) {
             std::vector<double> x, y;
             logLogPoints(k == 0 ? s->oracle : s->teacher, x, y);
@@ -181,11 +185,14 @@ void HackingPlot::rebuild()
             graph->setScatterStyle(
                 QCPScatterStyle(k == 0 ? QCPScatterStyle::ssDisc : QCPScatterStyle::ssCircle, color,
                                 k == 0 ? color : palette().color(QPalette::Base), 5));
+            const QString name = m_runs.size() > 1
+                                     ? fontMetrics().elidedText(runName(run), Qt::ElideLeft,
+                                                                fontMetrics().averageCharWidth() * 22)
+                                     : runName(run);
             graph->setName(QStringLiteral("%1 %2").arg(
-                runName(run), k == 0 ? tr("KL(oracle‖student)") : tr("KL(teacher‖student)")));
+                name, k == 0 ? tr("KL(oracle‖student)") : tr("KL(teacher‖student)")));
             graph->setSelectable(QCP::stNone);
-            addToLegend(graph, legendRow, 0);
-            ++legendRow;
+            addToLegend(graph, blockRow + k, blockColumn);
 
             const core::PowerLawFit &fit = k == 0 ? s->oracleFit : s->teacherFit;
             if (!fit.valid)
@@ -201,7 +208,7 @@ void HackingPlot::rebuild()
                                      .arg(signedNumber(fit.b, 2), QString::number(fit.r2, 'f', 2));
             line->setName(text);
             line->setSelectable(QCP::stNone);
-            addToLegend(line, legendRow - 1, 1);
+            addToLegend(line, blockRow + k, blockColumn + 1);
             m_fitLegends[{run, k}] = text;
         }
     }
