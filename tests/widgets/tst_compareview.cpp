@@ -28,6 +28,7 @@
 #include <QTableWidget>
 #include <QToolButton>
 #include <QTemporaryDir>
+#include <QStandardPaths>
 #include <QtTest>
 
 #include <cmath>
@@ -60,6 +61,7 @@ private Q_SLOTS:
     void initTestCase()
     {
         QVERIFY(m_dir.isValid());
+        QStandardPaths::setTestModeEnabled(true); // the run browser's saved columns are not the user's
         m_store = m_dir.filePath("sweep.sqlite");
         auto base = loadTemplate("classic-kd");
         QVERIFY(base.ok());
@@ -367,6 +369,22 @@ private Q_SLOTS:
         QVERIFY(!browser.setTags({m_ids[0]}, {QString(70, 'x')}, &error));
         QVERIFY(error.contains("64 characters"));
         QVERIFY(browser.setTags({m_ids[0], m_ids[1]}, {}));
+
+        // Columns from any parameter or metric, at last or best.
+        const QStringList available = model->availableColumns();
+        QVERIFY(available.contains("kd.temperature"));
+        QVERIFY(available.contains("eval/kl_oracle_student:best"));
+        browser.setExtraColumns({"kd.temperature", "eval/kl_oracle_student:max", "eval/nothing"});
+        const int base = widgets::RunTableModel::ColumnCount;
+        QCOMPARE(model->columnCount(), base + 3);
+        const int r8 = model->rowForRun(m_ids[8]); // T = 4, seed 3
+        QCOMPARE(model->index(r8, base).data().toString(), QString("4"));
+        QCOMPARE(model->index(r8, base).data(widgets::RunTableModel::SortRole).toDouble(), 4.0);
+        QCOMPARE(model->index(r8, base + 1).data().toString(), QString("1.4300 @1")); // KL at step 1
+        QCOMPARE(model->index(r8, base + 2).data().toString(), QString("—"));
+        QCOMPARE(model->headerData(base + 1, Qt::Horizontal).toString(), QString("KL(oracle‖student) (max)"));
+        browser.setExtraColumns({});
+        QCOMPARE(model->columnCount(), base);
     }
 };
 

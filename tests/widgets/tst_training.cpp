@@ -30,6 +30,7 @@
 #include <QTemporaryDir>
 #include <QThread>
 #include <QTimer>
+#include <QStandardPaths>
 #include <QtTest>
 #include <QPainter>
 #include <QMenu>
@@ -149,7 +150,11 @@ private:
     std::string store(const char *name) const { return m_dir.filePath(name).toStdString(); }
 
 private Q_SLOTS:
-    void initTestCase() { QVERIFY(m_dir.isValid()); }
+    void initTestCase()
+    {
+        QVERIFY(m_dir.isValid());
+        QStandardPaths::setTestModeEnabled(true); // the run browser's saved columns are not the user's
+    }
 
     void tinyRunFinishesWithSignalsInOrder()
     {

@@ -13,6 +13,7 @@
 #include <QItemSelectionModel>
 #include <QInputDialog>
 #include <QKeyEvent>
+#include <QSettings>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenu>
@@ -181,6 +182,10 @@ RunBrowser::RunBrowser(QWidget *parent)
     connect(m_tag, &QPushButton::clicked, this, &RunBrowser::tagSelected);
     connect(refreshButton, &QPushButton::clicked, this, &RunBrowser::refresh);
     connect(m_view, &QTableView::customContextMenuRequested, this, &RunBrowser::showContextMenu);
+    m_view->horizontalHeader()->setContextMenuPolicy(Qt::CustomContextMenu);
+    m_view->horizontalHeader()->setToolTip(tr("Right-click to add a column: any parameter or metric"));
+    connect(m_view->horizontalHeader(), &QHeaderView::customContextMenuRequested, this, &RunBrowser::showHeaderMenu);
+    m_model->setExtraColumns(QSettings().value(QStringLiteral("runs/extraColumns")).toStringList());
     connect(m_view, &QTableView::activated, this, [this](const QModelIndex &index) {
         if (index.column() != RunTableModel::NameColumn)
             openCurrentGraph();
@@ -420,6 +425,39 @@ ExportDialog *RunBrowser::exportCurrent()
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     dialog->open();
     return dialog;
+}
+
+void RunBrowser::setExtraColumns(const QStringList &columns)
+{
+    const QList<qint64> selected = selectedRunIds();
+    m_model->setExtraColumns(columns);
+    QSettings().setValue(QStringLiteral("runs/extraColumns"), m_model->extraColumns());
+    selectRuns(selected);
+}
+
+void RunBrowser::showHeaderMenu(const QPoint &pos)
+{
+    const int section = m_view->horizontalHeader()->logicalIndexAt(pos);
+    QMenu menu(this);
+    menu.addAction(tr("Add column…"), this, [this] {
+        bool ok = false;
+        const QString spec = QInputDialog::getItem(
+            this, tr("Add column"),
+            tr("A parameter (kd.temperature, Settings.seed) or a metric (eval/student_nll; add :best, :min or "
+               ":max for that value instead of the last):"),
+            m_model->availableColumns(), 0, true, &ok);
+        if (ok && !spec.trimmed().isEmpty())
+            setExtraColumns(m_model->extraColumns() << spec.trimmed());
+    });
+    const QStringList extras = m_model->extraColumns();
+    const int extra = section - RunTableModel::ColumnCount;
+    if (extra >= 0 && extra < extras.size())
+        menu.addAction(tr("Remove column '%1'").arg(extras[extra]), this, [this, extra] {
+            QStringList columns = m_model->extraColumns();
+            columns.removeAt(extra);
+            setExtraColumns(columns);
+        });
+    menu.exec(m_view->horizontalHeader()->mapToGlobal(pos));
 }
 
 void RunBrowser::compareSelected()

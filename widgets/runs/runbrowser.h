@@ -55,6 +55,8 @@ public Q_SLOTS:
     bool setTags(const QList<qint64> &runIds, const QStringList &tags, QString *error = nullptr);
     // Note… on one run: free text kept in the store.
     void editNote();
+    // Extra columns (RunTableModel::setExtraColumns), kept in the settings for the next start.
+    void setExtraColumns(const QStringList &columns);
     // Export student… on the selected run: opens the export dialog (null without one run).
     ExportDialog *exportCurrent();
     // Try the student…: the selected run's trained student in a prompt box (null, with the
@@ -83,6 +85,7 @@ private:
     void updateActions();
     void emitSelectionIfChanged();
     void showContextMenu(const QPoint &pos);
+    void showHeaderMenu(const QPoint &pos);
 
     RunTableModel *m_model = nullptr;
     QSortFilterProxyModel *m_proxy = nullptr;

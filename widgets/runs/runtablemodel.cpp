@@ -4,6 +4,9 @@
 
 #include <QColor>
 #include <QDateTime>
+#include <set>
+#include <optional>
+#include <map>
 #include <QFileInfo>
 
 #include <cmath>
@@ -133,6 +136,7 @@ bool RunTableModel::refresh()
             row.nll = it->second.value;
         if (auto it = latest.value().find("eval/kl_oracle_student"); it != latest.value().end())
             row.klOracle = it->second.value;
+        readExtras(row);
     };
 
     // Changed runs in place; running runs always (their duration grows).
@@ -171,6 +175,106 @@ bool RunTableModel::refresh()
     return true;
 }
 
+void RunTableModel::readExtras(Row &row) const
+{
+    row.extraText.assign(m_extras.size(), QStringLiteral("—"));
+    row.extraSort.assign(m_extras.size(), -std::numeric_limits<double>::infinity());
+    if (m_extras.empty())
+        return;
+    bool needGraph = false, needStats = false;
+    for (const ExtraColumn &c : m_extras)
+        (c.isParam ? needGraph : needStats) = true;
+    std::optional<core::Graph> graph;
+    if (needGraph)
+        if (auto g = core::graphFromJson(row.info.graphJson); g.ok())
+            graph = std::move(g).value();
+    std::map<std::string, core::SeriesStats> stats;
+    if (needStats && m_reader)
+        if (auto s = m_reader->seriesStats(row.info.id); s.ok())
+            stats = std::move(s).value();
+    for (std::size_t i = 0; i < m_extras.size(); ++i) {
+        const ExtraColumn &c = m_extras[i];
+        if (c.isParam) {
+            if (!graph)
+                continue;
+            auto p = core::findParam(*graph, c.key);
+            if (!p.ok())
+                continue;
+            row.extraText[i] = qs(core::paramValueToString(p.value().value));
+            if (const auto *d = std::get_if<double>(&p.value().value))
+                row.extraSort[i] = *d;
+            else if (const auto *n = std::get_if<std::int64_t>(&p.value().value))
+                row.extraSort[i] = double(*n);
+            continue;
+        }
+        const auto it = stats.find(c.key);
+        if (it == stats.end())
+            continue;
+        const core::MetricValue v = core::reduceMetric(it->second, c.reduce, core::metricGoal(c.key));
+        if (!v.present())
+            continue;
+        row.extraText[i] = formatMetric(v.value) + (c.reduce == core::MetricReduce::Last
+                                                        ? QString()
+                                                        : QStringLiteral(" @%1").arg(v.step));
+        row.extraSort[i] = v.value;
+    }
+}
+
+void RunTableModel::setExtraColumns(const QStringList &columns)
+{
+    beginResetModel();
+    m_extras.clear();
+    for (const QString &spec : columns) {
+        ExtraColumn c;
+        c.spec = spec.trimmed();
+        if (c.spec.isEmpty())
+            continue;
+        c.isParam = !c.spec.contains(QLatin1Char('/'));
+        c.key = c.spec.toStdString();
+        if (!c.isParam) {
+            const int colon = c.spec.lastIndexOf(QLatin1Char(':'));
+            if (colon > 0)
+                if (auto reduce = core::metricReduceFromName(c.spec.mid(colon + 1).toStdString())) {
+                    c.reduce = *reduce;
+                    c.key = c.spec.left(colon).toStdString();
+                }
+        }
+        m_extras.push_back(c);
+    }
+    for (Row &row : m_rows)
+        readExtras(row);
+    endResetModel();
+}
+
+QStringList RunTableModel::extraColumns() const
+{
+    QStringList out;
+    for (const ExtraColumn &c : m_extras)
+        out << c.spec;
+    return out;
+}
+
+QStringList RunTableModel::availableColumns() const
+{
+    QStringList params, metrics;
+    std::set<std::string> seenKeys;
+    for (const Row &row : m_rows) {
+        if (auto g = core::graphFromJson(row.info.graphJson); g.ok())
+            for (const core::FlatParam &p : core::flattenParams(g.value()))
+                if (!params.contains(qs(p.name)))
+                    params << qs(p.name);
+        if (m_reader)
+            if (auto keys = m_reader->keys(row.info.id); keys.ok())
+                seenKeys.insert(keys.value().begin(), keys.value().end());
+    }
+    for (const std::string &key : seenKeys) {
+        metrics << qs(key);
+        if (core::metricGoal(key) != core::MetricGoal::None)
+            metrics << qs(key) + QStringLiteral(":best");
+    }
+    return params + metrics;
+}
+
 int RunTableModel::rowForRun(qint64 runId) const
 {
     for (std::size_t i = 0; i < m_rows.size(); ++i)
@@ -197,7 +301,7 @@ int RunTableModel::rowCount(const QModelIndex &parent) const
 
 int RunTableModel::columnCount(const QModelIndex &parent) const
 {
-    return parent.isValid() ? 0 : ColumnCount;
+    return parent.isValid() ? 0 : ColumnCount + int(m_extras.size());
 }
 
 double RunTableModel::durationSeconds(const Row &row) const
@@ -236,6 +340,23 @@ QVariant RunTableModel::data(const QModelIndex &index, int role) const
         return {};
     const Row &row = m_rows[std::size_t(index.row())];
     const core::RunInfo &info = row.info;
+    if (index.column() >= ColumnCount) {
+        const std::size_t e = std::size_t(index.column() - ColumnCount);
+        if (e >= row.extraText.size())
+            return {};
+        switch (role) {
+        case Qt::DisplayRole:
+            return row.extraText[e];
+        case SortRole:
+            return row.extraSort[e];
+        case Qt::TextAlignmentRole:
+            return QVariant(Qt::AlignRight | Qt::AlignVCenter);
+        case RunIdRole:
+            return qlonglong(info.id);
+        default:
+            return {};
+        }
+    }
 
     switch (role) {
     case Qt::DisplayRole:
@@ -338,6 +459,18 @@ QVariant RunTableModel::headerData(int section, Qt::Orientation orientation, int
 {
     if (orientation != Qt::Horizontal)
         return {};
+    if (section >= ColumnCount && section - ColumnCount < int(m_extras.size())) {
+        const ExtraColumn &c = m_extras[std::size_t(section - ColumnCount)];
+        if (role == Qt::DisplayRole)
+            return c.isParam ? c.spec
+                             : qs(core::metricLabel(c.key)) +
+                                   (c.reduce == core::MetricReduce::Last
+                                        ? QString()
+                                        : QStringLiteral(" (%1)").arg(qs(core::metricReduceName(c.reduce))));
+        if (role == Qt::ToolTipRole)
+            return tr("%1 — right-click the header to remove it").arg(c.spec);
+        return {};
+    }
     if (role == Qt::DisplayRole) {
         switch (section) {
         case IdColumn:

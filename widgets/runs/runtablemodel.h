@@ -7,6 +7,7 @@
 // The name column is editable and renames the run in the store (core::renameRun).
 // SortRole gives numbers for numeric columns (NaN-free: missing values sort first).
 
+#include "distillery/core/compare.h"
 #include "distillery/core/store.h"
 
 #include <QAbstractTableModel>
@@ -63,6 +64,15 @@ public:
 
     static QColor statusColor(core::RunStatus status);
 
+    // Columns after the fixed ones, each a graph parameter (`kd.temperature`, `Settings.seed`)
+    // or a metric with its reduction (`eval/student_nll:best`; last when none is given). A run
+    // without it shows "—".
+    void setExtraColumns(const QStringList &columns);
+    QStringList extraColumns() const;
+    // What the store's runs offer as extra columns: their parameters, then their series (at
+    // last and best).
+    QStringList availableColumns() const;
+
 Q_SIGNALS:
     void errorOccurred(const QString &message);
 
@@ -73,7 +83,18 @@ private:
         double kl = qQNaN();
         double klOracle = qQNaN();
         double nll = qQNaN();
+        std::vector<QString> extraText;  // one per extra column
+        std::vector<double> extraSort;
     };
+    struct ExtraColumn
+    {
+        QString spec;
+        bool isParam = true;
+        std::string key; // the parameter or the series
+        core::MetricReduce reduce = core::MetricReduce::Last;
+    };
+    void readExtras(Row &row) const;
+    std::vector<ExtraColumn> m_extras;
     void setError(const QString &message);
     double durationSeconds(const Row &row) const;
 
