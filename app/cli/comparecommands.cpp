@@ -368,6 +368,16 @@ int cmdSweep(const std::string &graphPath, const SweepCommand &command, RunOptio
             return reportFailure(axis.error());
         axes.push_back(std::move(axis).value());
     }
+    // --seed and --steps override the graph for every run: a sweep over the same parameter
+    // would silently run one value only.
+    for (const SweepAxis &a : axes) {
+        auto p = findParam(graph.value(), a.param);
+        if (!p.ok() || p.value().kind != "Settings")
+            continue;
+        if ((p.value().param == "seed" && options.seed) || (p.value().param == "steps" && options.steps))
+            return badInput("--" + p.value().param + " would override the swept " + a.param +
+                            " in every run; give one or the other");
+    }
     auto plan = planSweep(axes, command.random, command.sweepSeed);
     if (!plan.ok())
         return reportFailure(plan.error());

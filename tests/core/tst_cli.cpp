@@ -242,6 +242,7 @@ private Q_SLOTS:
                                        QStringList{"sweep", graph, "--set", "kd.temperature=1,-2", "--dry-run"},
                                        QStringList{"sweep", graph, "--set", "kd.temperature=1", "--set",
                                                    "kd.temperature=2", "--dry-run"},
+                                       QStringList{"sweep", graph, "--set", "run.seed=1,2", "--seed", "3", "--dry-run"},
                                        QStringList{"compare", "99", "--store", store},
                                        QStringList{"compare", "1", "--store", store, "--metrics", "no_such"},
                                        QStringList{"compare", "1", "--store", store, "--group-by", "kd.nope"},
